@@ -1,0 +1,52 @@
+// The typed event bus stages use to reach each other without importing each other (ARCHITECTURE).
+import { EventEmitter } from 'node:events';
+
+export interface DeviceStatusEvent {
+  sn: string;
+  status: 'online' | 'offline';
+  /** UTC ms of the transition. */
+  ts: number;
+  reason: 'reading' | 'status_message' | 'will' | 'disconnect' | 'timeout';
+}
+
+export interface ReadingEvent {
+  sn: string;
+  /** Reading time, UTC ms (device time unless its clock is skewed, ING-5). */
+  ts: number;
+  receivedAt: number;
+  ppm: number;
+  vRaw: number;
+  temp: number;
+  humi: number | null;
+  bat: number;
+  rssi: number;
+  err: number;
+  overrange: boolean;
+}
+
+export interface BusEvents {
+  /** Readings committed to SQLite (after the group commit). */
+  readings: ReadingEvent[];
+  device_status: DeviceStatusEvent;
+  /** A serial number not yet registered tried to send data (ING-3). */
+  pending_device: { sn: string; ts: number };
+}
+
+export interface Bus {
+  emit<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void;
+  on<K extends keyof BusEvents>(event: K, listener: (payload: BusEvents[K]) => void): () => void;
+}
+
+export function createBus(): Bus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(50);
+  return {
+    emit: (event, payload) => {
+      emitter.emit(event, payload);
+    },
+    on: (event, listener) => {
+      emitter.on(event, listener as (payload: unknown) => void);
+      return () => emitter.off(event, listener as (payload: unknown) => void);
+    },
+  };
+}

@@ -1,0 +1,202 @@
+// SPEC §12: one validated config — embedded defaults, then a JSON file (`--config` or MCS_CONFIG),
+// then MCS_* environment variables. Every error is listed; the caller exits 78 (EX_CONFIG) so
+// systemd's RestartPreventExitStatus=78 does not loop on a broken config.
+import { readFileSync } from 'node:fs';
+import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const Port = (dflt: number) => Type.Integer({ minimum: 0, maximum: 65535, default: dflt });
+
+export const ConfigSchema = Type.Object(
+  {
+    data_dir: Type.String({ minLength: 1, default: './data', description: 'database, keys, backups' }),
+    site: Type.Object(
+      {
+        timezone: Type.String({ default: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' }),
+        language: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')], { default: 'zh-CN' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    http: Type.Object(
+      { host: Type.String({ default: '0.0.0.0' }), port: Port(8080) },
+      { default: {}, additionalProperties: false },
+    ),
+    mqtt: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Port(1883),
+        tls_port: Port(8883),
+        tls_cert: Type.String({ default: '', description: 'PEM file; TLS listener only when cert and key are set' }),
+        tls_key: Type.String({ default: '' }),
+        factory_secret: Type.String({ default: '', description: 'DEV-5 derived passwords; empty = disabled' }),
+        admin_password: Type.String({ default: '', description: "optional 'admin' debug user; empty = disabled" }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    ingest: Type.Object(
+      {
+        offline_timeout_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 90 }),
+        clock_skew_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 300 }),
+        commit_interval_ms: Type.Integer({ minimum: 0, maximum: 1000, default: 4 }),
+        commit_max_rows: Type.Integer({ minimum: 1, maximum: 100_000, default: 4000 }),
+        queue_limit: Type.Integer({ minimum: 1000, maximum: 10_000_000, default: 200_000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    storage: Type.Object(
+      {
+        retention_days: Type.Integer({ minimum: 1, maximum: 3650, default: 3 }),
+        rollup_1m_days: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+        rollup_1h_days: Type.Integer({ minimum: 1, maximum: 36_500, default: 730 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    admin: Type.Object(
+      { password: Type.String({ default: '', description: 'first admin password (API-4)' }) },
+      { default: {}, additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+        file: Type.String({ default: '', description: 'JSON log file (rotated); empty = stdout' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof ConfigSchema>;
+
+export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; errors: string[] };
+
+export interface ConfigSources {
+  file?: string;
+  env?: Record<string, string | undefined>;
+  overrides?: Record<string, unknown>;
+}
+
+/** Env var names derived from the schema: `mqtt.tls_cert` → MCS_MQTT_TLS_CERT. */
+export function envNameOf(path: string[]): string {
+  return 'MCS_' + path.join('_').toUpperCase();
+}
+
+const NON_CONFIG_ENV = new Set(['MCS_CONFIG']);
+
+export function loadConfig(sources: ConfigSources = {}): ConfigResult {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  let raw: Record<string, unknown> = {};
+  if (sources.file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(sources.file, 'utf8'));
+      if (!isPlainObject(parsed)) errors.push(`${sources.file}: must hold a JSON object`);
+      else raw = parsed;
+    } catch (err) {
+      errors.push(`${sources.file}: ${(err as Error).message}`);
+    }
+  }
+  applyEnv(raw, sources.env ?? {}, errors, warnings);
+  if (sources.overrides) deepMerge(raw, sources.overrides);
+  if (errors.length) return { ok: false, errors };
+
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw));
+  const schemaErrors = [...Value.Errors(ConfigSchema, withDefaults)].map(
+    (e) => `${e.path.slice(1).replaceAll('/', '.') || '(root)'}: ${e.message}${describeValue(e.value)}`,
+  );
+  if (schemaErrors.length) return { ok: false, errors: schemaErrors };
+  const config = withDefaults as Config;
+  crossChecks(config, errors);
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, config, warnings };
+}
+
+function crossChecks(config: Config, errors: string[]): void {
+  const { mqtt, http } = config;
+  if (Boolean(mqtt.tls_cert) !== Boolean(mqtt.tls_key)) {
+    errors.push('mqtt.tls_cert / mqtt.tls_key: set both or neither');
+  }
+  if (mqtt.port !== 0 && mqtt.port === http.port) errors.push('mqtt.port: must differ from http.port');
+  if (mqtt.tls_cert && mqtt.tls_port !== 0 && mqtt.tls_port === mqtt.port) {
+    errors.push('mqtt.tls_port: must differ from mqtt.port');
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: config.site.timezone });
+  } catch {
+    errors.push(`site.timezone: unknown time zone '${config.site.timezone}'`);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return '';
+  const text = JSON.stringify(value);
+  return text && text.length <= 60 ? ` (got ${text})` : '';
+}
+
+function applyEnv(target: Record<string, unknown>, env: Record<string, string | undefined>, errors: string[], warnings: string[]) {
+  const leaves = schemaLeaves(ConfigSchema, []);
+  const known = new Map(leaves.map((leaf) => [envNameOf(leaf.path), leaf]));
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('MCS_') || value === undefined || NON_CONFIG_ENV.has(name)) continue;
+    const leaf = known.get(name);
+    if (!leaf) {
+      warnings.push(`${name}: not a known setting, ignored`);
+      continue;
+    }
+    const converted = convertEnvValue(leaf.schema, value);
+    if (converted === undefined) {
+      errors.push(`${leaf.path.join('.')}: ${name}='${value}' is not a valid ${leaf.schema.type}`);
+      continue;
+    }
+    setPath(target, leaf.path, converted);
+  }
+}
+
+function convertEnvValue(schema: TSchema, value: string): unknown {
+  switch (schema.type) {
+    case 'integer':
+    case 'number': {
+      if (value.trim() === '') return undefined;
+      const n = Number(value);
+      return Number.isFinite(n) ? n : undefined;
+    }
+    case 'boolean':
+      return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : undefined;
+    default:
+      return value;
+  }
+}
+
+function schemaLeaves(schema: TSchema, path: string[]): { path: string[]; schema: TSchema }[] {
+  if (schema[Kind] === 'Object') {
+    return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([key, child]) =>
+      schemaLeaves(child, [...path, key]),
+    );
+  }
+  return [{ path, schema: schema.type ? schema : { ...schema, type: 'string' } }];
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>) {
+  for (const [key, value] of Object.entries(source)) {
+    if (isPlainObject(value) && isPlainObject(target[key])) deepMerge(target[key] as Record<string, unknown>, value);
+    else target[key] = value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Exit status for an unusable configuration (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;

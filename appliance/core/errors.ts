@@ -1,0 +1,37 @@
+// The seed's business codes (§10.5), one catalog for the CLI, the API and the logs.
+export const ErrorCodes = {
+  AUTH_BAD_CREDENTIALS: { code: 10001, http: 401, message: 'wrong user name or password' },
+  AUTH_TOKEN_EXPIRED: { code: 10002, http: 401, message: 'token invalid or expired' },
+  AUTH_FORBIDDEN: { code: 10003, http: 403, message: 'not allowed for this role' },
+  LICENSE_INVALID: { code: 20001, http: 403, message: 'license invalid' },
+  LICENSE_EXPIRED: { code: 20002, http: 403, message: 'license expired' },
+  LICENSE_DEVICE_LIMIT: { code: 20003, http: 403, message: 'device count exceeds the license' },
+  LICENSE_MACHINE_MISMATCH: { code: 20004, http: 403, message: 'license belongs to another machine' },
+  DEVICE_NOT_FOUND: { code: 40001, http: 404, message: 'device not found' },
+  DEVICE_EXISTS: { code: 40002, http: 409, message: 'device serial number already registered' },
+  DEVICE_OFFLINE: { code: 40003, http: 409, message: 'device offline, command not sent' },
+  DEVICE_INVALID: { code: 40004, http: 400, message: 'invalid device settings' },
+  ALARM_CONFIG_INVALID: { code: 50001, http: 400, message: 'invalid alarm configuration' },
+  ALARM_EMAIL_FAILED: { code: 50002, http: 502, message: 'e-mail sending failed' },
+  ALARM_WEBHOOK_FAILED: { code: 50003, http: 502, message: 'webhook call failed' },
+  ALARM_SMS_FAILED: { code: 50004, http: 502, message: 'SMS sending failed' },
+  ARCHIVE_CONFIG_INVALID: { code: 60001, http: 400, message: 'invalid storage configuration' },
+  ARCHIVE_UPLOAD_FAILED: { code: 60002, http: 502, message: 'archive upload failed' },
+  ARCHIVE_NOT_FOUND: { code: 60003, http: 404, message: 'archive not found' },
+} as const;
+export type ErrorName = keyof typeof ErrorCodes;
+
+/** An expected failure with a business code; `detail` says which input was wrong. */
+export class AppError extends Error {
+  readonly code: number;
+  readonly http: number;
+  constructor(
+    readonly name_: ErrorName,
+    readonly detail?: unknown,
+    message?: string,
+  ) {
+    super(message ?? ErrorCodes[name_].message);
+    this.code = ErrorCodes[name_].code;
+    this.http = ErrorCodes[name_].http;
+  }
+}

@@ -1,0 +1,55 @@
+// STO-1: one SQLite file in the data directory, WAL mode, migrations applied at open.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { migrations as allMigrations, type Migration } from './migrations/index.ts';
+
+export type Db = Database.Database;
+
+export const DB_FILE_NAME = 'mcs-edge.db';
+export const dbFileIn = (dataDir: string) => join(dataDir, DB_FILE_NAME);
+
+export interface OpenDbOptions {
+  /** 'NORMAL' survives a process crash; 'FULL' also a power cut (fsync per commit). */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Page cache in MiB for this connection. */
+  cacheMb?: number;
+  readonly?: boolean;
+  migrations?: Migration[];
+}
+
+/** Opens (creating if needed) the database and brings its schema up to date. */
+export function openDb(file: string, options: OpenDbOptions = {}): Db {
+  if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+  }
+  db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 16)}`);
+  if (!options.readonly) migrate(db, options.migrations ?? allMigrations);
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies each migration newer than the file's version in its own transaction. */
+export function migrate(db: Db, migrations: Migration[]): number {
+  const current = schemaVersion(db);
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this program (${latest}); upgrade MCS Edge`);
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+  return schemaVersion(db);
+}

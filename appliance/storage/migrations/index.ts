@@ -1,0 +1,12 @@
+// STO-1: schema migrations, versioned by PRAGMA user_version and applied in order at start.
+// Each migration is SQL embedded in the code (so the single binary carries it). Never edit a
+// migration that has shipped; add the next one.
+import { m001_init } from './001_init.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [m001_init];

@@ -1,0 +1,130 @@
+// The write side of readings: batch insert (one transaction per group commit, ING-6) and the
+// 1-minute / 1-hour roll-ups (STO-3). Runs on the writer thread's own connection; synchronous.
+import type { Db } from './db.ts';
+import * as R from './reading-row.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** Readings may arrive a little late; a minute is final this long after it ends. */
+export const ROLLUP_GRACE_MS = 60_000;
+
+export interface RollupResult {
+  minuteWatermark: number;
+  hourWatermark: number;
+  minuteBuckets: number;
+  hourBuckets: number;
+}
+
+export function createReadingStore(db: Db) {
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO readings (sn_id, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
+  );
+  const getWatermark = db.prepare<[string], { watermark: number }>('SELECT watermark FROM rollup_state WHERE name = ?');
+  const setWatermark = db.prepare<[string, number]>(
+    'INSERT INTO rollup_state (name, watermark) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark',
+  );
+  const minuteRange = db.prepare<[number, number]>(`
+    INSERT OR REPLACE INTO readings_1m (sn_id, ts, n, ppm_min, ppm_max, ppm_sum)
+    SELECT sn_id, ts / 60000 * 60000, count(*), min(ppm), max(ppm), sum(ppm) FROM readings
+    WHERE sn_id IN (SELECT id FROM serials) AND ts >= ? AND ts < ? GROUP BY sn_id, ts / 60000`);
+  const minuteOne = db.prepare<[number, number, number]>(`
+    INSERT OR REPLACE INTO readings_1m (sn_id, ts, n, ppm_min, ppm_max, ppm_sum)
+    SELECT sn_id, ts / 60000 * 60000, count(*), min(ppm), max(ppm), sum(ppm) FROM readings
+    WHERE sn_id = ? AND ts >= ? AND ts < ? GROUP BY sn_id`);
+  const hourRange = db.prepare<[number, number]>(`
+    INSERT OR REPLACE INTO readings_1h (sn_id, ts, n, ppm_min, ppm_max, ppm_sum)
+    SELECT sn_id, ts / 3600000 * 3600000, sum(n), min(ppm_min), max(ppm_max), sum(ppm_sum) FROM readings_1m
+    WHERE sn_id IN (SELECT id FROM serials) AND ts >= ? AND ts < ? GROUP BY sn_id, ts / 3600000`);
+  const hourOne = db.prepare<[number, number, number]>(`
+    INSERT OR REPLACE INTO readings_1h (sn_id, ts, n, ppm_min, ppm_max, ppm_sum)
+    SELECT sn_id, ts / 3600000 * 3600000, sum(n), min(ppm_min), max(ppm_max), sum(ppm_sum) FROM readings_1m
+    WHERE sn_id = ? AND ts >= ? AND ts < ? GROUP BY sn_id`);
+  const firstReading = db.prepare<[], { ts: number | null }>('SELECT min(ts) AS ts FROM readings');
+
+  /** Minute buckets that received readings after they were rolled up: "snId:bucketStart". */
+  const lateMinutes = new Set<string>();
+  let minuteWatermark = getWatermark.get('1m')?.watermark ?? 0;
+
+  const insertBatch = db.transaction((rows: Float64Array, count: number, inserted: Uint8Array) => {
+    for (let i = 0; i < count; i++) {
+      const o = i * R.ROW_FIELDS;
+      const snId = rows[o + R.F_SN_ID];
+      const ts = rows[o + R.F_TS];
+      const humi = rows[o + R.F_HUMI];
+      const changes = insert.run(
+        snId,
+        ts,
+        R.toScaled(rows[o + R.F_V_RAW]),
+        R.toScaled(rows[o + R.F_PPM]),
+        R.toScaled(rows[o + R.F_TEMP]),
+        Number.isNaN(humi) ? null : R.toScaled(humi),
+        Math.round(rows[o + R.F_BAT]),
+        Math.round(rows[o + R.F_RSSI]),
+        rows[o + R.F_SEQ],
+        rows[o + R.F_ERR],
+        rows[o + R.F_FLAGS],
+        rows[o + R.F_RECEIVED] - ts,
+      ).changes;
+      inserted[i] = changes;
+      if (changes && ts < minuteWatermark) lateMinutes.add(`${snId}:${ts - (ts % MINUTE)}`);
+    }
+  });
+
+  function rollupMinutes(upTo: number): { buckets: number; lateHours: Set<string> } {
+    const lateHours = new Set<string>();
+    let buckets = 0;
+    const from = minuteWatermark || (firstReading.get()?.ts ?? upTo);
+    if (upTo > from) buckets += minuteRange.run(from - (from % MINUTE), upTo).changes;
+    for (const key of lateMinutes) {
+      const [snId, start] = key.split(':').map(Number);
+      buckets += minuteOne.run(snId, start, start + MINUTE).changes;
+      lateHours.add(`${snId}:${start - (start % HOUR)}`);
+    }
+    lateMinutes.clear();
+    if (upTo > minuteWatermark) {
+      minuteWatermark = upTo;
+      setWatermark.run('1m', upTo);
+    }
+    return { buckets, lateHours };
+  }
+
+  function rollupHours(lateHours: Set<string>): { buckets: number; watermark: number } {
+    const upTo = minuteWatermark - (minuteWatermark % HOUR);
+    const current = getWatermark.get('1h')?.watermark ?? 0;
+    let buckets = 0;
+    for (const key of lateHours) {
+      const [snId, start] = key.split(':').map(Number);
+      if (start < current) buckets += hourOne.run(snId, start, start + HOUR).changes;
+    }
+    if (upTo > current) {
+      const from = current || upTo - HOUR * 24 * 7;
+      buckets += hourRange.run(from, upTo).changes;
+      setWatermark.run('1h', upTo);
+    }
+    return { buckets, watermark: Math.max(upTo, current) };
+  }
+
+  return {
+    /** Inserts a batch in one transaction; `inserted[i]` is 0 for a duplicate (ING-4). */
+    writeBatch(rows: Float64Array, count: number): Uint8Array {
+      const inserted = new Uint8Array(count);
+      insertBatch.immediate(rows, count, inserted);
+      return inserted;
+    },
+    /** Rolls up every minute that ended at least ROLLUP_GRACE_MS before `now`, then the hours. */
+    rollup(now: number): RollupResult {
+      const upTo = now - ROLLUP_GRACE_MS - ((now - ROLLUP_GRACE_MS) % MINUTE);
+      return db.transaction(() => {
+        const minutes = rollupMinutes(upTo);
+        const hours = rollupHours(minutes.lateHours);
+        return {
+          minuteWatermark,
+          hourWatermark: hours.watermark,
+          minuteBuckets: minutes.buckets,
+          hourBuckets: hours.buckets,
+        };
+      }).immediate();
+    },
+  };
+}
+export type ReadingStore = ReturnType<typeof createReadingStore>;

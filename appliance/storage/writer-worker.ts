@@ -1,0 +1,43 @@
+// The writer thread: owns the one connection that writes readings, so SQLite's commit work runs
+// beside the broker's event loop instead of on it (ARCHITECTURE: "the one event loop is the
+// ceiling"). Speaks the small message protocol of group-commit.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDb } from './db.ts';
+import { createReadingStore } from './reading-store.ts';
+import type { WriterRequest, WriterResponse, WriterThreadOptions } from './group-commit.ts';
+
+const options = workerData as WriterThreadOptions;
+const port = parentPort!;
+const db = openDb(options.file, { synchronous: options.synchronous, cacheMb: options.cacheMb });
+if (options.maxPageCount) db.pragma(`max_page_count = ${options.maxPageCount}`);
+const store = createReadingStore(db);
+
+function reply(message: WriterResponse, transfer: ArrayBuffer[] = []) {
+  port.postMessage(message, transfer);
+}
+
+port.on('message', (request: WriterRequest) => {
+  try {
+    switch (request.type) {
+      case 'batch': {
+        const started = performance.now();
+        const inserted = store.writeBatch(new Float64Array(request.rows), request.count);
+        reply({ type: 'batch', id: request.id, inserted, ms: performance.now() - started }, [inserted.buffer as ArrayBuffer]);
+        break;
+      }
+      case 'rollup':
+        reply({ type: 'rollup', id: request.id, result: store.rollup(request.now) });
+        break;
+      case 'close':
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.close();
+        reply({ type: 'closed', id: request.id });
+        port.close();
+        break;
+    }
+  } catch (err) {
+    const error = err as Error & { code?: string };
+    reply({ type: 'error', id: request.id, message: error.message, code: error.code ?? 'UNKNOWN' });
+  }
+});
+reply({ type: 'ready', id: 0 });
