@@ -79,3 +79,8 @@ export const nextSeq = (seq: number) => (seq + 1) & 0xffff;
 export function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
+
+/** DEV-4: the firmware reports its battery state as an error code (10 low < 20 %, 11 critical < 10 %). */
+export function batteryError(bat: number): number {
+  return bat < 10 ? 11 : bat < 20 ? 10 : 0;
+}

@@ -48,6 +48,10 @@ export const ConfigSchema = Type.Object(
         retention_days: Type.Integer({ minimum: 1, maximum: 3650, default: 3 }),
         rollup_1m_days: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
         rollup_1h_days: Type.Integer({ minimum: 1, maximum: 36_500, default: 730 }),
+        synchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')], {
+          default: 'FULL',
+          description: 'FULL: a PUBACKed reading survives a power cut too; NORMAL: a process crash only',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

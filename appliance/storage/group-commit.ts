@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/log.ts';
 import { ROW_FIELDS } from './reading-row.ts';
-import type { RollupResult } from './reading-store.ts';
+import type { RollupResult, WriterUpdate } from './reading-store.ts';
 
 export interface WriterThreadOptions {
   file: string;
@@ -16,7 +16,7 @@ export interface WriterThreadOptions {
 }
 
 export type WriterRequest =
-  | { type: 'batch'; id: number; rows: ArrayBuffer; count: number }
+  | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[] }
   | { type: 'rollup'; id: number; now: number }
   | { type: 'close'; id: number };
 
@@ -51,6 +51,7 @@ interface PendingBatch {
   rows: Float64Array;
   count: number;
   callbacks: CommitCallback[];
+  updates: WriterUpdate[];
 }
 
 const WORKER_URL = new URL('./writer-worker.ts', import.meta.url);
@@ -83,7 +84,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   };
 
   function newBatch(capacity: number): PendingBatch {
-    return { rows: new Float64Array(capacity * ROW_FIELDS), count: 0, callbacks: [] };
+    return { rows: new Float64Array(capacity * ROW_FIELDS), count: 0, callbacks: [], updates: [] };
   }
 
   function request(message: WriterRequest, transfer: ArrayBuffer[] = []): Promise<WriterResponse> {
@@ -102,8 +103,10 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     else waiter.resolve(message);
   }
 
+  const isEmpty = (batch: PendingBatch) => batch.count === 0 && batch.updates.length === 0;
+
   function scheduleFlush() {
-    if (inFlight || flushTimer || queue.count === 0) return;
+    if (inFlight || flushTimer || isEmpty(queue)) return;
     if (queue.count >= options.commitMaxRows || options.commitIntervalMs === 0) {
       sendQueued();
       return;
@@ -115,7 +118,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   }
 
   function sendQueued() {
-    if (inFlight || queue.count === 0) return;
+    if (inFlight || isEmpty(queue)) return;
     if (flushTimer) {
       clearTimeout(flushTimer);
       flushTimer = null;
@@ -126,7 +129,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     stats.inFlight = batch.count;
     stats.queued = 0;
     const buffer = batch.rows.buffer as ArrayBuffer;
-    request({ type: 'batch', id: nextId++, rows: buffer, count: batch.count }, [buffer]).then(
+    request({ type: 'batch', id: nextId++, rows: buffer, count: batch.count, updates: batch.updates }, [buffer]).then(
       (reply) => finishBatch(batch, null, reply.type === 'batch' ? reply : null),
       (error: Error) => finishBatch(batch, error, null),
     );
@@ -137,7 +140,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     stats.inFlight = 0;
     if (error || !reply) {
       stats.failedRows += batch.count;
-      log.error({ err: error, rows: batch.count }, 'group commit failed; readings not acknowledged');
+      log.error({ err: error, rows: batch.count, updates: batch.updates.length }, 'group commit failed; readings not acknowledged');
       for (const callback of batch.callbacks) callback(error ?? new Error('writer failed'), false);
     } else {
       stats.batches++;
@@ -150,7 +153,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         batch.callbacks[i](null, inserted);
       }
     }
-    if (queue.count > 0) sendQueued();
+    if (!isEmpty(queue)) sendQueued();
     else {
       const waiters = idleWaiters;
       idleWaiters = [];
@@ -194,10 +197,16 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       if (queue.count >= options.commitMaxRows && !inFlight) sendQueued();
       else scheduleFlush();
     },
+    /** Queues a status or pending-device change for the next commit (best effort, never blocks). */
+    enqueueUpdate(update: WriterUpdate): void {
+      if (!worker) return;
+      queue.updates.push(update);
+      scheduleFlush();
+    },
     backlog: (): number => queue.count + (inFlight?.count ?? 0),
     /** Resolves when everything queued so far is committed (or failed). */
     flush(): Promise<void> {
-      if (!inFlight && queue.count === 0) return Promise.resolve();
+      if (!inFlight && isEmpty(queue)) return Promise.resolve();
       return new Promise((resolve) => {
         idleWaiters.push(resolve);
         sendQueued();

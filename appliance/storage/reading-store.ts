@@ -2,6 +2,8 @@
 // 1-minute / 1-hour roll-ups (STO-3). Runs on the writer thread's own connection; synchronous.
 import type { Db } from './db.ts';
 import * as R from './reading-row.ts';
+import { createDeviceRepository } from './devices.ts';
+import { createPendingRepository } from './pending.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -15,7 +17,15 @@ export interface RollupResult {
   hourBuckets: number;
 }
 
+/** Small state changes that ride along in the next group commit instead of taking the write lock
+ *  on the main thread (where waiting for it would stall the event loop). */
+export type WriterUpdate =
+  | { op: 'status'; sn: string; status: 'online' | 'offline'; lastSeen: number | null }
+  | { op: 'pending'; sn: string; ts: number; messages: number; payload: string | null; remote: string | null };
+
 export function createReadingStore(db: Db) {
+  const devices = createDeviceRepository(db);
+  const pending = createPendingRepository(db);
   const insert = db.prepare(
     'INSERT OR IGNORE INTO readings (sn_id, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
   );
@@ -45,7 +55,11 @@ export function createReadingStore(db: Db) {
   const lateMinutes = new Set<string>();
   let minuteWatermark = getWatermark.get('1m')?.watermark ?? 0;
 
-  const insertBatch = db.transaction((rows: Float64Array, count: number, inserted: Uint8Array) => {
+  const insertBatch = db.transaction((rows: Float64Array, count: number, inserted: Uint8Array, updates: WriterUpdate[]) => {
+    for (const update of updates) {
+      if (update.op === 'status') devices.setStatus(update.sn, update.status, update.lastSeen);
+      else pending.record(update);
+    }
     for (let i = 0; i < count; i++) {
       const o = i * R.ROW_FIELDS;
       const snId = rows[o + R.F_SN_ID];
@@ -106,9 +120,9 @@ export function createReadingStore(db: Db) {
 
   return {
     /** Inserts a batch in one transaction; `inserted[i]` is 0 for a duplicate (ING-4). */
-    writeBatch(rows: Float64Array, count: number): Uint8Array {
+    writeBatch(rows: Float64Array, count: number, updates: WriterUpdate[] = []): Uint8Array {
       const inserted = new Uint8Array(count);
-      insertBatch.immediate(rows, count, inserted);
+      insertBatch.immediate(rows, count, inserted, updates);
       return inserted;
     },
     /** Rolls up every minute that ended at least ROLLUP_GRACE_MS before `now`, then the hours. */

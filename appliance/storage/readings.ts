@@ -61,7 +61,7 @@ export function createReadingRepository(db: Db) {
   const latestOne = db.prepare<[string], ScaledLatestRow>(`
     SELECT s.sn AS sn, r.ts, r.v_raw, r.ppm, r.temp, r.humi, r.bat, r.rssi, r.seq, r.err, r.flags, r.recv_delta
     FROM serials s JOIN readings r ON r.sn_id = s.id WHERE s.sn = ? ORDER BY r.ts DESC LIMIT 1`);
-  const rawRange = db.prepare<[number, number, number], ScaledLatestRow>(`
+  const rawRange = db.prepare<[string, number, number, number], ScaledLatestRow>(`
     SELECT ? AS sn, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta
     FROM readings WHERE sn_id = ? AND ts >= ? AND ts < ? ORDER BY ts`);
   const serialId = db.prepare<[string], { id: number }>('SELECT id FROM serials WHERE sn = ?');

@@ -21,7 +21,7 @@ port.on('message', (request: WriterRequest) => {
     switch (request.type) {
       case 'batch': {
         const started = performance.now();
-        const inserted = store.writeBatch(new Float64Array(request.rows), request.count);
+        const inserted = store.writeBatch(new Float64Array(request.rows), request.count, request.updates);
         reply({ type: 'batch', id: request.id, inserted, ms: performance.now() - started }, [inserted.buffer as ArrayBuffer]);
         break;
       }

@@ -1,0 +1,131 @@
+// The composition root (ARCHITECTURE): builds the stages in flow order —
+// storage → writer → devices → presence → ingest → broker — starts them in that order and stops
+// them in reverse, so on SIGTERM the broker stops accepting first and the writer flushes last.
+import type { Config } from './core/config.ts';
+import type { Logger } from './core/log.ts';
+import { createBus } from './core/bus.ts';
+import { systemClock, type Clock } from './core/clock.ts';
+import { createBroker } from './broker/broker.ts';
+import { createDeviceCache } from './devices/cache.ts';
+import { createDeviceService } from './devices/service.ts';
+import { createIngest } from './ingest/pipeline.ts';
+import { createPresence } from './ingest/presence.ts';
+import { dbFileIn, openDb, type Db } from './storage/db.ts';
+import { createDeviceRepository } from './storage/devices.ts';
+import { createGroupCommitWriter } from './storage/group-commit.ts';
+import { createPendingRepository } from './storage/pending.ts';
+import { createReadingRepository } from './storage/readings.ts';
+
+export interface AppOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  /** Test hook: caps the database size to exercise "disk full" for real. */
+  maxPageCount?: number;
+}
+
+const ROLLUP_EVERY_MS = 60_000;
+
+export function createApp({ config, log, clock = systemClock, maxPageCount }: AppOptions) {
+  const dbFile = dbFileIn(config.data_dir);
+  const bus = createBus();
+  let db: Db | null = null;
+
+  // Built in start(), once the database is open; typed here for the accessors.
+  let parts: ReturnType<typeof build> | null = null;
+
+  function build(db: Db) {
+    const deviceRepo = createDeviceRepository(db);
+    const pendingRepo = createPendingRepository(db);
+    const readings = createReadingRepository(db);
+    const writer = createGroupCommitWriter({
+      file: dbFile,
+      synchronous: config.storage.synchronous,
+      cacheMb: 64,
+      commitIntervalMs: config.ingest.commit_interval_ms,
+      commitMaxRows: config.ingest.commit_max_rows,
+      maxPageCount,
+      log,
+    });
+    const deviceCache = createDeviceCache(deviceRepo);
+    const devices = createDeviceService({ devices: deviceRepo, pending: pendingRepo, clock, onChange: () => deviceCache.reload() });
+    const presence = createPresence({ bus, clock, timeoutMs: config.ingest.offline_timeout_s * 1000 });
+    const ingest = createIngest({
+      devices: deviceCache, writer, presence, bus, clock, log, clockSkewMs: config.ingest.clock_skew_s * 1000,
+    });
+    const broker = createBroker({
+      devices: deviceCache,
+      ingest,
+      log,
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      tls: config.mqtt.tls_cert ? { port: config.mqtt.tls_port, cert: config.mqtt.tls_cert, key: config.mqtt.tls_key } : undefined,
+      factorySecret: config.mqtt.factory_secret,
+      adminPassword: config.mqtt.admin_password,
+    });
+    return { deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker };
+  }
+
+  let rollupTimer: NodeJS.Timeout | null = null;
+  const unsubscribers: (() => void)[] = [];
+
+  function runRollup() {
+    parts?.writer.rollup(clock.now()).catch((err) => log.error({ err }, 'roll-up failed'));
+  }
+
+  return {
+    bus,
+    clock,
+    get parts() {
+      if (!parts) throw new Error('app not started');
+      return parts;
+    },
+    async start() {
+      db = openDb(dbFile, { synchronous: config.storage.synchronous });
+      parts = build(db);
+      const { writer, deviceCache, deviceRepo, presence, broker, readings } = parts;
+      await writer.start();
+      deviceCache.start();
+      // In-memory state is rebuilt from SQLite: when each device was last heard from.
+      const lastReceived = new Map(readings.latestAll().map((r) => [r.sn, r.received_at]));
+      presence.restore(deviceRepo.all().map((d) => [d.sn, Math.max(d.last_seen ?? 0, lastReceived.get(d.sn) ?? 0) || null]));
+      unsubscribers.push(
+        bus.on('device_status', (event) => {
+          writer.enqueueUpdate({ op: 'status', sn: event.sn, status: event.status, lastSeen: presence.lastSeen(event.sn) });
+        }),
+      );
+      presence.start();
+      await broker.start();
+      // STO-3 roll-ups; the job scheduler (OPS-2) takes this over when it lands.
+      rollupTimer = setInterval(runRollup, ROLLUP_EVERY_MS);
+      rollupTimer.unref();
+    },
+    /** OPS-4: stop accepting, flush pending commits, close the database. */
+    async stop() {
+      if (rollupTimer) clearInterval(rollupTimer);
+      if (parts) {
+        const { broker, presence, deviceCache, writer } = parts;
+        await broker.stop();
+        presence.stop();
+        deviceCache.stop();
+        await writer.stop();
+      }
+      for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
+      db?.close();
+      db = null;
+    },
+    summary() {
+      const p = this.parts;
+      return {
+        dataDir: config.data_dir,
+        database: dbFile,
+        mqtt: p.broker.ports.mqtt,
+        mqtts: p.broker.ports.mqtts || null,
+        devices: p.deviceCache.size(),
+        timezone: config.site.timezone,
+        license: 'evaluation',
+      };
+    },
+  };
+}
+export type App = ReturnType<typeof createApp>;

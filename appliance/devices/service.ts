@@ -1,0 +1,128 @@
+// Device administration: registration with credentials, settings, removal and adoption of pending
+// serials. The CLI uses it now and the REST API later; both go through the same validation.
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { AppError } from '../core/errors.ts';
+import type { Clock } from '../core/clock.ts';
+import { DeviceCreate, DeviceUpdate } from '../contract/device.ts';
+import type { Device, DeviceRepository, DeviceSettings } from '../storage/devices.ts';
+import type { PendingRepository } from '../storage/pending.ts';
+import { generateDevicePassword, hashChosenPassword, hashGeneratedPassword } from './credentials.ts';
+
+export const DEFAULT_SETTINGS: DeviceSettings = {
+  name: '',
+  location: '',
+  pos_x: null,
+  pos_y: null,
+  gas: 'CH4',
+  unit: 'ppm',
+  calib: { k: 1, b: 0, t_ref: 25, t_comp: 0 },
+  range_max: 50_000,
+  high_limit: null,
+  low_limit: null,
+  enabled: true,
+};
+
+export interface Registration {
+  device: Device;
+  /** The password to flash or give to the detector; shown once, never stored in clear. null: factory-derived. */
+  password: string | null;
+}
+
+export interface DeviceServiceDeps {
+  devices: DeviceRepository;
+  pending: PendingRepository;
+  clock: Clock;
+  /** Told after every change so caches (broker credentials, calibration) reload at once. */
+  onChange?: (sn: string) => void;
+}
+
+export function createDeviceService({ devices, pending, clock, onChange = () => {} }: DeviceServiceDeps) {
+  async function register(input: unknown, fromPending: boolean): Promise<Registration> {
+    const create = check(DeviceCreate, input);
+    if (devices.get(create.sn)) throw new AppError('DEVICE_EXISTS', { sn: create.sn });
+    const settings = merge(DEFAULT_SETTINGS, create);
+    let password: string | null = null;
+    let hash: string | null = null;
+    if (create.password) {
+      password = create.password;
+      hash = await hashChosenPassword(create.password);
+    } else if ((create.credentials ?? (fromPending ? 'factory' : 'generate')) === 'generate') {
+      password = generateDevicePassword();
+      hash = hashGeneratedPassword(password);
+    }
+    const device = devices.insert(create.sn, settings, hash, clock.now());
+    if (fromPending) pending.remove(create.sn);
+    onChange(device.sn);
+    return { device, password };
+  }
+
+  return {
+    /** Registers a detector: generated password (shown once), a chosen one, or the factory-derived one. */
+    add: (input: unknown): Promise<Registration> => register(input, false),
+    /** ING-3: registers a serial from the pending list; it keeps its factory-derived password by default. */
+    adopt(input: unknown): Promise<Registration> {
+      const sn = (input as { sn?: unknown })?.sn;
+      if (typeof sn !== 'string' || !pending.get(sn)) throw new AppError('DEVICE_NOT_FOUND', { sn, pending: true });
+      return register(input, true);
+    },
+    update(sn: string, input: unknown): Device {
+      const patch = check(DeviceUpdate, input);
+      const current = devices.get(sn);
+      if (!current) throw new AppError('DEVICE_NOT_FOUND', { sn });
+      const updated = devices.update(sn, merge(current, patch), clock.now())!;
+      onChange(sn);
+      return updated;
+    },
+    /** Replaces a device's credential with a new generated password (returned once). */
+    resetPassword(sn: string): Registration {
+      if (!devices.get(sn)) throw new AppError('DEVICE_NOT_FOUND', { sn });
+      const password = generateDevicePassword();
+      devices.setPasswordHash(sn, hashGeneratedPassword(password), clock.now());
+      onChange(sn);
+      return { device: devices.get(sn)!, password };
+    },
+    remove(sn: string): void {
+      if (!devices.remove(sn)) throw new AppError('DEVICE_NOT_FOUND', { sn });
+      onChange(sn);
+    },
+    get(sn: string): Device {
+      const device = devices.get(sn);
+      if (!device) throw new AppError('DEVICE_NOT_FOUND', { sn });
+      return device;
+    },
+    list: devices.list,
+    pending: pending.list,
+  };
+}
+export type DeviceService = ReturnType<typeof createDeviceService>;
+
+function check<T extends TSchema>(schema: T, input: unknown) {
+  if (!Value.Check(schema, input)) {
+    const errors = [...Value.Errors(schema, input)].map((e) => `${e.path || '/'}: ${e.message}`);
+    throw new AppError('DEVICE_INVALID', errors, `invalid device settings: ${errors.join('; ')}`);
+  }
+  return input as import('@sinclair/typebox').Static<T>;
+}
+
+/** Applies a validated patch and checks the rules between fields (40004). */
+function merge(base: DeviceSettings, patch: DeviceUpdate): DeviceSettings {
+  const next: DeviceSettings = {
+    ...base,
+    ...Object.fromEntries(Object.entries(patch).filter(([key]) => key in base && key !== 'calib')),
+    calib: { ...base.calib, ...patch.calib },
+  };
+  const problems: string[] = [];
+  const { calib, high_limit, low_limit, range_max } = next;
+  for (const [key, value] of Object.entries(calib)) {
+    if (!Number.isFinite(value)) problems.push(`/calib/${key}: must be a finite number`);
+  }
+  if (calib.k === 0) problems.push('/calib/k: must not be 0');
+  if (high_limit !== null && high_limit > range_max) problems.push('/high_limit: must not exceed range_max');
+  if (high_limit !== null && low_limit !== null && low_limit >= high_limit) {
+    problems.push('/low_limit: must be below high_limit');
+  }
+  if ((next.pos_x === null) !== (next.pos_y === null)) problems.push('/pos_x, /pos_y: set both or neither');
+  if (problems.length) throw new AppError('DEVICE_INVALID', problems, `invalid device settings: ${problems.join('; ')}`);
+  return next;
+}

@@ -1,0 +1,197 @@
+// ING-1…ING-7: a device's publish → decode/validate → calibrate → sequence and clock checks →
+// group commit; the broker's callback (and with it the QoS 1 PUBACK) runs only once the reading
+// is committed (ING-6). Bad input is counted and dropped, never thrown through the broker.
+import type { Bus, ReadingEvent } from '../core/bus.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { StatusPayload } from '../contract/device-payload.ts';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { DeviceCache } from '../devices/cache.ts';
+import type { GroupCommitWriter } from '../storage/group-commit.ts';
+import * as R from '../storage/reading-row.ts';
+import type { PresenceTracker } from './presence.ts';
+import {
+  calibrate, decodeUpPayload, readingKeyTime, trackClock, trackSequence, DROP_REASONS,
+  type ClockState, type DropReason, type SequenceState,
+} from './steps.ts';
+
+export interface IngestDeps {
+  devices: DeviceCache;
+  writer: GroupCommitWriter;
+  presence: PresenceTracker;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  clockSkewMs: number;
+  /** Pending serials are written at most this often each (ING-3). */
+  pendingWriteEveryMs?: number;
+}
+
+export interface DeviceIngestStats extends SequenceState, ClockState {
+  received: number;
+  stored: number;
+  duplicates: number;
+  dropped: Partial<Record<DropReason, number>>;
+  skewedReadings: number;
+  lastServerTs: number;
+}
+
+export type PublishDone = (error?: Error | null) => void;
+
+const statusCheck = TypeCompiler.Compile(StatusPayload);
+
+export function createIngest(deps: IngestDeps) {
+  const { devices, writer, presence, bus, clock, clockSkewMs } = deps;
+  const log = deps.log.child({ stage: 'ingest' });
+  const pendingWriteEveryMs = deps.pendingWriteEveryMs ?? 10_000;
+  const perDevice = new Map<string, DeviceIngestStats>();
+  const pendingSeen = new Map<string, { lastWrite: number; messages: number }>();
+  const totals = { received: 0, stored: 0, duplicates: 0, pending: 0, dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number> };
+  let committed: ReadingEvent[] = [];
+
+  function statsOf(sn: string): DeviceIngestStats {
+    let stats = perDevice.get(sn);
+    if (!stats) {
+      stats = {
+        received: 0, stored: 0, duplicates: 0, dropped: {}, skewedReadings: 0, lastServerTs: 0,
+        lastSeq: null, gaps: 0, offsetMs: null, prevReceivedAt: 0, prevDeviceMs: 0,
+      };
+      perDevice.set(sn, stats);
+    }
+    return stats;
+  }
+
+  function drop(sn: string, reason: DropReason, detail?: string) {
+    totals.dropped[reason]++;
+    const stats = statsOf(sn);
+    stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+    log.debug({ sn, reason, detail }, 'reading dropped');
+  }
+
+  function publishCommitted() {
+    const batch = committed;
+    committed = [];
+    bus.emit('readings', batch);
+  }
+
+  function recordPending(sn: string, payload: Buffer, remote: string | null) {
+    const now = clock.now();
+    const seen = pendingSeen.get(sn) ?? { lastWrite: 0, messages: 0 };
+    seen.messages++;
+    pendingSeen.set(sn, seen);
+    totals.pending++;
+    if (now - seen.lastWrite < pendingWriteEveryMs) return;
+    if (seen.lastWrite === 0) bus.emit('pending_device', { sn, ts: now });
+    writer.enqueueUpdate({
+      op: 'pending', sn, ts: now, messages: seen.messages, remote,
+      payload: payload.length <= 1024 ? payload.toString('utf8') : null,
+    });
+    seen.lastWrite = now;
+    seen.messages = 0;
+  }
+
+  return {
+    totals,
+    perDevice: perDevice as ReadonlyMap<string, DeviceIngestStats>,
+
+    /** A publish on `mcs/{sn}/up` by that device (the ACL has been checked). */
+    handleUp(sn: string, payload: Buffer, qos: number, remote: string | null, done: PublishDone): void {
+      const receivedAt = clock.now();
+      totals.received++;
+      const device = devices.get(sn);
+      if (!device) {
+        // ING-3: authenticated by the factory secret but not registered: listed, never stored.
+        recordPending(sn, payload, remote);
+        return done();
+      }
+      const stats = statsOf(sn);
+      stats.received++;
+      if (!device.enabled) {
+        drop(sn, 'device_disabled');
+        return done();
+      }
+      const decoded = decodeUpPayload(payload);
+      if (!decoded.ok) {
+        drop(sn, decoded.reason, decoded.detail);
+        return done(); // acknowledged so the detector does not resend garbage forever
+      }
+      const reading = decoded.value;
+      presence.seen(sn);
+      const sequence = trackSequence(stats, reading.seq);
+      const skewed = trackClock(stats, reading.ts * 1000, receivedAt, clockSkewMs);
+      if (skewed) stats.skewedReadings++;
+      const ts = readingKeyTime(reading.ts, reading.seq, skewed, receivedAt, stats.lastServerTs);
+      if (skewed) stats.lastServerTs = ts;
+      const { ppm, overrange } = calibrate(reading.v_raw, reading.temp, device.calib, device.range_max);
+      const humi = reading.humi ?? NaN;
+      const flags = (overrange ? R.FLAG_OVERRANGE : 0) | (skewed ? R.FLAG_CLOCK_SKEW : 0);
+      const snId = device.sn_id;
+      if (qos === 0) done();
+      writer.enqueue(
+        (rows, o) => {
+          rows[o + R.F_SN_ID] = snId;
+          rows[o + R.F_TS] = ts;
+          rows[o + R.F_V_RAW] = reading.v_raw;
+          rows[o + R.F_PPM] = ppm;
+          rows[o + R.F_TEMP] = reading.temp;
+          rows[o + R.F_HUMI] = humi;
+          rows[o + R.F_BAT] = reading.bat;
+          rows[o + R.F_RSSI] = reading.rssi;
+          rows[o + R.F_SEQ] = reading.seq;
+          rows[o + R.F_ERR] = reading.err;
+          rows[o + R.F_FLAGS] = flags;
+          rows[o + R.F_RECEIVED] = receivedAt;
+        },
+        (error, inserted) => {
+          if (error) {
+            drop(sn, 'store_failed', error.message);
+            // Not acknowledged: the broker drops the connection and the detector resends later.
+            if (qos > 0) done(error);
+            return;
+          }
+          if (!inserted) {
+            stats.duplicates++;
+            totals.duplicates++;
+          } else {
+            stats.stored++;
+            totals.stored++;
+            if (sequence === 'old' && stats.gaps > 0) stats.gaps--; // a late reading filled a gap
+            if (committed.length === 0) queueMicrotask(publishCommitted);
+            committed.push({
+              sn, ts, receivedAt, ppm, vRaw: reading.v_raw, temp: reading.temp, humi: reading.humi ?? null,
+              bat: reading.bat, rssi: reading.rssi, err: reading.err, overrange,
+            });
+          }
+          if (qos > 0) done();
+        },
+      );
+    },
+
+    /** A publish on `mcs/{sn}/status` — the retained online message or the Last Will. */
+    handleStatus(sn: string, payload: Buffer, isWill: boolean): void {
+      if (!devices.get(sn)) return;
+      let status: unknown;
+      try {
+        status = JSON.parse(payload.toString('utf8'));
+      } catch {
+        status = null;
+      }
+      if (!statusCheck.Check(status)) {
+        drop(sn, 'wrong_type', 'status payload');
+        return;
+      }
+      if (status.status === 'offline') presence.gone(sn, isWill ? 'will' : 'status_message');
+      else presence.seen(sn, 'status_message');
+    },
+
+    /** A device's connection closed (DISCONNECT, network loss, takeover by a newer connection). */
+    handleDisconnect(sn: string): void {
+      if (devices.get(sn)) presence.gone(sn, 'disconnect');
+    },
+
+    countAclViolation(sn: string): void {
+      drop(sn, 'acl_violation');
+    },
+  };
+}
+export type Ingest = ReturnType<typeof createIngest>;

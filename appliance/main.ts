@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// The appliance binary: `mcs-edge [serve]` runs it; `devices …` administers detectors; `check`
+// validates the configuration. Config: embedded defaults ← file (--config / MCS_CONFIG) ← MCS_* env.
+import { readFileSync } from 'node:fs';
+import { EXIT_CONFIG, loadConfig, type Config } from './core/config.ts';
+import { createLogger } from './core/log.ts';
+import { createApp } from './app.ts';
+import { runDevicesCommand } from './cli/devices.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+const USAGE = `MCS Edge ${VERSION} — gas-detector edge appliance
+
+Usage: mcs-edge [--config FILE] [command]
+
+Commands:
+  serve (default)          run the appliance (MQTT broker, ingest, storage)
+  devices <sub> ...        register and manage detectors (mcs-edge devices --help)
+  check                    validate the configuration and exit (0 ok, 78 invalid)
+  --version, --help
+
+Configuration: a JSON file (--config or MCS_CONFIG) and MCS_* environment variables,
+e.g. MCS_DATA_DIR, MCS_MQTT_PORT, MCS_MQTT_FACTORY_SECRET, MCS_LOG_LEVEL.`;
+
+function configOrExit(configFile: string | undefined): Config {
+  const result = loadConfig({ file: configFile, env: process.env });
+  if (!result.ok) {
+    process.stderr.write(`mcs-edge: invalid configuration (${result.errors.length} error${result.errors.length > 1 ? 's' : ''}):\n`);
+    for (const error of result.errors) process.stderr.write(`  ${error}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  for (const warning of result.warnings) process.stderr.write(`mcs-edge: warning: ${warning}\n`);
+  return result.config;
+}
+
+async function serve(config: Config) {
+  const log = createLogger({ level: config.log.level, file: config.log.file || undefined });
+  const app = createApp({ config, log });
+  try {
+    await app.start();
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    await app.stop().catch(() => {});
+    process.exit(1);
+  }
+  log.info({ version: VERSION, ...app.summary() }, 'MCS Edge started'); // OPS-3 startup summary
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    // OPS-4: never hang longer than the deadline.
+    setTimeout(() => {
+      log.error('shutdown deadline passed, exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app.stop().then(
+      () => {
+        log.info('stopped cleanly');
+        log.flush?.();
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(argv: string[]) {
+  let configFile = process.env.MCS_CONFIG || undefined;
+  const args = [...argv];
+  const configAt = args.indexOf('--config');
+  if (configAt >= 0) {
+    configFile = args[configAt + 1];
+    args.splice(configAt, 2);
+  }
+  const command = args[0] ?? 'serve';
+  switch (command) {
+    case '--version':
+    case 'version':
+      console.log(VERSION);
+      return;
+    case '--help':
+    case '-h':
+    case 'help':
+      console.log(USAGE);
+      return;
+    case 'check': {
+      const config = configOrExit(configFile);
+      console.log(`configuration ok (data dir ${config.data_dir}, MQTT ${config.mqtt.port})`);
+      return;
+    }
+    case 'serve':
+      return serve(configOrExit(configFile));
+    case 'devices':
+      process.exitCode = await runDevicesCommand(args.slice(1), configOrExit(configFile));
+      return;
+    default:
+      process.stderr.write(`mcs-edge: unknown command '${command}'\n\n${USAGE}\n`);
+      process.exitCode = 64;
+  }
+}
+
+await main(process.argv.slice(2));
