@@ -34,7 +34,11 @@ export interface DeviceIngestStats extends SequenceState, ClockState {
   dropped: Partial<Record<DropReason, number>>;
   skewedReadings: number;
   lastServerTs: number;
+  /** Recent (device ts, seq) of readings stored at server time: their resends are not key-equal (ING-4). */
+  recentSkewed: Set<number>;
 }
+
+const RECENT_SKEWED_KEEP = 512;
 
 export type PublishDone = (error?: Error | null) => void;
 
@@ -53,7 +57,7 @@ export function createIngest(deps: IngestDeps) {
     let stats = perDevice.get(sn);
     if (!stats) {
       stats = {
-        received: 0, stored: 0, duplicates: 0, dropped: {}, skewedReadings: 0, lastServerTs: 0,
+        received: 0, stored: 0, duplicates: 0, dropped: {}, skewedReadings: 0, lastServerTs: 0, recentSkewed: new Set(),
         lastSeq: null, gaps: 0, offsetMs: null, prevReceivedAt: 0, prevDeviceMs: 0,
       };
       perDevice.set(sn, stats);
@@ -119,7 +123,17 @@ export function createIngest(deps: IngestDeps) {
       presence.seen(sn);
       const sequence = trackSequence(stats, reading.seq);
       const skewed = trackClock(stats, reading.ts * 1000, receivedAt, clockSkewMs);
-      if (skewed) stats.skewedReadings++;
+      if (skewed) {
+        const identity = reading.ts * 65_536 + reading.seq;
+        if (stats.recentSkewed.has(identity)) {
+          stats.duplicates++;
+          totals.duplicates++;
+          return done();
+        }
+        stats.recentSkewed.add(identity);
+        if (stats.recentSkewed.size > RECENT_SKEWED_KEEP) stats.recentSkewed.delete(stats.recentSkewed.values().next().value!);
+        stats.skewedReadings++;
+      }
       const ts = readingKeyTime(reading.ts, reading.seq, skewed, receivedAt, stats.lastServerTs);
       if (skewed) stats.lastServerTs = ts;
       const { ppm, overrange } = calibrate(reading.v_raw, reading.temp, device.calib, device.range_max);
@@ -145,6 +159,7 @@ export function createIngest(deps: IngestDeps) {
         (error, inserted) => {
           if (error) {
             drop(sn, 'store_failed', error.message);
+            if (skewed) stats.recentSkewed.delete(reading.ts * 65_536 + reading.seq); // its resend is not a duplicate
             // Not acknowledged: the broker drops the connection and the detector resends later.
             if (qos > 0) done(error);
             return;

@@ -55,33 +55,47 @@ export function createReadingStore(db: Db) {
   const lateMinutes = new Set<string>();
   let minuteWatermark = getWatermark.get('1m')?.watermark ?? 0;
 
+  const storedSeq = db.prepare<[number, number], { seq: number }>('SELECT seq FROM readings WHERE sn_id = ? AND ts = ?');
+
+  /**
+   * Inserts one packed row; returns 0 for a duplicate. A key already taken by a *different*
+   * reading (same device and millisecond, e.g. a server-time key of a skewed clock meeting a
+   * device-time key) moves this reading to the next free millisecond: acknowledged readings are
+   * never dropped as duplicates unless they are one (same key and seq, ING-4).
+   */
+  function insertRow(rows: Float64Array, o: number): number {
+    const snId = rows[o + R.F_SN_ID];
+    const seq = rows[o + R.F_SEQ];
+    const skewed = (rows[o + R.F_FLAGS] & R.FLAG_CLOCK_SKEW) !== 0;
+    const humi = rows[o + R.F_HUMI];
+    const values = [
+      R.toScaled(rows[o + R.F_V_RAW]),
+      R.toScaled(rows[o + R.F_PPM]),
+      R.toScaled(rows[o + R.F_TEMP]),
+      Number.isNaN(humi) ? null : R.toScaled(humi),
+      Math.round(rows[o + R.F_BAT]),
+      Math.round(rows[o + R.F_RSSI]),
+      seq,
+      rows[o + R.F_ERR],
+      rows[o + R.F_FLAGS],
+    ];
+    const received = rows[o + R.F_RECEIVED];
+    for (let ts = rows[o + R.F_TS], attempt = 0; attempt < 1000; ts++, attempt++) {
+      if (insert.run(snId, ts, ...values, received - ts).changes) {
+        if (ts < minuteWatermark) lateMinutes.add(`${snId}:${ts - (ts % MINUTE)}`);
+        return 1;
+      }
+      if (!skewed && attempt === 0 && storedSeq.get(snId, ts)?.seq === seq) return 0;
+    }
+    throw new Error(`no free reading time for device ${snId} near ${rows[o + R.F_TS]}`);
+  }
+
   const insertBatch = db.transaction((rows: Float64Array, count: number, inserted: Uint8Array, updates: WriterUpdate[]) => {
     for (const update of updates) {
       if (update.op === 'status') devices.setStatus(update.sn, update.status, update.lastSeen);
       else pending.record(update);
     }
-    for (let i = 0; i < count; i++) {
-      const o = i * R.ROW_FIELDS;
-      const snId = rows[o + R.F_SN_ID];
-      const ts = rows[o + R.F_TS];
-      const humi = rows[o + R.F_HUMI];
-      const changes = insert.run(
-        snId,
-        ts,
-        R.toScaled(rows[o + R.F_V_RAW]),
-        R.toScaled(rows[o + R.F_PPM]),
-        R.toScaled(rows[o + R.F_TEMP]),
-        Number.isNaN(humi) ? null : R.toScaled(humi),
-        Math.round(rows[o + R.F_BAT]),
-        Math.round(rows[o + R.F_RSSI]),
-        rows[o + R.F_SEQ],
-        rows[o + R.F_ERR],
-        rows[o + R.F_FLAGS],
-        rows[o + R.F_RECEIVED] - ts,
-      ).changes;
-      inserted[i] = changes;
-      if (changes && ts < minuteWatermark) lateMinutes.add(`${snId}:${ts - (ts % MINUTE)}`);
-    }
+    for (let i = 0; i < count; i++) inserted[i] = insertRow(rows, i * R.ROW_FIELDS);
   });
 
   function rollupMinutes(upTo: number): { buckets: number; lateHours: Set<string> } {

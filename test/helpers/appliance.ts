@@ -1,0 +1,133 @@
+// Test helpers: a real appliance (in-process or as a child process) on ephemeral loopback ports,
+// a real SQLite file in a temp dir, and real MQTT clients.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createApp, type App } from '../../appliance/app.ts';
+import { loadConfig, type Config } from '../../appliance/core/config.ts';
+import { manualClock } from '../../appliance/core/clock.ts';
+import { silentLogger } from '../../appliance/core/log.ts';
+import { deviceUsername, upTopic } from '../../appliance/contract/topics.ts';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'mcs-test-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): Config {
+  const result = loadConfig({
+    overrides: { data_dir: dataDir, http: { port: 0 }, mqtt: { port: 0, host: '127.0.0.1' }, log: { level: 'silent' }, ...overrides },
+  });
+  if (!result.ok) throw new Error(result.errors.join('\n'));
+  return result.config;
+}
+
+export interface RunningApp {
+  app: App;
+  url: string;
+  dataDir: string;
+  clock: ReturnType<typeof manualClock>;
+  stop: () => Promise<void>;
+}
+
+/** An in-process appliance on a temp data dir with a hand-driven clock. */
+export async function startApp(overrides: Record<string, unknown> = {}, options: { maxPageCount?: number } = {}): Promise<RunningApp> {
+  const temp = tempDir();
+  const clock = manualClock(Date.now());
+  const app = createApp({ config: testConfig(temp.dir, overrides), log: silentLogger(), clock, maxPageCount: options.maxPageCount });
+  await app.start();
+  return {
+    app,
+    clock,
+    dataDir: temp.dir,
+    url: `mqtt://127.0.0.1:${app.parts.broker.ports.mqtt}`,
+    stop: async () => {
+      await app.stop();
+      temp.remove();
+    },
+  };
+}
+
+export function connectDevice(url: string, sn: string, password: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, {
+    username: deviceUsername(sn), password, clientId: sn, protocolVersion: 4, reconnectPeriod: 0, ...options,
+  });
+}
+
+export interface Reading {
+  ts: number;
+  seq: number;
+  v_raw: number;
+  temp: number;
+  humi?: number;
+  bat: number;
+  rssi: number;
+  net?: string;
+  ver?: string;
+  err: number;
+}
+
+export function reading(fields: Partial<Reading> = {}): Reading {
+  return { ts: Math.floor(Date.now() / 1000), seq: 1, v_raw: 100, temp: 25, humi: 50, bat: 90, rssi: -70, net: '4G', ver: '1.0.2', err: 0, ...fields };
+}
+
+export function publishReading(client: MqttClient, sn: string, fields: Partial<Reading> | string, qos: 0 | 1 = 1) {
+  const payload = typeof fields === 'string' ? fields : JSON.stringify(reading(fields));
+  return client.publishAsync(upTopic(sn), payload, { qos });
+}
+
+/** Resolves when `predicate` holds, checking every few ms (for effects of other processes). */
+export async function eventually(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ChildAppliance {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The appliance as its own process, as `npm start` runs it. Resolves once it logged its start. */
+export async function spawnAppliance(env: Record<string, string>, args: string[] = []): Promise<ChildAppliance> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'appliance/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, MCS_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const started = new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (output.includes('MCS Edge started')) resolve();
+    };
+    child.stdout!.on('data', check);
+    exited.then(({ code }) => reject(new Error(`appliance exited (${code}) before starting:\n${output}`)));
+    setTimeout(() => reject(new Error(`appliance did not start in time:\n${output}`)), 20_000).unref();
+  });
+  await started;
+  return { child, output: () => output, exited };
+}
