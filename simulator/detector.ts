@@ -229,10 +229,10 @@ export function createDetector(o: DetectorOptions): Detector {
   }
 
   function endDebug() {
+    // The 1 s reading already planned still happens; the one after it is an interval later.
     timers.debug = undefined;
     intervalMs = o.intervalMs;
     log('debug over');
-    scheduleReadings(intervalMs);
   }
 
   async function reboot(delayS: number) {

@@ -149,10 +149,12 @@ export function createBroker(deps: BrokerDeps) {
     },
     /** Stops accepting, then closes every connection. */
     async stop() {
-      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+      // close() only stops accepting; its callback waits for the open connections, which aedes closes.
+      const closed = servers.map((server) => new Promise((resolve) => server.close(resolve)));
       servers.length = 0;
       if (aedes) await new Promise<void>((resolve) => aedes!.close(() => resolve()));
       aedes = null;
+      await Promise.all(closed);
     },
     isConnected: (sn: string): boolean => currentClient.has(sn),
     /** DEV-3: a command to one device (or all with sn '*'), QoS 1. */

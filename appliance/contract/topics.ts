@@ -37,8 +37,8 @@ export function snFromUsername(username: string | undefined): string | null {
 }
 
 /** Serial numbers as printed on the detectors, e.g. `MCS-A001-20251217` (seed §7.2): 1-32 chars. */
-export const SN_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$';
+export const SN_PATTERN = '^(?!broadcast$)[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$'; // 'broadcast' is the all-devices topic
 const SN_RE = new RegExp(SN_PATTERN);
 export function isValidSn(sn: string): boolean {
-  return SN_RE.test(sn) && sn !== 'broadcast';
+  return SN_RE.test(sn);
 }

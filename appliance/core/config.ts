@@ -104,21 +104,24 @@ export function loadConfig(sources: ConfigSources = {}): ConfigResult {
   }
   applyEnv(raw, sources.env ?? {}, errors, warnings);
   if (sources.overrides) deepMerge(raw, sources.overrides);
-  if (errors.length) return { ok: false, errors };
 
+  // Every error is listed: file, environment, schema and the rules between settings.
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw));
   const schemaErrors = [...Value.Errors(ConfigSchema, withDefaults)].map(
     (e) => `${e.path.slice(1).replaceAll('/', '.') || '(root)'}: ${e.message}${describeValue(e.value)}`,
   );
-  if (schemaErrors.length) return { ok: false, errors: schemaErrors };
+  errors.push(...schemaErrors);
   const config = withDefaults as Config;
-  crossChecks(config, errors);
+  crossChecks(config, errors, schemaErrors.length > 0);
   if (errors.length) return { ok: false, errors };
   return { ok: true, config, warnings };
 }
 
-function crossChecks(config: Config, errors: string[]): void {
+/** Rules between settings; with `partial` (the schema failed) only those whose inputs are sound. */
+function crossChecks(config: Config, errors: string[], partial = false): void {
   const { mqtt, http } = config;
+  const isText = (value: unknown) => typeof value === 'string';
+  if (partial && !(isPlainObject(mqtt) && isPlainObject(http) && isPlainObject(config.site))) return;
   if (Boolean(mqtt.tls_cert) !== Boolean(mqtt.tls_key)) {
     errors.push('mqtt.tls_cert / mqtt.tls_key: set both or neither');
   }
@@ -126,6 +129,7 @@ function crossChecks(config: Config, errors: string[]): void {
   if (mqtt.tls_cert && mqtt.tls_port !== 0 && mqtt.tls_port === mqtt.port) {
     errors.push('mqtt.tls_port: must differ from mqtt.port');
   }
+  if (!isText(config.site.timezone)) return;
   try {
     new Intl.DateTimeFormat('en', { timeZone: config.site.timezone });
   } catch {

@@ -1,7 +1,7 @@
 // Device administration: registration with credentials, settings, removal and adoption of pending
 // serials. The CLI uses it now and the REST API later; both go through the same validation.
 import { Value } from '@sinclair/typebox/value';
-import type { TSchema } from '@sinclair/typebox';
+import type { Static, TObject } from '@sinclair/typebox';
 import { AppError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import { DeviceCreate, DeviceUpdate } from '../contract/device.ts';
@@ -67,9 +67,9 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
       return register(input, true);
     },
     update(sn: string, input: unknown): Device {
-      const patch = check(DeviceUpdate, input);
       const current = devices.get(sn);
       if (!current) throw new AppError('DEVICE_NOT_FOUND', { sn });
+      const patch = check(DeviceUpdate, input, current);
       const updated = devices.update(sn, merge(current, patch), clock.now())!;
       onChange(sn);
       return updated;
@@ -97,21 +97,43 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
 }
 export type DeviceService = ReturnType<typeof createDeviceService>;
 
-function check<T extends TSchema>(schema: T, input: unknown) {
-  if (!Value.Check(schema, input)) {
-    const errors = [...Value.Errors(schema, input)].map((e) => `${e.path || '/'}: ${e.message}`);
-    throw new AppError('DEVICE_INVALID', errors, `invalid device settings: ${errors.join('; ')}`);
-  }
-  return input as import('@sinclair/typebox').Static<T>;
+function invalid(problems: string[]): AppError {
+  return new AppError('DEVICE_INVALID', problems, `invalid device settings: ${problems.join('; ')}`);
 }
 
-/** Applies a validated patch and checks the rules between fields (40004). */
-function merge(base: DeviceSettings, patch: DeviceUpdate): DeviceSettings {
-  const next: DeviceSettings = {
+/**
+ * Schema check; on failure every problem is listed, including broken rules between the fields
+ * that on their own are well-formed (so one round trip shows the admin everything to fix).
+ */
+function check<T extends TObject>(schema: T, input: unknown, base: DeviceSettings = DEFAULT_SETTINGS): Static<T> {
+  if (Value.Check(schema, input)) return input as Static<T>;
+  const problems = [...Value.Errors(schema, input)].map((e) => `${e.path || '/'}: ${e.message}`);
+  if (typeof input === 'object' && input !== null) {
+    const wellFormed = Object.fromEntries(
+      Object.entries(input).filter(([key, value]) => schema.properties[key] && Value.Check(schema.properties[key], value)),
+    );
+    problems.push(...ruleProblems(apply(base, wellFormed)));
+  }
+  throw invalid(problems);
+}
+
+function apply(base: DeviceSettings, patch: DeviceUpdate): DeviceSettings {
+  return {
     ...base,
     ...Object.fromEntries(Object.entries(patch).filter(([key]) => key in base && key !== 'calib')),
     calib: { ...base.calib, ...patch.calib },
   };
+}
+
+/** Applies a validated patch and checks the rules between fields (40004). */
+function merge(base: DeviceSettings, patch: DeviceUpdate): DeviceSettings {
+  const next = apply(base, patch);
+  const problems = ruleProblems(next);
+  if (problems.length) throw invalid(problems);
+  return next;
+}
+
+function ruleProblems(next: DeviceSettings): string[] {
   const problems: string[] = [];
   const { calib, high_limit, low_limit, range_max } = next;
   for (const [key, value] of Object.entries(calib)) {
@@ -123,6 +145,5 @@ function merge(base: DeviceSettings, patch: DeviceUpdate): DeviceSettings {
     problems.push('/low_limit: must be below high_limit');
   }
   if ((next.pos_x === null) !== (next.pos_y === null)) problems.push('/pos_x, /pos_y: set both or neither');
-  if (problems.length) throw new AppError('DEVICE_INVALID', problems, `invalid device settings: ${problems.join('; ')}`);
-  return next;
+  return problems;
 }

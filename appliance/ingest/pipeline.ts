@@ -58,7 +58,7 @@ export function createIngest(deps: IngestDeps) {
     if (!stats) {
       stats = {
         received: 0, stored: 0, duplicates: 0, dropped: {}, skewedReadings: 0, lastServerTs: 0, recentSkewed: new Set(),
-        lastSeq: null, gaps: 0, offsetMs: null, prevReceivedAt: 0, prevDeviceMs: 0,
+        lastSeq: null, gaps: 0, offsetMs: null, anchorReceivedAt: 0, anchorDeviceMs: 0,
       };
       perDevice.set(sn, stats);
     }

@@ -88,42 +88,49 @@ export function trackSequence(state: SequenceState, seq: number): 'next' | 'gap'
   }
   const delta = (seq - state.lastSeq + SEQ_MODULO) % SEQ_MODULO;
   if (delta === 0) return 'same';
+  if (seq === 0 && delta !== 1) {
+    state.lastSeq = 0;
+    return 'restart';
+  }
   if (delta < SEQ_MODULO / 2) {
     state.gaps += delta - 1;
     state.lastSeq = seq;
     return delta === 1 ? 'next' : 'gap';
   }
-  if (seq === 0) {
-    state.lastSeq = 0;
-    return 'restart';
-  }
   return 'old';
 }
 
 export interface ClockState {
-  /** Latest estimate of the device clock's lag behind the server, ms (positive = device behind). */
+  /** Latest estimate of the device clock's lag behind the server, ms (positive = device behind); null until measured. */
   offsetMs: number | null;
-  prevReceivedAt: number;
-  prevDeviceMs: number;
+  /** The reading the next measurement is taken against (0: none yet). */
+  anchorReceivedAt: number;
+  anchorDeviceMs: number;
 }
 
-/** Two readings whose device times and receive times advance alike (±this) came in live. */
+/** A measurement spans at least this much server time, so a backlog burst never makes one. */
+const CLOCK_BASELINE_MS = 30_000;
+/** Over the baseline, device and server clocks of a live device advance alike within this. */
 const LIVE_TOLERANCE_MS = 5_000;
 
 /**
- * ING-5: the device clock's offset, measured only on readings that arrive live: a burst of readings
- * buffered while offline has large lags that are not clock error, but between two of them the
- * device clock advances far more than the server's. Returns whether this reading's clock is skewed.
+ * ING-5: the device clock's offset, measured only between readings that arrived live: readings
+ * buffered while offline have large lags that are not clock error. Over ≥ 30 s of server time a
+ * live device's clock advances as much as the server's; across a backlog it advances far more.
+ * Returns whether this reading's clock is skewed (a time in the future is skewed at once).
  */
 export function trackClock(state: ClockState, deviceMs: number, receivedAt: number, skewLimitMs: number): boolean {
   const lag = receivedAt - deviceMs;
-  const live =
-    state.offsetMs === null ||
-    Math.abs(receivedAt - state.prevReceivedAt - (deviceMs - state.prevDeviceMs)) <= LIVE_TOLERANCE_MS;
-  if (live) state.offsetMs = lag;
-  state.prevReceivedAt = receivedAt;
-  state.prevDeviceMs = deviceMs;
-  return Math.abs(state.offsetMs!) > skewLimitMs || lag < -skewLimitMs;
+  if (state.anchorReceivedAt === 0) {
+    state.anchorReceivedAt = receivedAt;
+    state.anchorDeviceMs = deviceMs;
+  } else if (receivedAt - state.anchorReceivedAt >= CLOCK_BASELINE_MS) {
+    const live = Math.abs(receivedAt - state.anchorReceivedAt - (deviceMs - state.anchorDeviceMs)) <= LIVE_TOLERANCE_MS;
+    if (live) state.offsetMs = lag;
+    state.anchorReceivedAt = receivedAt;
+    state.anchorDeviceMs = deviceMs;
+  }
+  return (state.offsetMs !== null && Math.abs(state.offsetMs) > skewLimitMs) || lag < -skewLimitMs;
 }
 
 /**

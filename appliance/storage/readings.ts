@@ -72,8 +72,8 @@ export function createReadingRepository(db: Db) {
   // watermark); raw rows cover everything from the 1-minute watermark on.
   const bucketed = (sources: string) =>
     db.prepare(`
-      SELECT (ts / @bucket) * @bucket AS ts, sum(sm) * 1.0 / sum(n) AS avg, min(mn) AS min, max(mx) AS max, sum(n) AS count
-      FROM (${sources}) GROUP BY 1 ORDER BY 1`);
+      SELECT ts - ts % @bucket AS ts, sum(sm) * 1.0 / sum(n) AS avg, min(mn) AS min, max(mx) AS max, sum(n) AS count
+      FROM (${sources}) GROUP BY 1 ORDER BY 1`); // % is integer arithmetic; / on a bound number is not
   const RAW = `SELECT ts, 1 AS n, ppm AS mn, ppm AS mx, ppm AS sm FROM readings
                WHERE sn_id = @id AND ts >= max(@from, @wm1m) AND ts < @to`;
   const RAW_ONLY = `SELECT ts, 1 AS n, ppm AS mn, ppm AS mx, ppm AS sm FROM readings

@@ -41,7 +41,8 @@ const upOf = (payload: Buffer) => JSON.parse(payload.toString()) as UpPayload;
 test('a detector connects as device_{sn} with clientId sn, a clean session and a retained QoS 1 Last Will', async () => {
   const { broker, det, close } = await setup();
   await det.start();
-  const c = broker.connects[0];
+  const c = broker.connects.find((p) => p.clientId === SN)!;
+  assert.ok(c, 'the detector sent CONNECT');
   assert.equal(c.clientId, SN);
   assert.equal(c.username, `device_${SN}`);
   assert.equal(c.clean, true);

@@ -5,6 +5,8 @@ import { Aedes, type AedesOptions, type Client, type AuthenticateError, type Con
 import { connect, type MqttClient } from 'mqtt';
 import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
 import { snFromUsername } from '../../appliance/contract/topics.ts';
+import { MAX_UP_PAYLOAD_BYTES, UpPayload } from '../../appliance/contract/device-payload.ts';
+import { Value } from '@sinclair/typebox/value';
 
 export const FACTORY_SECRET = 'test-factory-secret';
 export const OBSERVER = { username: 'observer', password: 'observer-pw' };
@@ -145,4 +147,16 @@ export async function until(pred: () => boolean, timeoutMs = 3000, what = 'condi
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** ING-1 as the appliance's edge applies it: size, JSON, then the DEV-2 schema. */
+export function acceptsUp(payload: Buffer): boolean {
+  if (payload.length > MAX_UP_PAYLOAD_BYTES) return false;
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString());
+  } catch {
+    return false;
+  }
+  return Value.Check(UpPayload, value);
 }

@@ -1,0 +1,133 @@
+// STO-1: one SQLite file, WAL mode, versioned migrations applied at open; readings WITHOUT ROWID.
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { dbFileIn, migrate, openDb, schemaVersion, type Db } from '../../appliance/storage/db.ts';
+import { migrations, type Migration } from '../../appliance/storage/migrations/index.ts';
+
+const LATEST = migrations.at(-1)!.version;
+
+let dir: string;
+let file: string;
+const open: Db[] = [];
+const track = (db: Db) => {
+  open.push(db);
+  return db;
+};
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcs-'));
+  file = dbFileIn(path.join(dir, 'data'));
+});
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('openDb (STO-1)', () => {
+  test('a new file gets every migration and user_version is the latest', () => {
+    const db = track(openDb(file));
+    assert.ok(fs.existsSync(file), 'the data directory and file are created');
+    assert.equal(schemaVersion(db), LATEST);
+    assert.equal(db.pragma('user_version', { simple: true }), LATEST);
+    const tables = db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((t) => t.name);
+    for (const name of ['devices', 'readings', 'readings_1m', 'readings_1h', 'pending_devices', 'serials', 'system_config']) {
+      assert.ok(tables.includes(name), `table ${name} missing: ${tables.join(', ')}`);
+    }
+  });
+
+  test('reopening an up-to-date file changes nothing and keeps the data', () => {
+    const first = track(openDb(file));
+    first.prepare("INSERT INTO system_config (key, value, updated_at) VALUES ('k', '\"v\"', 1)").run();
+    const schemaBefore = first.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all();
+    first.close();
+    const second = track(openDb(file));
+    assert.equal(schemaVersion(second), LATEST);
+    assert.deepEqual(second.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all(), schemaBefore);
+    assert.deepEqual(second.prepare('SELECT key, value FROM system_config').all(), [{ key: 'k', value: '"v"' }]);
+  });
+
+  test('the journal is in WAL mode and the file persists it', () => {
+    const db = track(openDb(file));
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+    const raw = track(new Database(file, { readonly: true }));
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  });
+
+  test('synchronous follows the option (FULL = 2, NORMAL = 1)', () => {
+    const full = track(openDb(file, { synchronous: 'FULL' }));
+    assert.equal(full.pragma('synchronous', { simple: true }), 2);
+    const normal = track(openDb(file, { synchronous: 'NORMAL' }));
+    assert.equal(normal.pragma('synchronous', { simple: true }), 1);
+  });
+
+  test('a database with a newer schema than the program is refused with a clear message', () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const future = new Database(file);
+    future.pragma(`user_version = ${LATEST + 5}`);
+    future.close();
+    assert.throws(() => track(openDb(file)), (err: Error) => {
+      assert.match(err.message, new RegExp(`version ${LATEST + 5}`));
+      assert.match(err.message, /newer than this program/);
+      assert.match(err.message, /upgrade/i);
+      return true;
+    });
+    // The file is untouched.
+    const check = track(new Database(file, { readonly: true }));
+    assert.equal(check.pragma('user_version', { simple: true }), LATEST + 5);
+  });
+});
+
+describe('migrate (STO-1)', () => {
+  const m002: Migration = { version: 2, name: 'test addition', sql: 'CREATE TABLE extra (id INTEGER PRIMARY KEY);' };
+
+  test('a database at an earlier version gets only the newer migrations', () => {
+    track(openDb(file)).close();
+    const db = track(openDb(file, { migrations: [...migrations, m002] }));
+    assert.equal(schemaVersion(db), 2);
+    assert.ok(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'extra'").get());
+  });
+
+  test('a failing migration is rolled back and leaves user_version where it was', () => {
+    const db = track(openDb(file));
+    const broken: Migration = { version: 2, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table;' };
+    assert.throws(() => migrate(db, [...migrations, broken]), /no_such_table/);
+    assert.equal(schemaVersion(db), LATEST);
+    assert.equal(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'half'").get(), undefined);
+  });
+});
+
+describe('readings table (STO-1)', () => {
+  test('readings is a WITHOUT ROWID table keyed (sn_id, ts)', () => {
+    const db = track(openDb(file));
+    const { sql } = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'readings'").get()!;
+    assert.match(sql, /WITHOUT ROWID/i);
+    assert.throws(() => db.prepare('SELECT rowid FROM readings').all(), /no such column: rowid/);
+
+    const indexes = db.prepare<[], { name: string; origin: string; unique: number }>("PRAGMA index_list('readings')").all();
+    assert.equal(indexes.length, 1, `only the primary key, no extra index: ${JSON.stringify(indexes)}`);
+    assert.equal(indexes[0].origin, 'pk');
+    const columns = db
+      .prepare<[], { seqno: number; name: string }>(`PRAGMA index_info('${indexes[0].name}')`)
+      .all()
+      .sort((a, b) => a.seqno - b.seqno)
+      .map((c) => c.name);
+    assert.deepEqual(columns, ['sn_id', 'ts']);
+  });
+
+  test('a second row with the same (sn_id, ts) is refused by the key', () => {
+    const db = track(openDb(file));
+    const insert = db.prepare(
+      'INSERT INTO readings (sn_id, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta) VALUES (1, 1000, 1, 1, 1, NULL, 1, -1, 1, 0, 0, 0)',
+    );
+    insert.run();
+    assert.throws(() => insert.run(), /UNIQUE|PRIMARY KEY/);
+  });
+});
