@@ -4,7 +4,7 @@
 // Lean on purpose so the generator is not the bottleneck: one mqtt.js client per device without
 // auto-reconnect, payload strings pre-built per device with only ts and seq spliced in, a bounded
 // in-flight window per client, and latencies in a fixed typed-array histogram.
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { connect, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { deviceUsername, upTopic } from '../appliance/contract/topics.ts';
 import { createAckedLog, type AckedLog } from './acked-log.ts';
@@ -217,10 +217,16 @@ export function createLoad(o: LoadOptions) {
         (c.connectFailed ? `, ${c.connectFailed} failed` : ''));
       const sendStart = performance.now();
       const cpu0 = process.cpuUsage();
+      const lag = monitorEventLoopDelay({ resolution: 5 });
+      lag.enable();
       const sendMs = stopRequested ? 0 : await drive();
+      lag.disable();
       const cpu = process.cpuUsage(cpu0);
-      // If this nears 100 % the generator, not the broker, limits the figures.
-      if (sendMs > 0) log(`load: generator CPU while sending ${Math.round(((cpu.user + cpu.system) / 10) / sendMs)} % of one core`);
+      // If these grow (CPU near 100 %, a lagging event loop) the generator, not the broker, limits the figures.
+      if (sendMs > 0) {
+        log(`load: generator CPU while sending ${Math.round((cpu.user + cpu.system) / 10 / sendMs)} % of one core, ` +
+          `event-loop delay p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`);
+      }
       await drain();
       const connectedAtEnd = c.connected;
       await closeAll();

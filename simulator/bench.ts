@@ -1,0 +1,187 @@
+// `npm run bench`: the spine's figures, measured end to end. Starts the appliance as its own
+// process on a temp data dir, registers N detectors, optionally pre-fills the hot store, drives
+// them from a separate load-generator process (simulator load mode, SIM-3) at a fixed rate at
+// QoS 1, then counts what SQLite holds and times the STO-5 queries. Prints one JSON line.
+// A benchmark, not a test: it never fails on slow figures.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { serials } from './cli.ts';
+import { dbFileIn, openDb } from '../appliance/storage/db.ts';
+import { createDeviceRepository } from '../appliance/storage/devices.ts';
+import { createReadingStore } from '../appliance/storage/reading-store.ts';
+import { createReadingRepository } from '../appliance/storage/readings.ts';
+import * as R from '../appliance/storage/reading-row.ts';
+import { DEFAULT_SETTINGS } from '../appliance/devices/service.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const SECRET = 'bench-factory-secret';
+const PREFIX = 'BENCH';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '20000' },
+    duration: { type: 'string', default: '60' },
+    prefill: { type: 'string', default: '0' },
+    qos: { type: 'string', default: '1' },
+    synchronous: { type: 'string', default: 'FULL' },
+    'connect-rate': { type: 'string', default: '1000' },
+    url: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const devices = Number(values.devices);
+const rate = Number(values.rate);
+const duration = Number(values.duration);
+const prefill = Number(values.prefill);
+const qos = Number(values.qos);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function runLoad(url: string): Promise<Record<string, number | string>> {
+  const args = [
+    '--import', 'tsx', join(ROOT, 'simulator/main.ts'), 'load', '--url', url, '--devices', String(devices),
+    '--sn-prefix', PREFIX, '--factory-secret', SECRET, '--rate', String(rate), '--duration', String(duration),
+    '--qos', String(qos), '--connect-rate', values['connect-rate']!,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`load generator exited ${code} without a result: ${out}`));
+      }
+    });
+  });
+}
+
+/** Inserts `rows` old readings spread over the devices, device by device (fast sequential appends). */
+function prefillHotStore(file: string, snIds: number[], rows: number) {
+  const db = openDb(file, { synchronous: 'NORMAL', cacheMb: 256 });
+  const store = createReadingStore(db);
+  const perDevice = Math.ceil(rows / snIds.length);
+  const start = Date.now() - 2 * 24 * 3_600_000;
+  const chunk = 50_000;
+  const buffer = new Float64Array(chunk * R.ROW_FIELDS);
+  let written = 0;
+  for (const snId of snIds) {
+    for (let i = 0; i < perDevice && written < rows; ) {
+      let n = 0;
+      for (; n < chunk && i < perDevice && written < rows; n++, i++, written++) {
+        const o = n * R.ROW_FIELDS;
+        const ts = start + i * 10_000;
+        buffer.set([snId, ts, 2350.5 + (i % 97), 300 + (i % 113), 25.4, 60.2, 85, -75, i % 65_536, 0, 0, ts + 150], o);
+      }
+      store.writeBatch(buffer, n);
+    }
+  }
+  db.close();
+}
+
+/** CPU seconds and RSS of a process, from /proc. */
+function sampleProcess(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const cpuTicks = Number(stat[11]) + Number(stat[12]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  return { cpuS: cpuTicks / 100, rssMb: rssKb / 1024 };
+}
+
+function timeMs(fn: () => unknown, repeat = 5): number {
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const started = performance.now();
+    fn();
+    times.push(performance.now() - started);
+  }
+  return Math.round(times.sort((a, b) => a - b)[Math.floor(repeat / 2)] * 100) / 100;
+}
+
+async function main() {
+  if (values.url) {
+    // Same load against any broker (e.g. a bare Mosquitto or aedes) for comparison.
+    console.log(JSON.stringify({ broker: values.url, ...(await runLoad(values.url)) }));
+    return;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcs-bench-'));
+  const file = dbFileIn(dataDir);
+  try {
+    const db = openDb(file);
+    const repo = createDeviceRepository(db);
+    const sns = serials(undefined, PREFIX, devices);
+    const snIds = db.transaction(() => sns.map((sn) => repo.insert(sn, DEFAULT_SETTINGS, null, Date.now()).sn_id))();
+    db.close();
+    const prefillStarted = performance.now();
+    if (prefill > 0) prefillHotStore(file, snIds, prefill);
+    const prefillS = (performance.now() - prefillStarted) / 1000;
+
+    const port = await freePort();
+    const appliance = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'appliance/main.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()),
+        MCS_MQTT_FACTORY_SECRET: SECRET, MCS_LOG_LEVEL: 'warn', MCS_STORAGE_SYNCHRONOUS: values.synchronous!,
+        MCS_MQTT_HOST: '127.0.0.1',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const exited = new Promise((resolve) => appliance.on('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // started (log level warn prints nothing)
+    const before = sampleProcess(appliance.pid!);
+    let peakRss = before.rssMb;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, sampleProcess(appliance.pid!).rssMb)), 1000);
+    const loadStarted = performance.now();
+    const load = await runLoad(`mqtt://127.0.0.1:${port}`);
+    const wallS = (performance.now() - loadStarted) / 1000;
+    clearInterval(sampler);
+    const after = sampleProcess(appliance.pid!);
+    appliance.kill('SIGTERM');
+    await exited;
+
+    const check = openDb(file, { readonly: true });
+    const readings = createReadingRepository(check);
+    const stored = readings.count() - prefill;
+    const now = Date.now();
+    const figures = {
+      latest_all_ms: timeMs(() => readings.latestAll()),
+      device_last_hour_ms: timeMs(() => readings.raw(sns[0], now - 3_600_000, now)),
+      device_7d_5m_ms: timeMs(() => readings.history(sns[0], now - 7 * 86_400_000, now, '5m')),
+    };
+    const pageSize = check.pragma('page_size', { simple: true }) as number;
+    const readingsPages = (check.prepare("SELECT count(*) AS n FROM dbstat WHERE name = 'readings'").get() as { n: number }).n;
+    const totalRows = readings.count();
+    check.close();
+    const acked = Number(load.acked);
+    console.log(JSON.stringify({
+      devices, qos, target_per_s: rate, duration_s: duration, synchronous: values.synchronous,
+      sent: load.sent, acked, stored,
+      readings_per_s: Math.round(stored / Number(load.duration_s ?? duration)),
+      lost: Math.max(0, acked - stored),
+      p50_ack_ms: load.p50_ack_ms, p90_ack_ms: load.p90_ack_ms, p99_ack_ms: load.p99_ack_ms, max_ack_ms: load.max_ack_ms,
+      connect_failed: load.connect_failed,
+      rss_mb: Math.round(after.rssMb), peak_rss_mb: Math.round(peakRss),
+      cpu_pct: Math.round(((after.cpuS - before.cpuS) / wallS) * 100),
+      hot_rows_prefilled: prefill, prefill_s: Math.round(prefillS),
+      bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,
+      ...figures,
+    }));
+  } finally {
+    if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
