@@ -56,7 +56,7 @@ function latestFromRow(row: ScaledLatestRow): LatestReading {
 export function createReadingRepository(db: Db) {
   const latestAll = db.prepare<[], ScaledLatestRow>(`
     SELECT d.sn AS sn, r.ts, r.v_raw, r.ppm, r.temp, r.humi, r.bat, r.rssi, r.seq, r.err, r.flags, r.recv_delta
-    FROM devices d JOIN readings r
+    FROM devices d CROSS JOIN readings r -- CROSS JOIN keeps devices outer: one key seek each, never a scan
       ON r.sn_id = d.sn_id AND r.ts = (SELECT max(ts) FROM readings WHERE sn_id = d.sn_id)`);
   const latestOne = db.prepare<[string], ScaledLatestRow>(`
     SELECT s.sn AS sn, r.ts, r.v_raw, r.ppm, r.temp, r.humi, r.bat, r.rssi, r.seq, r.err, r.flags, r.recv_delta
