@@ -212,10 +212,13 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         sendQueued();
       });
     },
+    /** STO-3 roll-ups until caught up, one bounded step at a time so commits interleave. */
     async rollup(now: number): Promise<RollupResult> {
-      const reply = await request({ type: 'rollup', id: nextId++, now });
-      if (reply.type !== 'rollup') throw new Error('unexpected writer reply');
-      return reply.result;
+      for (;;) {
+        const reply = await request({ type: 'rollup', id: nextId++, now });
+        if (reply.type !== 'rollup') throw new Error('unexpected writer reply');
+        if (reply.result.caughtUp || !worker) return reply.result;
+      }
     },
     async stop(): Promise<void> {
       if (!worker) return;

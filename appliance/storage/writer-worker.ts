@@ -26,7 +26,7 @@ port.on('message', (request: WriterRequest) => {
         break;
       }
       case 'rollup':
-        reply({ type: 'rollup', id: request.id, result: store.rollup(request.now) });
+        reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
       case 'close':
         db.pragma('wal_checkpoint(TRUNCATE)');

@@ -237,6 +237,20 @@ describe('roll-ups (STO-3)', () => {
   const watermarks = () =>
     Object.fromEntries(db.prepare<[], { name: string; watermark: number }>('SELECT name, watermark FROM rollup_state').all().map((r) => [r.name, r.watermark]));
 
+  test('a backlog is rolled up in bounded steps that add up to the same result', () => {
+    const a = series(A, T0, T0 + 2 * HOUR + 5 * MINUTE, 10_000);
+    write(a);
+    const now = T0 + 2 * HOUR + ROLLUP_GRACE_MS + 30_000;
+    const first = store.rollupStep(now, 10 * MINUTE);
+    assert.equal(first.caughtUp, false);
+    assert.equal(first.minuteWatermark, T0 + 10 * MINUTE, 'one step covers at most its span');
+    let steps = 1;
+    for (let result = first; !result.caughtUp; steps++) result = store.rollupStep(now, 10 * MINUTE);
+    assert.equal(steps, 12, 'two hours in ten-minute steps; the hours follow in the same steps');
+    assert.deepEqual(rollupRows('readings_1m', A), expectedRollup(a, T0 + 2 * HOUR, MINUTE));
+    assert.deepEqual(rollupRows('readings_1h', A), expectedRollup(a, T0 + 2 * HOUR, HOUR));
+  });
+
   test('rollup(now) fills readings_1m and readings_1h with count/min/max/sum and advances the watermarks', () => {
     const a = series(A, T0, T0 + 2 * HOUR + 5 * MINUTE, 10_000);
     const b = series(B, T0 + 30 * MINUTE, T0 + 2 * HOUR + 5 * MINUTE, 20_000, 500);
