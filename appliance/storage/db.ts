@@ -29,7 +29,14 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
     db.pragma('foreign_keys = ON');
   }
   db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 16)}`);
-  if (!options.readonly) migrate(db, options.migrations ?? allMigrations);
+  if (!options.readonly) {
+    try {
+      migrate(db, options.migrations ?? allMigrations);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
   return db;
 }
 

@@ -55,8 +55,10 @@ export function createReadingStore(db: Db) {
     SELECT sn_id, ts / 3600000 * 3600000, sum(n), min(ppm_min), max(ppm_max), sum(ppm_sum) FROM readings_1m
     WHERE sn_id = ? AND ts >= ? AND ts < ? GROUP BY sn_id`);
 
-  /** Minute buckets that received readings after they were rolled up: "snId:bucketStart". */
-  const lateMinutes = new Set<string>();
+  // Minute buckets that received readings after they were rolled up (migration 002).
+  const markLate = db.prepare<[number, number]>('INSERT OR IGNORE INTO rollup_dirty (sn_id, ts) VALUES (?, ?)');
+  const lateMinutes = db.prepare<[], { sn_id: number; ts: number }>('SELECT sn_id, ts FROM rollup_dirty');
+  const clearLate = db.prepare('DELETE FROM rollup_dirty');
   let minuteWatermark = getWatermark.get('1m')?.watermark ?? 0;
 
   const storedSeq = db.prepare<[number, number], { seq: number }>('SELECT seq FROM readings WHERE sn_id = ? AND ts = ?');
@@ -86,7 +88,7 @@ export function createReadingStore(db: Db) {
     const received = rows[o + R.F_RECEIVED];
     for (let ts = rows[o + R.F_TS], attempt = 0; attempt < 1000; ts++, attempt++) {
       if (insert.run(snId, ts, ...values, received - ts).changes) {
-        if (ts < minuteWatermark) lateMinutes.add(`${snId}:${ts - (ts % MINUTE)}`);
+        if (ts < minuteWatermark) markLate.run(snId, ts - (ts % MINUTE));
         return 1;
       }
       if (!skewed && attempt === 0 && storedSeq.get(snId, ts)?.seq === seq) return 0;
@@ -117,12 +119,11 @@ export function createReadingStore(db: Db) {
     from -= from % MINUTE;
     const upTo = Math.min(target, from + maxSpanMs);
     if (upTo > from) buckets += minuteRange.run(from, upTo).changes;
-    for (const key of lateMinutes) {
-      const [snId, start] = key.split(':').map(Number);
+    for (const { sn_id: snId, ts: start } of lateMinutes.all()) {
       buckets += minuteOne.run(snId, start, start + MINUTE).changes;
       lateHours.add(`${snId}:${start - (start % HOUR)}`);
     }
-    lateMinutes.clear();
+    clearLate.run();
     if (upTo > minuteWatermark) {
       minuteWatermark = upTo;
       setWatermark.run('1m', upTo);

@@ -86,22 +86,37 @@ describe('openDb (STO-1)', () => {
 });
 
 describe('migrate (STO-1)', () => {
-  const m002: Migration = { version: 2, name: 'test addition', sql: 'CREATE TABLE extra (id INTEGER PRIMARY KEY);' };
+  const next: Migration = { version: LATEST + 1, name: 'test addition', sql: 'CREATE TABLE extra (id INTEGER PRIMARY KEY);' };
 
   test('a database at an earlier version gets only the newer migrations', () => {
     track(openDb(file)).close();
-    const db = track(openDb(file, { migrations: [...migrations, m002] }));
-    assert.equal(schemaVersion(db), 2);
+    const db = track(openDb(file, { migrations: [...migrations, next] }));
+    assert.equal(schemaVersion(db), LATEST + 1);
     assert.ok(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'extra'").get());
   });
 
   test('a failing migration is rolled back and leaves user_version where it was', () => {
     const db = track(openDb(file));
-    const broken: Migration = { version: 2, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table;' };
+    const broken: Migration = { version: LATEST + 1, name: 'broken', sql: 'CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table;' };
     assert.throws(() => migrate(db, [...migrations, broken]), /no_such_table/);
     assert.equal(schemaVersion(db), LATEST);
     assert.equal(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'half'").get(), undefined);
   });
+});
+
+describe('upgrades (STO-1)', () => {
+  for (const [index, from] of migrations.slice(0, -1).entries()) {
+    test(`a database at version ${from.version} upgrades to the latest and keeps its devices`, () => {
+      const old = track(openDb(file, { migrations: migrations.slice(0, index + 1) }));
+      old.prepare("INSERT INTO serials (sn) VALUES ('OLD-1')").run();
+      old.prepare("INSERT INTO devices (sn, sn_id, created_at, updated_at) VALUES ('OLD-1', 1, 0, 0)").run();
+      old.close();
+      const upgraded = track(openDb(file));
+      assert.equal(schemaVersion(upgraded), LATEST);
+      assert.equal((upgraded.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n, 1);
+      assert.equal(upgraded.pragma('integrity_check', { simple: true }), 'ok');
+    });
+  }
 });
 
 describe('readings table (STO-1)', () => {

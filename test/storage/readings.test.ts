@@ -320,4 +320,17 @@ describe('roll-ups (STO-3)', () => {
     assert.deepEqual(repo.history('A1', T0, T0 + 2 * HOUR, '1h'), expectedBuckets(all, T0, T0 + 2 * HOUR, HOUR));
     assert.deepEqual(repo.history('A1', T0, T0 + 2 * HOUR, '5m'), expectedBuckets(all, T0, T0 + 2 * HOUR, 5 * MINUTE));
   });
+
+  test('a late minute is still redone when the appliance restarted before the next roll-up', () => {
+    const a = series(A, T0, T0 + HOUR, 10_000);
+    write(a);
+    store.rollup(T0 + HOUR + ROLLUP_GRACE_MS);
+    const late: Reading = { snId: A, ts: T0 + 20 * MINUTE + 1_234, ppm: 7_777.77 };
+    write([late]);
+    store = createReadingStore(db); // a restart: nothing of the old store's memory survives
+    store.rollup(T0 + HOUR + ROLLUP_GRACE_MS + 30_000);
+    const minute = rollupRows('readings_1m', A).find((r) => r.ts === T0 + 20 * MINUTE)!;
+    assert.equal(minute.ppm_max, 777_777);
+    assert.deepEqual(rollupRows('readings_1h', A), expectedRollup([...a, late], T0 + HOUR, HOUR));
+  });
 });

@@ -2,6 +2,7 @@
 // Each migration is SQL embedded in the code (so the single binary carries it). Never edit a
 // migration that has shipped; add the next one.
 import { m001_init } from './001_init.ts';
+import { m002_rollup_dirty } from './002_rollup_dirty.ts';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [m001_init];
+export const migrations: Migration[] = [m001_init, m002_rollup_dirty];
