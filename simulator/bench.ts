@@ -16,6 +16,7 @@ import { createReadingStore } from '../appliance/storage/reading-store.ts';
 import { createReadingRepository } from '../appliance/storage/readings.ts';
 import * as R from '../appliance/storage/reading-row.ts';
 import { DEFAULT_SETTINGS } from '../appliance/devices/service.ts';
+import { buildAppliance } from '../appliance/build.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SECRET = 'bench-factory-secret';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'connect-rate': { type: 'string', default: '1000' },
     url: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'from-source': { type: 'boolean', default: false },
   },
 });
 const devices = Number(values.devices);
@@ -129,8 +131,11 @@ async function main() {
     if (prefill > 0) prefillHotStore(file, snIds, prefill);
     const prefillS = (performance.now() - prefillStarted) / 1000;
 
+    // What ships is the bundle (PKG-1); --from-source measures the tsx run of `npm start`.
+    const entry = values['from-source'] ? ['--import', 'tsx', join(ROOT, 'appliance/main.ts')] : [join(ROOT, 'dist/main.js')];
+    if (!values['from-source']) await buildAppliance();
     const port = await freePort();
-    const appliance = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'appliance/main.ts')], {
+    const appliance = spawn(process.execPath, ['--max-semi-space-size=32', ...entry], {
       cwd: ROOT,
       env: {
         ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()),
@@ -168,6 +173,7 @@ async function main() {
     const acked = Number(load.acked);
     console.log(JSON.stringify({
       devices, qos, target_per_s: rate, duration_s: duration, synchronous: values.synchronous,
+      runtime: values['from-source'] ? 'tsx' : 'bundle',
       sent: load.sent, acked, stored,
       readings_per_s: Math.round(stored / Number(load.duration_s ?? duration)),
       lost: Math.max(0, acked - stored),

@@ -54,7 +54,11 @@ interface PendingBatch {
   updates: WriterUpdate[];
 }
 
-const WORKER_URL = new URL('./writer-worker.ts', import.meta.url);
+// From source this module is storage/group-commit.ts beside writer-worker.ts; in the bundle
+// (appliance/build.ts) it is inside dist/main.js beside dist/writer-worker.js.
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./writer-worker.ts', import.meta.url)
+  : new URL('./writer-worker.js', import.meta.url);
 
 /**
  * Node 20 does not hand the main thread's module hooks (tsx, when running from source) to worker
