@@ -10,6 +10,10 @@ const options = workerData as WriterThreadOptions;
 const port = parentPort!;
 const db = openDb(options.file, { synchronous: options.synchronous, cacheMb: options.cacheMb });
 if (options.maxPageCount) db.pragma(`max_page_count = ${options.maxPageCount}`);
+// A commit touches about one page per device in the batch; checkpointing every 1000 pages (the
+// default) copied them back almost every commit and halved the writer's throughput (BENCHMARKS.md).
+db.pragma('wal_autocheckpoint = 16384');
+db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
 const store = createReadingStore(db);
 
 function reply(message: WriterResponse, transfer: ArrayBuffer[] = []) {
