@@ -45,6 +45,8 @@ Load mode (SIM-3)
   --rate R                readings per second across all devices (default 1000)
   --duration S            seconds of sending (default 10)
   --window W              unacknowledged publishes allowed per connection (default 100)
+  --batch B               readings a device sends back to back per turn (default 1; >1 is cheaper
+                          for the generator but less like real detectors)
   --drain-s S             seconds to wait for outstanding PUBACKs at the end (default 10)
   --acked-log FILE        append "sn,seq,ts" for every acknowledged reading
 
@@ -69,7 +71,7 @@ export interface CliConfig {
   verbose: boolean;
   calib: Calibration;
   scenario: { name: ScenarioName; devices: number; options: ScenarioOptions } | null;
-  load: { ratePerS: number; windowPerClient: number; drainS: number; ackedLog: string | null };
+  load: { ratePerS: number; windowPerClient: number; batch: number; drainS: number; ackedLog: string | null };
 }
 
 export type CliResult = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'config'; config: CliConfig };
@@ -81,7 +83,7 @@ const OPTIONS = {
   verbose: { type: 'boolean' }, scenario: str, 'scenario-devices': str, 'high-limit': str, 'leak-start-s': str,
   'leak-ramp-s': str, 'leak-hold-s': str, 'fault-codes': str, 'offline-after-s': str, 'offline-s': str,
   'skew-min': str, 'malformed-every': str, 'bad-password': str, 'other-sn': str, load: { type: 'boolean' },
-  rate: str, window: str, 'drain-s': str, 'acked-log': str, help: { type: 'boolean', short: 'h' },
+  rate: str, window: str, batch: str, 'drain-s': str, 'acked-log': str, help: { type: 'boolean', short: 'h' },
 } as const;
 
 class CliError extends Error {}
@@ -154,6 +156,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): CliResu
       load: {
         ratePerS: num('rate', 1000, 0),
         windowPerClient: num('window', 100, 1, true),
+        batch: num('batch', 1, 1, true),
         drainS: num('drain-s', 10, 0),
         ackedLog: v['acked-log'] ?? null,
       },

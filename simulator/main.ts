@@ -88,7 +88,7 @@ function summarize(detectors: Detector[]): string {
 async function runLoad(cfg: CliConfig, passwordFor: (sn: string) => string) {
   const load = createLoad({
     url: cfg.url, sns: cfg.sns, passwordFor, ratePerS: cfg.load.ratePerS, durationS: cfg.durationS ?? 10,
-    connectRatePerS: cfg.connectRatePerS, qos: cfg.qos, windowPerClient: cfg.load.windowPerClient,
+    connectRatePerS: cfg.connectRatePerS, qos: cfg.qos, windowPerClient: cfg.load.windowPerClient, batch: cfg.load.batch,
     drainS: cfg.load.drainS, ackedLog: cfg.load.ackedLog ?? undefined, seed: cfg.seed, log,
   });
   void stopSignal(null, () => process.exit(1)).then(() => load.stop());

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
 import { parseCli, type CliConfig } from '../../simulator/cli.ts';
 import { acceptsUp, FACTORY_SECRET, startBroker } from './support.ts';
 
@@ -34,7 +38,7 @@ test('the CLI takes the load subcommand or --load with its rate, duration and ac
   for (const argv of [['load'], ['--load']]) {
     const c = config([...argv, '--rate', '20000', '--duration', '10', '--connect-rate', '500', '--acked-log', 'a.csv', '--qos', '0', '--password', 'p']);
     assert.equal(c.mode, 'load');
-    assert.deepEqual(c.load, { ratePerS: 20000, windowPerClient: 100, drainS: 10, ackedLog: 'a.csv' });
+    assert.deepEqual(c.load, { ratePerS: 20000, windowPerClient: 100, batch: 1, drainS: 10, ackedLog: 'a.csv' });
     assert.equal(c.durationS, 10);
     assert.equal(c.connectRatePerS, 500);
     assert.equal(c.qos, 0);
@@ -89,20 +93,26 @@ test('npm run simulate -- load prints exactly one JSON line with the load fields
   assert.equal(report.sent, 100);
 });
 
-test('npm run simulate -- --duration runs the detectors, then disconnects them cleanly and exits 0', async () => {
+test('npm run simulate -- --duration runs the detectors with passwords from a credentials file, then disconnects them cleanly', async () => {
   const broker = await startBroker();
+  const dir = await mkdtemp(join(tmpdir(), 'sim-cli-'));
+  const file = join(dir, 'credentials.json');
+  const table = Object.fromEntries(['SIM-0001', 'SIM-0002'].map((sn) => [sn, derivedDevicePassword(sn, FACTORY_SECRET)]));
+  await writeFile(file, JSON.stringify(table));
   const ups: Buffer[] = [];
   const offline: string[] = [];
   broker.aedes.on('publish', (packet, client) => {
     if (client && packet.topic.endsWith('/up')) ups.push(packet.payload as Buffer);
     if (packet.topic.endsWith('/status') && packet.payload.toString().includes('offline')) offline.push(packet.topic);
   });
-  const r = await runMain(['--url', broker.url, '--devices', '2', '--interval', '0.2', '--duration', '1', '--factory-secret', FACTORY_SECRET]);
+  const r = await runMain(['--url', broker.url, '--devices', '2', '--interval', '0.2', '--duration', '1', '--credentials', file]);
   await broker.close();
+  await rm(dir, { recursive: true });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
   assert.ok(ups.length >= 4, `${ups.length} readings`);
   assert.ok(ups.every(acceptsUp));
   assert.deepEqual(offline.sort(), ['mcs/SIM-0001/status', 'mcs/SIM-0002/status'], 'a retained offline status each on the way out');
   assert.match(r.stderr, /connected 0\/2/);
+  assert.deepEqual(broker.refused, []);
 });

@@ -6,6 +6,7 @@ import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
 import { createDetector, type Detector } from '../../simulator/detector.ts';
 import { createManualClock } from '../../simulator/clock.ts';
 import { createRng } from '../../simulator/rng.ts';
+import { initialSensor, sampleSensor, stepSensor, toUpPayload } from '../../simulator/sensor.ts';
 import type { DetectorEvent } from '../../simulator/types.ts';
 import { FACTORY_SECRET, observe, startBroker, until } from './support.ts';
 
@@ -137,4 +138,41 @@ test('a calib command is remembered and a reboot reconnects after its delay with
   assert.equal(readings().at(-1)?.seq, 0);
   assert.equal(det.stats().calib.k, 1.5, 'calibration survives the reboot');
   await close();
+});
+
+test('two detectors with the same seed and clock take identical readings, another seed differs', async () => {
+  const run = async (seed: number) => {
+    const clock = createManualClock(START);
+    const seen: string[] = [];
+    const det = createDetector({
+      sn: SN, url: 'mqtt://127.0.0.1:1', password: 'x', intervalMs: 10_000, clock, rng: createRng(seed),
+      onEvent: (e) => e.type === 'reading' && seen.push(String(e.payload)),
+    });
+    await det.start(); // refused at once: readings are buffered
+    for (let i = 0; i < 20; i++) clock.advance(10_000);
+    await det.stop();
+    return seen;
+  };
+  const a = await run(5);
+  assert.equal(a.length, 21, 'one at boot, then one per interval');
+  assert.deepEqual(await run(5), a);
+  assert.notDeepEqual(await run(6), a);
+});
+
+test('a week of readings at 10 s stays valid DEV-2 with a slow temperature drift and a slowly draining battery', () => {
+  const rng = createRng(3);
+  let s = initialSensor(rng);
+  const first = sampleSensor(s, rng);
+  let maxStep = 0;
+  let prev = first.temp;
+  for (let i = 1; i <= 7 * 8640; i++) {
+    s = stepSensor(s, rng, 10, START / 1000 + i * 10);
+    const v = sampleSensor(s, rng);
+    assert.ok(Value.Check(UpPayload, toUpPayload(v, START / 1000 + i * 10, i & 0xffff, 'x')));
+    maxStep = Math.max(maxStep, Math.abs(v.temp - prev));
+    prev = v.temp;
+  }
+  assert.ok(maxStep < 0.5, `temperature moves slowly (largest step ${maxStep} °C)`);
+  const last = sampleSensor(s, rng);
+  assert.ok(last.bat < first.bat && first.bat - last.bat < 15, `battery ${first.bat} → ${last.bat} % in a week`);
 });

@@ -60,6 +60,17 @@ test('load mode counts refused connections as connect failures and still drives 
   await broker.close();
 });
 
+test('load mode with a batch per turn still sends exactly the target rate and gets it all acked', async () => {
+  const broker = await startBroker();
+  const report = await createLoad({
+    url: broker.url, sns: serials(undefined, 'LOAD', 4), ratePerS: 400, durationS: 0.5, batch: 5,
+    passwordFor: (sn) => derivedDevicePassword(sn, FACTORY_SECRET),
+  }).start();
+  assert.equal(report.sent, 200);
+  assert.equal(report.acked, 200);
+  await broker.close();
+});
+
 test('the latency histogram finds percentiles within 0.2 % without keeping samples', () => {
   const h = createHistogram();
   for (let us = 1; us <= 100_000; us++) h.record(us);
