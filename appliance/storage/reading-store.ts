@@ -61,6 +61,16 @@ export function createReadingStore(db: Db) {
   const clearLate = db.prepare('DELETE FROM rollup_dirty');
   let minuteWatermark = getWatermark.get('1m')?.watermark ?? 0;
 
+  const upsertLatest = db.prepare(`
+    INSERT INTO latest_readings (sn_id, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (sn_id) DO UPDATE SET ts = excluded.ts, v_raw = excluded.v_raw, ppm = excluded.ppm,
+      temp = excluded.temp, humi = excluded.humi, bat = excluded.bat, rssi = excluded.rssi, seq = excluded.seq,
+      err = excluded.err, flags = excluded.flags, recv_delta = excluded.recv_delta
+    WHERE excluded.ts >= latest_readings.ts`);
+  /** The newest row of each device within the batch being written: sn_id → [ts, ...values, recv_delta]. */
+  const newestInBatch = new Map<number, (number | null)[]>();
+
   const storedSeq = db.prepare<[number, number], { seq: number }>('SELECT seq FROM readings WHERE sn_id = ? AND ts = ?');
 
   /**
@@ -89,6 +99,8 @@ export function createReadingStore(db: Db) {
     for (let ts = rows[o + R.F_TS], attempt = 0; attempt < 1000; ts++, attempt++) {
       if (insert.run(snId, ts, ...values, received - ts).changes) {
         if (ts < minuteWatermark) markLate.run(snId, ts - (ts % MINUTE));
+        const newest = newestInBatch.get(snId);
+        if (!newest || (newest[0] as number) <= ts) newestInBatch.set(snId, [ts, ...values, received - ts]);
         return 1;
       }
       if (!skewed && attempt === 0 && storedSeq.get(snId, ts)?.seq === seq) return 0;
@@ -102,6 +114,8 @@ export function createReadingStore(db: Db) {
       else pending.record(update);
     }
     for (let i = 0; i < count; i++) inserted[i] = insertRow(rows, i * R.ROW_FIELDS);
+    for (const [snId, row] of newestInBatch) upsertLatest.run(snId, ...row);
+    newestInBatch.clear();
   });
 
   /** Where a roll-up with no watermark yet starts: the oldest row, found with one seek per serial. */

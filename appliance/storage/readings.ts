@@ -55,9 +55,8 @@ function latestFromRow(row: ScaledLatestRow): LatestReading {
 
 export function createReadingRepository(db: Db) {
   const latestAll = db.prepare<[], ScaledLatestRow>(`
-    SELECT d.sn AS sn, r.ts, r.v_raw, r.ppm, r.temp, r.humi, r.bat, r.rssi, r.seq, r.err, r.flags, r.recv_delta
-    FROM devices d CROSS JOIN readings r -- CROSS JOIN keeps devices outer: one key seek each, never a scan
-      ON r.sn_id = d.sn_id AND r.ts = (SELECT max(ts) FROM readings WHERE sn_id = d.sn_id)`);
+    SELECT d.sn AS sn, l.ts, l.v_raw, l.ppm, l.temp, l.humi, l.bat, l.rssi, l.seq, l.err, l.flags, l.recv_delta
+    FROM devices d JOIN latest_readings l ON l.sn_id = d.sn_id`);
   const latestOne = db.prepare<[string], ScaledLatestRow>(`
     SELECT s.sn AS sn, r.ts, r.v_raw, r.ppm, r.temp, r.humi, r.bat, r.rssi, r.seq, r.err, r.flags, r.recv_delta
     FROM serials s JOIN readings r ON r.sn_id = s.id WHERE s.sn = ? ORDER BY r.ts DESC LIMIT 1`);

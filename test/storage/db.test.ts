@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { createReadingRepository } from '../../appliance/storage/readings.ts';
 import { dbFileIn, migrate, openDb, schemaVersion, type Db } from '../../appliance/storage/db.ts';
 import { migrations, type Migration } from '../../appliance/storage/migrations/index.ts';
 
@@ -110,10 +111,14 @@ describe('upgrades (STO-1)', () => {
       const old = track(openDb(file, { migrations: migrations.slice(0, index + 1) }));
       old.prepare("INSERT INTO serials (sn) VALUES ('OLD-1')").run();
       old.prepare("INSERT INTO devices (sn, sn_id, created_at, updated_at) VALUES ('OLD-1', 1, 0, 0)").run();
+      const insertReading = old.prepare('INSERT INTO readings VALUES (1, ?, 100, ?, 2500, NULL, 90, -70, ?, 0, 0, 50)');
+      for (let seq = 1; seq <= 3; seq++) insertReading.run(1_790_000_000_000 + seq * 10_000, seq * 1000, seq);
       old.close();
       const upgraded = track(openDb(file));
       assert.equal(schemaVersion(upgraded), LATEST);
       assert.equal((upgraded.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n, 1);
+      const latest = createReadingRepository(upgraded).latestAll();
+      assert.deepEqual(latest.map((r) => [r.sn, r.seq, r.ppm]), [['OLD-1', 3, 30]], 'the newest reading of each device is known');
       assert.equal(upgraded.pragma('integrity_check', { simple: true }), 'ok');
     });
   }

@@ -3,6 +3,7 @@
 // migration that has shipped; add the next one.
 import { m001_init } from './001_init.ts';
 import { m002_rollup_dirty } from './002_rollup_dirty.ts';
+import { m003_latest_readings } from './003_latest_readings.ts';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [m001_init, m002_rollup_dirty];
+export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings];
