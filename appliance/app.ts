@@ -41,7 +41,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount }: Ap
     const writer = createGroupCommitWriter({
       file: dbFile,
       synchronous: config.storage.synchronous,
-      cacheMb: 64,
+      cacheMb: 32,
       commitIntervalMs: config.ingest.commit_interval_ms,
       commitMaxRows: config.ingest.commit_max_rows,
       maxPageCount,

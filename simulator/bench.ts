@@ -135,7 +135,7 @@ async function main() {
     const entry = values['from-source'] ? ['--import', 'tsx', join(ROOT, 'appliance/main.ts')] : [join(ROOT, 'dist/main.js')];
     if (!values['from-source']) await buildAppliance();
     const port = await freePort();
-    const appliance = spawn(process.execPath, ['--max-semi-space-size=32', ...entry], {
+    const appliance = spawn(process.execPath, ['--max-semi-space-size=16', ...entry], {
       cwd: ROOT,
       env: {
         ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()),
