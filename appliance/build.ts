@@ -10,7 +10,11 @@ export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: { main: 'appliance/main.ts', 'writer-worker': 'appliance/storage/writer-worker.ts' },
+    entryPoints: {
+      main: 'appliance/main.ts',
+      'writer-worker': 'appliance/storage/writer-worker.ts',
+      'checkpoint-worker': 'appliance/storage/checkpoint-worker.ts',
+    },
     outdir,
     bundle: true,
     platform: 'node',
@@ -24,5 +28,5 @@ export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await buildAppliance();
-  console.log('built dist/main.js and dist/writer-worker.js');
+  console.log('built dist/main.js, dist/writer-worker.js, dist/checkpoint-worker.js');
 }

@@ -56,16 +56,17 @@ interface PendingBatch {
 
 // From source this module is storage/group-commit.ts beside writer-worker.ts; in the bundle
 // (appliance/build.ts) it is inside dist/main.js beside dist/writer-worker.js.
-const WORKER_URL = import.meta.url.endsWith('.ts')
-  ? new URL('./writer-worker.ts', import.meta.url)
-  : new URL('./writer-worker.js', import.meta.url);
+const fromSource = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
+const CHECKPOINT_URL = new URL(fromSource ? './checkpoint-worker.ts' : './checkpoint-worker.js', import.meta.url);
+const CHECKPOINT_EVERY_MS = 1000;
 
 /**
  * Node 20 does not hand the main thread's module hooks (tsx, when running from source) to worker
  * threads, so a `.ts` worker registers tsx itself before loading its entry. A bundled build points
  * at plain JavaScript and starts it directly.
  */
-function startWorker(url: URL, workerData: WriterThreadOptions): Worker {
+function startWorker(url: URL, workerData: object): Worker {
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
   const boot = `
     const { workerData } = require('node:worker_threads');
@@ -77,6 +78,7 @@ function startWorker(url: URL, workerData: WriterThreadOptions): Worker {
 export function createGroupCommitWriter(options: GroupCommitOptions) {
   const log = options.log.child({ stage: 'writer' });
   let worker: Worker | null = null;
+  let checkpointer: Worker | null = null;
   let nextId = 1;
   const replies = new Map<number, { resolve: (r: WriterResponse) => void; reject: (e: Error) => void }>();
   let queue = newBatch(256);
@@ -182,6 +184,11 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         replies.set(0, { resolve: () => resolve(), reject });
         worker!.once('error', reject);
       });
+      checkpointer = startWorker(CHECKPOINT_URL, { file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous });
+      checkpointer.on('message', (message: { type: string; message?: string }) => {
+        if (message.type === 'error') log.warn({ error: message.message }, 'checkpoint failed');
+      });
+      checkpointer.on('error', (err) => log.error({ err }, 'checkpointer thread crashed; the writer checkpoints itself'));
     },
     /** Queues one reading; `fill` writes its ROW_FIELDS slots at `offset` of `rows`. */
     enqueue(fill: (rows: Float64Array, offset: number) => void, callback: CommitCallback): void {
@@ -227,6 +234,12 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     async stop(): Promise<void> {
       if (!worker) return;
       await this.flush();
+      if (checkpointer) {
+        const closed = new Promise((resolve) => checkpointer!.once('exit', resolve));
+        checkpointer.postMessage({ type: 'close' });
+        await closed;
+        checkpointer = null;
+      }
       await request({ type: 'close', id: nextId++ }).catch((err) => log.warn({ err }, 'writer close failed'));
       await worker.terminate();
       worker = null;

@@ -12,7 +12,8 @@ const db = openDb(options.file, { synchronous: options.synchronous, cacheMb: opt
 if (options.maxPageCount) db.pragma(`max_page_count = ${options.maxPageCount}`);
 // A commit touches about one page per device in the batch; checkpointing every 1000 pages (the
 // default) copied them back almost every commit and halved the writer's throughput (BENCHMARKS.md).
-db.pragma('wal_autocheckpoint = 16384');
+// The checkpointer thread does it beside the writer; this large limit is only the backstop.
+db.pragma('wal_autocheckpoint = 65536');
 db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
 const store = createReadingStore(db);
 
