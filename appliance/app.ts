@@ -41,7 +41,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount }: Ap
     const writer = createGroupCommitWriter({
       file: dbFile,
       synchronous: config.storage.synchronous,
-      cacheMb: 32,
+      cacheMb: 16,
       commitIntervalMs: config.ingest.commit_interval_ms,
       commitMaxRows: config.ingest.commit_max_rows,
       maxPageCount,
@@ -81,7 +81,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount }: Ap
       return parts;
     },
     async start() {
-      db = openDb(dbFile, { synchronous: config.storage.synchronous });
+      db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8 });
       parts = build(db);
       const { writer, deviceCache, deviceRepo, presence, broker, readings } = parts;
       await writer.start();

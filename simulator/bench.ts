@@ -100,7 +100,7 @@ function prefillHotStore(file: string, snIds: number[], rows: number) {
   db.close();
 }
 
-/** STO-5 query times on the store as it is (median of 5 runs each). */
+/** STO-5 query times on the store as it is. */
 function queryFigures(file: string, sn: string) {
   const db = openDb(file, { readonly: true });
   try {
@@ -125,7 +125,9 @@ function sampleProcess(pid: number): { cpuS: number; rssMb: number } {
   return { cpuS: cpuTicks / 100, rssMb: rssKb / 1024 };
 }
 
-function timeMs(fn: () => unknown, repeat = 5): number {
+/** Median time of `repeat` runs after one warm-up run (JIT, page cache). */
+function timeMs(fn: () => unknown, repeat = 15): number {
+  fn();
   const times: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const started = performance.now();
