@@ -22,11 +22,13 @@ export interface AppOptions {
   clock?: Clock;
   /** Test hook: caps the database size to exercise "disk full" for real. */
   maxPageCount?: number;
+  /** A stage failed beyond repair (the writer thread died); main.ts exits so systemd restarts. */
+  onFatal?: (error: Error) => void;
 }
 
 const ROLLUP_EVERY_MS = 60_000;
 
-export function createApp({ config, log, clock = systemClock, maxPageCount }: AppOptions) {
+export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
   const bus = createBus();
   let db: Db | null = null;
@@ -46,6 +48,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount }: Ap
       commitMaxRows: config.ingest.commit_max_rows,
       maxPageCount,
       log,
+      onFatal,
     });
     const deviceCache = createDeviceCache(deviceRepo);
     const devices = createDeviceService({ devices: deviceRepo, pending: pendingRepo, clock, onChange: () => deviceCache.reload() });

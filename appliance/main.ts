@@ -36,7 +36,14 @@ function configOrExit(configFile: string | undefined): Config {
 
 async function serve(config: Config) {
   const log = createLogger({ level: config.log.level, file: config.log.file || undefined });
-  const app = createApp({ config, log });
+  const app = createApp({
+    config,
+    log,
+    onFatal: () => {
+      log.flush?.();
+      process.exit(1); // systemd restarts us; nothing unacknowledged is lost (ING-6)
+    },
+  });
   try {
     await app.start();
   } catch (err) {

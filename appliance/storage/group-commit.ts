@@ -34,6 +34,11 @@ export interface GroupCommitOptions extends WriterThreadOptions {
   commitIntervalMs: number;
   commitMaxRows: number;
   log: Logger;
+  /**
+   * The writer thread died: nothing can be stored or acknowledged any more. The process should
+   * exit so the supervisor (systemd) restarts it; detectors resend what was not acknowledged.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 export interface GroupCommitStats {
@@ -85,6 +90,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   let inFlight: PendingBatch | null = null;
   let flushTimer: NodeJS.Timeout | null = null;
   let idleWaiters: (() => void)[] = [];
+  let stopping = false;
   const stats: GroupCommitStats = {
     queued: 0, inFlight: 0, batches: 0, rowsCommitted: 0, duplicates: 0, failedRows: 0, lastBatchRows: 0, lastCommitMs: 0,
   };
@@ -175,11 +181,17 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       };
       worker = startWorker(WORKER_URL, threadOptions);
       worker.on('message', onMessage);
-      worker.on('error', (err) => {
-        log.fatal({ err }, 'writer thread crashed');
+      const died = (err: Error) => {
+        if (stopping) return;
+        stopping = true;
+        log.fatal({ err }, 'writer thread died');
+        worker = null;
         for (const waiter of replies.values()) waiter.reject(err);
         replies.clear();
-      });
+        options.onFatal?.(err);
+      };
+      worker.on('error', died);
+      worker.on('exit', (code) => died(new Error(`writer thread exited with code ${code}`)));
       await new Promise<void>((resolve, reject) => {
         replies.set(0, { resolve: () => resolve(), reject });
         worker!.once('error', reject);
@@ -208,6 +220,8 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       if (queue.count >= options.commitMaxRows && !inFlight) sendQueued();
       else scheduleFlush();
     },
+    /** Test hook: kills the writer thread as a native crash would. */
+    killThreadForTest: (): Promise<number> | undefined => worker?.terminate(),
     /** Queues a status or pending-device change for the next commit (best effort, never blocks). */
     enqueueUpdate(update: WriterUpdate): void {
       if (!worker) return;
@@ -231,15 +245,17 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         if (reply.result.caughtUp || !worker) return reply.result;
       }
     },
+    /** Commits what is queued, then closes the checkpointer and the writer (which checkpoints last). */
     async stop(): Promise<void> {
-      if (!worker) return;
-      await this.flush();
+      if (worker) await this.flush();
+      stopping = true;
       if (checkpointer) {
         const closed = new Promise((resolve) => checkpointer!.once('exit', resolve));
         checkpointer.postMessage({ type: 'close' });
         await closed;
         checkpointer = null;
       }
+      if (!worker) return;
       await request({ type: 'close', id: nextId++ }).catch((err) => log.warn({ err }, 'writer close failed'));
       await worker.terminate();
       worker = null;
