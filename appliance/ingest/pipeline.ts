@@ -4,7 +4,7 @@
 import type { Bus, ReadingEvent } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import { StatusPayload } from '../contract/device-payload.ts';
+import { StatusPayload, type UpPayload } from '../contract/device-payload.ts';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DeviceCache } from '../devices/cache.ts';
 import type { GroupCommitWriter } from '../storage/group-commit.ts';
@@ -39,6 +39,25 @@ export interface DeviceIngestStats extends SequenceState, ClockState {
 }
 
 const RECENT_SKEWED_KEEP = 512;
+const identityOf = (reading: UpPayload) => reading.ts * 65_536 + reading.seq;
+
+/** The writer's packed row (storage/reading-row.ts) for one calibrated reading. */
+function packReading(snId: number, seq: number, flags: number, r: ReadingEvent) {
+  return (rows: Float64Array, o: number) => {
+    rows[o + R.F_SN_ID] = snId;
+    rows[o + R.F_TS] = r.ts;
+    rows[o + R.F_V_RAW] = r.vRaw;
+    rows[o + R.F_PPM] = r.ppm;
+    rows[o + R.F_TEMP] = r.temp;
+    rows[o + R.F_HUMI] = r.humi ?? NaN;
+    rows[o + R.F_BAT] = r.bat;
+    rows[o + R.F_RSSI] = r.rssi;
+    rows[o + R.F_SEQ] = seq;
+    rows[o + R.F_ERR] = r.err;
+    rows[o + R.F_FLAGS] = flags;
+    rows[o + R.F_RECEIVED] = r.receivedAt;
+  };
+}
 
 export type PublishDone = (error?: Error | null) => void;
 
@@ -76,6 +95,35 @@ export function createIngest(deps: IngestDeps) {
     const batch = committed;
     committed = [];
     bus.emit('readings', batch);
+  }
+
+  function countDuplicate(stats: DeviceIngestStats) {
+    stats.duplicates++;
+    totals.duplicates++;
+  }
+
+  /**
+   * ING-4 for a skewed clock: its readings are keyed by server time, so a resend does not meet its
+   * first copy on the key; recent (device ts, seq) pairs catch it instead.
+   */
+  function isResendOfSkewed(stats: DeviceIngestStats, reading: UpPayload): boolean {
+    const identity = identityOf(reading);
+    if (stats.recentSkewed.has(identity)) {
+      countDuplicate(stats);
+      return true;
+    }
+    stats.recentSkewed.add(identity);
+    if (stats.recentSkewed.size > RECENT_SKEWED_KEEP) stats.recentSkewed.delete(stats.recentSkewed.values().next().value!);
+    stats.skewedReadings++;
+    return false;
+  }
+
+  function onStored(stats: DeviceIngestStats, sequence: ReturnType<typeof trackSequence>, event: ReadingEvent) {
+    stats.stored++;
+    totals.stored++;
+    if (sequence === 'old' && stats.gaps > 0) stats.gaps--; // a late reading filled a gap
+    if (committed.length === 0) queueMicrotask(publishCommitted);
+    committed.push(event);
   }
 
   function recordPending(sn: string, payload: Buffer, remote: string | null) {
@@ -123,63 +171,28 @@ export function createIngest(deps: IngestDeps) {
       presence.seen(sn);
       const sequence = trackSequence(stats, reading.seq);
       const skewed = trackClock(stats, reading.ts * 1000, receivedAt, clockSkewMs);
-      if (skewed) {
-        const identity = reading.ts * 65_536 + reading.seq;
-        if (stats.recentSkewed.has(identity)) {
-          stats.duplicates++;
-          totals.duplicates++;
-          return done();
-        }
-        stats.recentSkewed.add(identity);
-        if (stats.recentSkewed.size > RECENT_SKEWED_KEEP) stats.recentSkewed.delete(stats.recentSkewed.values().next().value!);
-        stats.skewedReadings++;
-      }
+      if (skewed && isResendOfSkewed(stats, reading)) return done();
       const ts = readingKeyTime(reading.ts, reading.seq, skewed, receivedAt, stats.lastServerTs);
       if (skewed) stats.lastServerTs = ts;
       const { ppm, overrange } = calibrate(reading.v_raw, reading.temp, device.calib, device.range_max);
-      const humi = reading.humi ?? NaN;
-      const flags = (overrange ? R.FLAG_OVERRANGE : 0) | (skewed ? R.FLAG_CLOCK_SKEW : 0);
-      const snId = device.sn_id;
+      const event: ReadingEvent = {
+        sn, ts, receivedAt, ppm, vRaw: reading.v_raw, temp: reading.temp, humi: reading.humi ?? null,
+        bat: reading.bat, rssi: reading.rssi, err: reading.err, overrange,
+      };
+      const row = packReading(device.sn_id, reading.seq, (overrange ? R.FLAG_OVERRANGE : 0) | (skewed ? R.FLAG_CLOCK_SKEW : 0), event);
       if (qos === 0) done();
-      writer.enqueue(
-        (rows, o) => {
-          rows[o + R.F_SN_ID] = snId;
-          rows[o + R.F_TS] = ts;
-          rows[o + R.F_V_RAW] = reading.v_raw;
-          rows[o + R.F_PPM] = ppm;
-          rows[o + R.F_TEMP] = reading.temp;
-          rows[o + R.F_HUMI] = humi;
-          rows[o + R.F_BAT] = reading.bat;
-          rows[o + R.F_RSSI] = reading.rssi;
-          rows[o + R.F_SEQ] = reading.seq;
-          rows[o + R.F_ERR] = reading.err;
-          rows[o + R.F_FLAGS] = flags;
-          rows[o + R.F_RECEIVED] = receivedAt;
-        },
-        (error, inserted) => {
-          if (error) {
-            drop(sn, 'store_failed', error.message);
-            if (skewed) stats.recentSkewed.delete(reading.ts * 65_536 + reading.seq); // its resend is not a duplicate
-            // Not acknowledged: the broker drops the connection and the detector resends later.
-            if (qos > 0) done(error);
-            return;
-          }
-          if (!inserted) {
-            stats.duplicates++;
-            totals.duplicates++;
-          } else {
-            stats.stored++;
-            totals.stored++;
-            if (sequence === 'old' && stats.gaps > 0) stats.gaps--; // a late reading filled a gap
-            if (committed.length === 0) queueMicrotask(publishCommitted);
-            committed.push({
-              sn, ts, receivedAt, ppm, vRaw: reading.v_raw, temp: reading.temp, humi: reading.humi ?? null,
-              bat: reading.bat, rssi: reading.rssi, err: reading.err, overrange,
-            });
-          }
-          if (qos > 0) done();
-        },
-      );
+      writer.enqueue(row, (error, inserted) => {
+        if (error) {
+          drop(sn, 'store_failed', error.message);
+          if (skewed) stats.recentSkewed.delete(identityOf(reading)); // its resend is not a duplicate
+          // Not acknowledged: the broker drops the connection and the detector resends later.
+          if (qos > 0) done(error);
+          return;
+        }
+        if (inserted) onStored(stats, sequence, event);
+        else countDuplicate(stats);
+        if (qos > 0) done();
+      });
     },
 
     /** A publish on `mcs/{sn}/status` — the retained online message or the Last Will. */
