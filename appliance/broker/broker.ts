@@ -38,6 +38,8 @@ export function createBroker(deps: BrokerDeps) {
   /** The current connection of each device, so a takeover's old connection does not mark it offline. */
   const currentClient = new Map<string, Client>();
   const emptyIdPersistent = new WeakSet<Client>();
+  /** The credential a device connection was admitted with; a change (reset, removal) ends it. */
+  const admittedWith = new WeakMap<Client, string | null>();
   const stats: BrokerStats = { connected: 0, connects: 0, refused: {}, aclViolations: 0, deniedSubscriptions: 0 };
   const servers: Server[] = [];
   let aedes: Aedes | null = null;
@@ -67,6 +69,11 @@ export function createBroker(deps: BrokerDeps) {
               return callback(authError(result.refusal, result.returnCode) as never, false);
             }
             sessions.set(client, result.session);
+            if (result.session.role !== 'admin') {
+              // Tracked from here, not from 'clientReady', so a change right after CONNACK still finds it.
+              currentClient.set(result.session.sn, client);
+              admittedWith.set(client, deps.devices.get(result.session.sn)?.password_hash ?? null);
+            }
             callback(null, true);
           },
           (err) => {
@@ -104,11 +111,9 @@ export function createBroker(deps: BrokerDeps) {
     });
   }
 
-  function onClientReady(client: Client) {
+  function onClientReady() {
     stats.connected++;
     stats.connects++;
-    const session = sessions.get(client);
-    if (session && session.role !== 'admin') currentClient.set(session.sn, client);
   }
 
   function onClientDisconnect(client: Client) {
@@ -117,6 +122,18 @@ export function createBroker(deps: BrokerDeps) {
     if (!session || session.role === 'admin' || currentClient.get(session.sn) !== client) return;
     currentClient.delete(session.sn);
     deps.ingest.handleDisconnect(session.sn);
+  }
+
+  /** After device settings change: connections of removed or disabled devices, or of a replaced credential, end. */
+  function closeRevoked() {
+    for (const [sn, client] of currentClient) {
+      const session = sessions.get(client);
+      if (session?.role !== 'device') continue;
+      const device = deps.devices.get(sn);
+      if (device && device.enabled && device.password_hash === admittedWith.get(client)) continue;
+      log.info({ sn, reason: !device ? 'removed' : !device.enabled ? 'disabled' : 'credential changed' }, 'closing device connection');
+      client.close();
+    }
   }
 
   function listen(server: Server, port: number): Promise<number> {
@@ -133,6 +150,7 @@ export function createBroker(deps: BrokerDeps) {
     stats,
     ports: { mqtt: 0, mqtts: 0 },
     async start() {
+      deps.devices.onReload(closeRevoked);
       aedes = await buildAedes();
       aedes.on('clientReady', onClientReady);
       aedes.on('clientDisconnect', onClientDisconnect);

@@ -159,6 +159,21 @@ describe('detectors → broker → ingest → SQLite', () => {
     assert.equal(app.app.parts.deviceRepo.get('LIVE-1')!.status, 'offline', 'the transition is persisted');
   });
 
+  test('removing, disabling or re-keying a device ends its connection and refuses it at CONNECT', async () => {
+    for (const change of ['remove', 'disable', 'reset'] as const) {
+      const sn = `REVOKE-${change}`;
+      const password = await register(app, sn);
+      const client = await connectDevice(app.url, sn, password);
+      const closed = new Promise((resolve) => client.once('close', () => resolve(null)));
+      if (change === 'remove') app.app.parts.devices.remove(sn);
+      if (change === 'disable') app.app.parts.devices.update(sn, { enabled: false });
+      if (change === 'reset') app.app.parts.devices.resetPassword(sn);
+      await closed;
+      client.end(true);
+      await assert.rejects(connectDevice(app.url, sn, password), /Not authorized|Bad username or password/, change);
+    }
+  });
+
   test('an empty client id with clean session 0 gets CONNACK 0x02 (MQTT-3.1.3-8)', async () => {
     const password = await register(app, 'CID-1');
     // mqtt.js refuses to send such a CONNECT, so the packet is written by hand.
