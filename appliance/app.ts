@@ -27,6 +27,7 @@ export interface AppOptions {
 }
 
 const ROLLUP_EVERY_MS = 60_000;
+const STATS_LOG_EVERY_MS = 60_000;
 
 export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
@@ -70,6 +71,20 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
   }
 
   let rollupTimer: NodeJS.Timeout | null = null;
+  let statsTimer: NodeJS.Timeout | null = null;
+
+  /** OPS-3: one line a minute with the pipeline's counters (never a line per message). */
+  function logStats() {
+    if (!parts) return;
+    const { ingest, broker, writer, presence } = parts;
+    const { received, stored, duplicates, pending, dropped } = ingest.totals;
+    const droppedNow = Object.fromEntries(Object.entries(dropped).filter(([, n]) => n > 0));
+    log.info({
+      stage: 'stats', received, stored, duplicates, pending, dropped: droppedNow, connections: broker.stats.connected,
+      refused: broker.stats.refused, acl_violations: broker.stats.aclViolations, ...presence.counts(),
+      backlog: writer.backlog(), last_batch_rows: writer.stats.lastBatchRows, last_commit_ms: Math.round(writer.stats.lastCommitMs),
+    }, 'pipeline');
+  }
   const unsubscribers: (() => void)[] = [];
 
   function runRollup() {
@@ -102,10 +117,14 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       // STO-3 roll-ups; the job scheduler (OPS-2) takes this over when it lands.
       rollupTimer = setInterval(runRollup, ROLLUP_EVERY_MS);
       rollupTimer.unref();
+      statsTimer = setInterval(logStats, STATS_LOG_EVERY_MS);
+      statsTimer.unref();
     },
     /** OPS-4: stop accepting, flush pending commits, close the database. */
     async stop() {
       if (rollupTimer) clearInterval(rollupTimer);
+      if (statsTimer) clearInterval(statsTimer);
+      logStats();
       if (parts) {
         const { broker, presence, deviceCache, writer } = parts;
         await broker.stop();

@@ -121,6 +121,10 @@ describe('the appliance process', () => {
       assert.equal(code, 0, appliance.output());
       assert.ok(took < 10_000, `stopped in ${took} ms`);
       assert.match(appliance.output(), /stopped cleanly/);
+      const statsLine = appliance.output().split('\n').find((line) => line.includes('"stage":"stats"'));
+      assert.ok(statsLine, 'the pipeline counters are logged at stop');
+      // Readings in flight at SIGTERM are stored though their PUBACK no longer reaches the client.
+      assert.ok(JSON.parse(statsLine).stored >= acked.size, 'and count what was stored');
       const stored = storedKeys(temp.dir);
       assert.deepEqual([...acked].filter((key) => !stored.has(key)), []);
       assert.equal(integrityCheck(temp.dir), 'ok');
