@@ -26,12 +26,12 @@ export class AppError extends Error {
   readonly code: number;
   readonly http: number;
   constructor(
-    readonly name_: ErrorName,
+    readonly key: ErrorName,
     readonly detail?: unknown,
     message?: string,
   ) {
-    super(message ?? ErrorCodes[name_].message);
-    this.code = ErrorCodes[name_].code;
-    this.http = ErrorCodes[name_].http;
+    super(message ?? ErrorCodes[key].message);
+    this.code = ErrorCodes[key].code;
+    this.http = ErrorCodes[key].http;
   }
 }

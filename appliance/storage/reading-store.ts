@@ -103,19 +103,19 @@ export function createReadingStore(db: Db) {
         if (!newest || (newest[0] as number) <= ts) newestInBatch.set(snId, [ts, ...values, received - ts]);
         return 1;
       }
-      if (!skewed && attempt === 0 && storedSeq.get(snId, ts)?.seq === seq) return 0;
+      if (!skewed && storedSeq.get(snId, ts)?.seq === seq) return 0;
     }
     throw new Error(`no free reading time for device ${snId} near ${rows[o + R.F_TS]}`);
   }
 
   const insertBatch = db.transaction((rows: Float64Array, count: number, inserted: Uint8Array, updates: WriterUpdate[]) => {
+    newestInBatch.clear(); // nothing of a rolled-back batch may reach latest_readings
     for (const update of updates) {
       if (update.op === 'status') devices.setStatus(update.sn, update.status, update.lastSeen);
       else pending.record(update);
     }
     for (let i = 0; i < count; i++) inserted[i] = insertRow(rows, i * R.ROW_FIELDS);
     for (const [snId, row] of newestInBatch) upsertLatest.run(snId, ...row);
-    newestInBatch.clear();
   });
 
   /** Where a roll-up with no watermark yet starts: the oldest row, found with one seek per serial. */

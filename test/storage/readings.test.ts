@@ -145,6 +145,14 @@ describe('writeBatch (ING-4, ING-6)', () => {
     assert.equal(repo.count(), 2);
   });
 
+  test('a different reading on a taken key moves to the next free millisecond, and its resend is still a duplicate', () => {
+    assert.deepEqual(write([{ snId: A, ts: T0 + 5, ppm: 10, seq: 1 }]), [1]);
+    assert.deepEqual(write([{ snId: A, ts: T0 + 5, ppm: 20, seq: 2 }]), [1], 'not dropped as a duplicate');
+    assert.deepEqual(write([{ snId: A, ts: T0 + 5, ppm: 20, seq: 2 }]), [0], 'its resend is');
+    assert.deepEqual(repo.raw('A1', T0, T0 + 1000).map((r) => [r.ts, r.seq, r.ppm]), [[T0 + 5, 1, 10], [T0 + 6, 2, 20]]);
+    assert.deepEqual(repo.latestAll().map((r) => [r.sn, r.seq]), [['A1', 2]]);
+  });
+
   test('the same ts for two devices is two readings', () => {
     assert.deepEqual(write([{ snId: A, ts: T0, ppm: 1 }, { snId: B, ts: T0, ppm: 2 }]), [1, 1]);
     assert.equal(repo.count(), 2);
