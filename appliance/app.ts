@@ -1,16 +1,19 @@
 // The composition root (ARCHITECTURE): builds the stages in flow order —
-// storage → writer → devices → presence → ingest → broker — starts them in that order and stops
-// them in reverse, so on SIGTERM the broker stops accepting first and the writer flushes last.
+// storage → writer → devices → alarms → presence → ingest → broker — starts them in that order and
+// stops them in reverse, so on SIGTERM the broker stops accepting first and the writer flushes
+// last (its last commits still reach the alarm engine).
 import type { Config } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { createBus } from './core/bus.ts';
 import { systemClock, type Clock } from './core/clock.ts';
+import { createAlarmEngine } from './alarms/engine.ts';
 import { createBroker } from './broker/broker.ts';
 import { createDeviceCache } from './devices/cache.ts';
 import { createDeviceService } from './devices/service.ts';
 import { createIngest } from './ingest/pipeline.ts';
 import { createPresence } from './ingest/presence.ts';
 import { dbFileIn, openDb, type Db } from './storage/db.ts';
+import { createAlarmRepository } from './storage/alarms.ts';
 import { createDeviceRepository } from './storage/devices.ts';
 import { createGroupCommitWriter } from './storage/group-commit.ts';
 import { createPendingRepository } from './storage/pending.ts';
@@ -67,7 +70,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       factorySecret: config.mqtt.factory_secret,
       adminPassword: config.mqtt.admin_password,
     });
-    return { deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker };
+    const alarmRepo = createAlarmRepository(db);
+    const alarms = createAlarmEngine({ alarms: alarmRepo, devices: deviceCache, bus, clock, log });
+    return { deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms };
   }
 
   let rollupTimer: NodeJS.Timeout | null = null;
@@ -101,9 +106,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     async start() {
       db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8 });
       parts = build(db);
-      const { writer, deviceCache, deviceRepo, presence, broker, readings } = parts;
+      const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms } = parts;
       await writer.start();
       deviceCache.start();
+      alarms.start(); // before anything can emit readings or status changes
       // In-memory state is rebuilt from SQLite: when each device was last heard from.
       const lastReceived = new Map(readings.latestAll().map((r) => [r.sn, r.received_at]));
       presence.restore(deviceRepo.all().map((d) => [d.sn, Math.max(d.last_seen ?? 0, lastReceived.get(d.sn) ?? 0) || null]));
@@ -126,11 +132,12 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       if (statsTimer) clearInterval(statsTimer);
       logStats();
       if (parts) {
-        const { broker, presence, deviceCache, writer } = parts;
+        const { broker, presence, deviceCache, writer, alarms } = parts;
         await broker.stop();
         presence.stop();
         deviceCache.stop();
-        await writer.stop();
+        await writer.stop(); // the last commits still reach the alarm engine
+        alarms.stop();
       }
       for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
       db?.close();

@@ -43,6 +43,8 @@ export function createBroker(deps: BrokerDeps) {
   const stats: BrokerStats = { connected: 0, connects: 0, refused: {}, aclViolations: 0, deniedSubscriptions: 0 };
   const servers: Server[] = [];
   let aedes: Aedes | null = null;
+  /** While we close the connections ourselves, their wills and disconnects say nothing about the devices. */
+  let stopping = false;
 
   const remoteOf = (client: Client) => {
     const conn = client.conn as { remoteAddress?: string };
@@ -96,7 +98,7 @@ export function createBroker(deps: BrokerDeps) {
         if (decision.route === 'up') {
           return deps.ingest.handleUp(decision.sn, packet.payload as Buffer, packet.qos, remoteOf(client), callback);
         }
-        if (decision.route === 'status') {
+        if (decision.route === 'status' && !stopping) {
           const isWill = (client as unknown as { will?: unknown }).will === packet;
           deps.ingest.handleStatus(decision.sn, packet.payload as Buffer, isWill);
         }
@@ -121,7 +123,7 @@ export function createBroker(deps: BrokerDeps) {
     const session = sessions.get(client);
     if (!session || session.role === 'admin' || currentClient.get(session.sn) !== client) return;
     currentClient.delete(session.sn);
-    deps.ingest.handleDisconnect(session.sn);
+    if (!stopping) deps.ingest.handleDisconnect(session.sn);
   }
 
   /** After device settings change: connections of removed or disabled devices, or of a replaced credential, end. */
@@ -150,6 +152,7 @@ export function createBroker(deps: BrokerDeps) {
     stats,
     ports: { mqtt: 0, mqtts: 0 },
     async start() {
+      stopping = false;
       deps.devices.onReload(closeRevoked);
       aedes = await buildAedes();
       aedes.on('clientReady', onClientReady);
@@ -167,6 +170,7 @@ export function createBroker(deps: BrokerDeps) {
     },
     /** Stops accepting, then closes every connection. */
     async stop() {
+      stopping = true;
       // close() only stops accepting; its callback waits for the open connections, which aedes closes.
       const closed = servers.map((server) => new Promise((resolve) => server.close(resolve)));
       servers.length = 0;

@@ -1,5 +1,6 @@
 // The typed event bus stages use to reach each other without importing each other (ARCHITECTURE).
 import { EventEmitter } from 'node:events';
+import type { AlarmEvent } from '../contract/alarm.ts';
 
 export interface DeviceStatusEvent {
   sn: string;
@@ -30,6 +31,8 @@ export interface BusEvents {
   device_status: DeviceStatusEvent;
   /** A serial number not yet registered tried to send data (ING-3). */
   pending_device: { sn: string; ts: number };
+  /** An alarm record changed (ALM-2); emitted after it is committed. */
+  alarm: AlarmEvent;
 }
 
 export interface Bus {

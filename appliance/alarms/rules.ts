@@ -1,0 +1,79 @@
+// ALM-1: which alarm conditions a reading holds. Pure: the device's limits, the reading, and
+// which alarms are already active (for the deadband, ALM-2) in; conditions out.
+import { ALARMING_DEVICE_ERRORS, DEVICE_ERROR_CODES } from '../contract/device-payload.ts';
+
+export const DEVICE_ALARM_TYPES = ['HIGH', 'LOW', 'OFFLINE', 'LOW_BAT', 'FAULT'] as const;
+export const SYSTEM_ALARM_TYPES = ['DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL'] as const;
+export type DeviceAlarmType = (typeof DEVICE_ALARM_TYPES)[number];
+export type SystemAlarmType = (typeof SYSTEM_ALARM_TYPES)[number];
+export type AlarmType = DeviceAlarmType | SystemAlarmType;
+
+export interface RuleSettings {
+  /** HIGH clears below high_limit − deadband, LOW above low_limit + deadband: this % of the limit. */
+  deadbandPct: number;
+  /** LOW_BAT below this battery % (DEV-4 err 10/11 also raise it). */
+  lowBatteryPct: number;
+}
+export const DEFAULT_RULES: RuleSettings = { deadbandPct: 5, lowBatteryPct: 20 };
+
+export interface LimitsOf {
+  high_limit: number | null;
+  low_limit: number | null;
+}
+
+export interface ReadingFacts {
+  ppm: number;
+  bat: number;
+  err: number;
+  overrange: boolean;
+}
+
+export interface Condition {
+  type: Exclude<DeviceAlarmType, 'OFFLINE'>;
+  /** Whether the condition holds now (taking the deadband of an active alarm into account). */
+  holds: boolean;
+  value: number;
+  threshold: number | null;
+  detail?: string;
+}
+
+const BATTERY_ERRORS = new Set([10, 11]);
+const BATTERY_DEADBAND_PCT = 2;
+
+/** The reading-driven conditions (all but OFFLINE, which comes from presence). */
+export function evaluateReading(
+  limits: LimitsOf,
+  reading: ReadingFacts,
+  active: ReadonlySet<string>,
+  rules: RuleSettings = DEFAULT_RULES,
+): Condition[] {
+  const conditions: Condition[] = [];
+  const { high_limit: high, low_limit: low } = limits;
+  if (high !== null) {
+    const clearBelow = high - (high * rules.deadbandPct) / 100;
+    const holds = active.has('HIGH') ? reading.ppm >= clearBelow : reading.ppm > high;
+    conditions.push({ type: 'HIGH', holds, value: reading.ppm, threshold: high });
+  }
+  if (low !== null) {
+    const clearAbove = low + (low * rules.deadbandPct) / 100;
+    const holds = active.has('LOW') ? reading.ppm <= clearAbove : reading.ppm < low;
+    conditions.push({ type: 'LOW', holds, value: reading.ppm, threshold: low });
+  }
+  const batteryLimit = active.has('LOW_BAT') ? rules.lowBatteryPct + BATTERY_DEADBAND_PCT : rules.lowBatteryPct;
+  conditions.push({
+    type: 'LOW_BAT',
+    holds: BATTERY_ERRORS.has(reading.err) || reading.bat < batteryLimit,
+    value: reading.bat,
+    threshold: rules.lowBatteryPct,
+    detail: BATTERY_ERRORS.has(reading.err) ? `err ${reading.err}: ${DEVICE_ERROR_CODES[reading.err]}` : undefined,
+  });
+  const faultCode = ALARMING_DEVICE_ERRORS.has(reading.err) && !BATTERY_ERRORS.has(reading.err) ? reading.err : 0;
+  conditions.push({
+    type: 'FAULT',
+    holds: faultCode !== 0 || reading.overrange,
+    value: faultCode || reading.ppm,
+    threshold: null,
+    detail: faultCode ? `err ${faultCode}: ${DEVICE_ERROR_CODES[faultCode]}` : reading.overrange ? 'over range (sensor saturated)' : undefined,
+  });
+  return conditions;
+}

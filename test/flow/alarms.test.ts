@@ -1,0 +1,49 @@
+// ALM-1/ALM-2 through the real parts: detector → broker → ingest → SQLite → alarm engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createApp } from '../../appliance/app.ts';
+import { silentLogger } from '../../appliance/core/log.ts';
+import { connectDevice, publishReading, startApp, testConfig } from '../helpers/appliance.ts';
+
+test('a leak over MQTT is exactly one HIGH alarm record, cleared when the gas falls below the deadband', async () => {
+  const app = await startApp();
+  try {
+    const { password } = await app.app.parts.devices.add({ sn: 'LEAK-1', high_limit: 1000, calib: { k: 1, b: 0 } });
+    const kinds: string[] = [];
+    app.app.bus.on('alarm', (e) => kinds.push(`${e.kind}:${e.alarm.type}`));
+    const client = await connectDevice(app.url, 'LEAK-1', password!);
+    const ts0 = Math.floor(app.clock.now() / 1000) - 100;
+    const ramp = [200, 600, 1100, 1600, 2400, 1800, 1200, 980, 700, 300];
+    for (const [i, vRaw] of ramp.entries()) await publishReading(client, 'LEAK-1', { seq: i, ts: ts0 + i * 10, v_raw: vRaw, temp: 25 });
+    await client.endAsync();
+    await app.app.parts.writer.flush();
+    const { items } = app.app.parts.alarmRepo.list({ sn: 'LEAK-1', type: 'HIGH' });
+    assert.equal(items.length, 1);
+    assert.deepEqual([items[0].type, items[0].state, items[0].value, items[0].peak], ['HIGH', 'cleared', 1100, 2400]);
+    assert.deepEqual(kinds.filter((k) => k.endsWith('HIGH')), ['raised:HIGH', 'cleared:HIGH']);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('stopping the appliance does not raise OFFLINE alarms for the devices it disconnects; a restart keeps active alarms', async () => {
+  const app = await startApp();
+  const config = testConfig(app.dataDir);
+  try {
+    const { password } = await app.app.parts.devices.add({ sn: 'STAY-1', high_limit: 1000 });
+    const client = await connectDevice(app.url, 'STAY-1', password!);
+    await publishReading(client, 'STAY-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+    await app.app.stop();
+    client.end(true);
+    const again = createApp({ config, log: silentLogger() });
+    await again.start();
+    try {
+      assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}`), ['STAY-1:HIGH']);
+      assert.equal(again.parts.alarmRepo.list({ type: 'OFFLINE' }).total, 0);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await app.stop().catch(() => {});
+  }
+});
