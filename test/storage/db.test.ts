@@ -117,8 +117,12 @@ describe('upgrades (STO-1)', () => {
       const upgraded = track(openDb(file));
       assert.equal(schemaVersion(upgraded), LATEST);
       assert.equal((upgraded.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n, 1);
-      const latest = createReadingRepository(upgraded).latestAll();
-      assert.deepEqual(latest.map((r) => [r.sn, r.seq, r.ppm]), [['OLD-1', 3, 30]], 'the newest reading of each device is known');
+      assert.equal(createReadingRepository(upgraded).count(), 3, 'the readings are kept');
+      if (from.version < 3) {
+        // Migration 003 fills latest_readings from what is there; from then on the writer keeps it.
+        const latest = createReadingRepository(upgraded).latestAll();
+        assert.deepEqual(latest.map((r) => [r.sn, r.seq, r.ppm]), [['OLD-1', 3, 30]], 'the newest reading of each device is known');
+      }
       assert.equal(upgraded.pragma('integrity_check', { simple: true }), 'ok');
     });
   }
