@@ -1,0 +1,62 @@
+// ALM-3/ALM-4: whether an alarm event is sent to people or only recorded. Pure.
+import type { AlarmEventKind } from '../contract/alarm.ts';
+
+export interface NotifyPolicy {
+  /** ISO weekdays 1 (Monday) … 7 (Sunday) on which notifications are sent. */
+  days: number[];
+  /** Local time window, "HH:MM" (end exclusive; an end before the start spans midnight). */
+  start: string;
+  end: string;
+  /** Types sent whatever the schedule says (gas safety: HIGH by default). */
+  alwaysNotify: string[];
+  /** Send a message when an alarm clears, too. */
+  notifyCleared: boolean;
+}
+
+export const DEFAULT_POLICY: NotifyPolicy = {
+  days: [1, 2, 3, 4, 5, 6, 7],
+  start: '00:00',
+  end: '24:00',
+  alwaysNotify: ['HIGH'],
+  notifyCleared: true,
+};
+
+export type NotifyDecision = 'notify' | 'log_only' | 'none';
+
+const minutesOf = (hhmm: string) => {
+  const [h, m] = hhmm.split(':').map(Number);
+  return h * 60 + m;
+};
+
+/** The weekday (1-7) and minute of the day of `at` in `timezone`. */
+export function localTime(at: number, timezone: string): { weekday: number; minute: number } {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(new Date(at));
+  const get = (type: string) => parts.find((p) => p.type === type)!.value;
+  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday')) + 1;
+  return { weekday, minute: Number(get('hour')) * 60 + Number(get('minute')) };
+}
+
+export function inSchedule(policy: NotifyPolicy, at: number, timezone: string): boolean {
+  const { weekday, minute } = localTime(at, timezone);
+  const start = minutesOf(policy.start);
+  const end = minutesOf(policy.end);
+  if (start <= end) return policy.days.includes(weekday) && minute >= start && minute < end;
+  // Over midnight: the part after midnight belongs to the previous day's window.
+  if (minute >= start) return policy.days.includes(weekday);
+  const previousDay = weekday === 1 ? 7 : weekday - 1;
+  return minute < end && policy.days.includes(previousDay);
+}
+
+/**
+ * A raised alarm is sent inside the schedule (or always, for the always-notify types) and
+ * otherwise only recorded (LOG_ONLY); a repeat within the debounce window is never sent (ALM-3,
+ * the engine counts it); a clearing follows the raise; acknowledgements are not sent.
+ */
+export function decide(kind: AlarmEventKind, type: string, at: number, policy: NotifyPolicy, timezone: string): NotifyDecision {
+  if (kind === 'repeat' || kind === 'acknowledged') return 'none';
+  if (kind === 'cleared' && !policy.notifyCleared) return 'none';
+  if (policy.alwaysNotify.includes(type)) return 'notify';
+  return inSchedule(policy, at, timezone) ? 'notify' : 'log_only';
+}
