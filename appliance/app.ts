@@ -1,5 +1,5 @@
 // The composition root (ARCHITECTURE): builds the stages in flow order —
-// storage → writer → devices → alarms → presence → ingest → broker — starts them in that order and
+// storage → writer → devices → notifier → alarms → presence → ingest → broker — starts them in that order and
 // stops them in reverse, so on SIGTERM the broker stops accepting first and the writer flushes
 // last (its last commits still reach the alarm engine).
 import type { Config } from './core/config.ts';
@@ -14,6 +14,10 @@ import { createIngest } from './ingest/pipeline.ts';
 import { createPresence } from './ingest/presence.ts';
 import { dbFileIn, openDb, type Db } from './storage/db.ts';
 import { createAlarmRepository } from './storage/alarms.ts';
+import { createConfigRepository } from './storage/config.ts';
+import { createSecretBox } from './core/secrets.ts';
+import { createAlarmSettings } from './notify/alarm-settings.ts';
+import { createNotifier } from './notify/notifier.ts';
 import { createDeviceRepository } from './storage/devices.ts';
 import { createGroupCommitWriter } from './storage/group-commit.ts';
 import { createPendingRepository } from './storage/pending.ts';
@@ -71,8 +75,19 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       adminPassword: config.mqtt.admin_password,
     });
     const alarmRepo = createAlarmRepository(db);
-    const alarms = createAlarmEngine({ alarms: alarmRepo, devices: deviceCache, bus, clock, log });
-    return { deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms };
+    const alarmSettings = createAlarmSettings({ config: createConfigRepository(db), box: createSecretBox(config.data_dir), clock });
+    const alarms = createAlarmEngine({
+      alarms: alarmRepo, devices: deviceCache, bus, clock, log,
+      rules: () => ({ deadbandPct: alarmSettings.current().deadband_pct, lowBatteryPct: alarmSettings.current().low_battery_pct }),
+      debounceMs: () => alarmSettings.current().debounce_min * 60_000,
+    });
+    const notifier = createNotifier({
+      db, bus, engine: alarms, alarms: alarmRepo, devices: deviceCache, settings: alarmSettings, clock, log,
+      site: { language: config.site.language, timezone: config.site.timezone },
+    });
+    return {
+      deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier,
+    };
   }
 
   let rollupTimer: NodeJS.Timeout | null = null;
@@ -106,9 +121,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     async start() {
       db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8 });
       parts = build(db);
-      const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms } = parts;
+      const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms, notifier } = parts;
       await writer.start();
       deviceCache.start();
+      notifier.start(); // listens for alarm events; resumes what is pending in the outbox
       alarms.start(); // before anything can emit readings or status changes
       // In-memory state is rebuilt from SQLite: when each device was last heard from.
       const lastReceived = new Map(readings.latestAll().map((r) => [r.sn, r.received_at]));
@@ -132,12 +148,13 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       if (statsTimer) clearInterval(statsTimer);
       logStats();
       if (parts) {
-        const { broker, presence, deviceCache, writer, alarms } = parts;
+        const { broker, presence, deviceCache, writer, alarms, notifier } = parts;
         await broker.stop();
         presence.stop();
         deviceCache.stop();
         await writer.stop(); // the last commits still reach the alarm engine
         alarms.stop();
+        await notifier.stop();
       }
       for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
       db?.close();

@@ -8,17 +8,17 @@ export interface NotifyPolicy {
   start: string;
   end: string;
   /** Types sent whatever the schedule says (gas safety: HIGH by default). */
-  alwaysNotify: string[];
+  always_notify: string[];
   /** Send a message when an alarm clears, too. */
-  notifyCleared: boolean;
+  notify_cleared: boolean;
 }
 
 export const DEFAULT_POLICY: NotifyPolicy = {
   days: [1, 2, 3, 4, 5, 6, 7],
   start: '00:00',
   end: '24:00',
-  alwaysNotify: ['HIGH'],
-  notifyCleared: true,
+  always_notify: ['HIGH'],
+  notify_cleared: true,
 };
 
 export type NotifyDecision = 'notify' | 'log_only' | 'none';
@@ -56,7 +56,7 @@ export function inSchedule(policy: NotifyPolicy, at: number, timezone: string): 
  */
 export function decide(kind: AlarmEventKind, type: string, at: number, policy: NotifyPolicy, timezone: string): NotifyDecision {
   if (kind === 'repeat' || kind === 'acknowledged') return 'none';
-  if (kind === 'cleared' && !policy.notifyCleared) return 'none';
-  if (policy.alwaysNotify.includes(type)) return 'notify';
+  if (kind === 'cleared' && !policy.notify_cleared) return 'none';
+  if (policy.always_notify.includes(type)) return 'notify';
   return inSchedule(policy, at, timezone) ? 'notify' : 'log_only';
 }

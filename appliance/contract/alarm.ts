@@ -1,4 +1,6 @@
 // An alarm record as the engine keeps it and the API, WebSocket and UI show it (ALM-2, ALM-7).
+import { Type, type Static } from '@sinclair/typebox';
+
 export interface AlarmRecord {
   id: number;
   /** The device serial; null for a system alarm. */
@@ -31,3 +33,45 @@ export interface AlarmEvent {
   kind: AlarmEventKind;
   alarm: AlarmRecord;
 }
+
+// The alarm configuration (ALM-3, ALM-4, ALM-5) as the API and UI edit it: rules, debounce,
+// schedule and the channels with their own settings schemas (notify/channels/settings.ts).
+const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'local time HH:MM' });
+
+export const NotifyScheduleSchema = Type.Object(
+  {
+    days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { uniqueItems: true, maxItems: 7, default: [1, 2, 3, 4, 5, 6, 7], description: 'ISO weekdays, 1 = Monday' }),
+    start: { ...HHMM, default: '00:00' },
+    end: { ...HHMM, default: '24:00' },
+    always_notify: Type.Array(Type.String({ maxLength: 16 }), { default: ['HIGH'], description: 'types sent outside the schedule too' }),
+    notify_cleared: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ChannelEntrySchema = Type.Object(
+  { enabled: Type.Boolean({ default: true }), settings: Type.Record(Type.String(), Type.Unknown()) },
+  { additionalProperties: false },
+);
+
+export const AlarmSettingsSchema = Type.Object(
+  {
+    debounce_min: Type.Number({ minimum: 0, maximum: 1440, default: 10, description: 'ALM-3: one notification per device and type per window' }),
+    deadband_pct: Type.Number({ minimum: 0, maximum: 50, default: 5, description: 'HIGH clears below limit − this % of it' }),
+    low_battery_pct: Type.Number({ minimum: 1, maximum: 100, default: 20 }),
+    schedule: NotifyScheduleSchema,
+    channels: Type.Object(
+      {
+        email: Type.Optional(ChannelEntrySchema),
+        dingtalk: Type.Optional(ChannelEntrySchema),
+        feishu: Type.Optional(ChannelEntrySchema),
+        wecom: Type.Optional(ChannelEntrySchema),
+        webhook: Type.Optional(ChannelEntrySchema),
+        sms: Type.Optional(ChannelEntrySchema),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AlarmSettings = Static<typeof AlarmSettingsSchema>;

@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, decide, inSchedule, localTime, type NotifyPolicy } from
 const SHANGHAI = 'Asia/Shanghai';
 // 2026-01-05 is a Monday. 10:00 in Shanghai is 02:00 UTC.
 const at = (day: number, hh: number, mm = 0) => Date.UTC(2026, 0, day, hh - 8, mm);
-const office: NotifyPolicy = { ...DEFAULT_POLICY, days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00', alwaysNotify: [] };
+const office: NotifyPolicy = { ...DEFAULT_POLICY, days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00', always_notify: [] };
 
 describe('notification schedule (ALM-4)', () => {
   test('local weekday and minute come from the site timezone', () => {
@@ -40,13 +40,13 @@ describe('decide (ALM-3, ALM-4)', () => {
   });
 
   test('HIGH marked always-notify is sent outside the schedule too', () => {
-    assert.equal(decide('raised', 'HIGH', at(10, 3), { ...office, alwaysNotify: ['HIGH'] }, SHANGHAI), 'notify');
+    assert.equal(decide('raised', 'HIGH', at(10, 3), { ...office, always_notify: ['HIGH'] }, SHANGHAI), 'notify');
   });
 
   test('repeats and acknowledgements are never sent; clearings only when configured', () => {
     assert.equal(decide('repeat', 'HIGH', at(5, 10), DEFAULT_POLICY, SHANGHAI), 'none');
     assert.equal(decide('acknowledged', 'HIGH', at(5, 10), DEFAULT_POLICY, SHANGHAI), 'none');
     assert.equal(decide('cleared', 'HIGH', at(5, 10), DEFAULT_POLICY, SHANGHAI), 'notify');
-    assert.equal(decide('cleared', 'HIGH', at(5, 10), { ...DEFAULT_POLICY, notifyCleared: false }, SHANGHAI), 'none');
+    assert.equal(decide('cleared', 'HIGH', at(5, 10), { ...DEFAULT_POLICY, notify_cleared: false }, SHANGHAI), 'none');
   });
 });

@@ -1,0 +1,36 @@
+// ALM-5/ALM-6: the contract between the outbox worker and a notification channel.
+import type { TSchema } from '@sinclair/typebox';
+import type { AlarmNotice, RenderedMessage } from '../message.ts';
+
+export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+/**
+ * The result of one delivery attempt. A failure carries the server's own reason (shown on the
+ * outbox record) and whether trying again later can help (network, timeout, 5xx, 429, rate
+ * limits) or not (4xx, authentication, configuration).
+ */
+export type SendResult = { ok: true; detail: string } | SendFailure;
+export type SendFailure = { ok: false; detail: string; retryable: boolean };
+
+export interface SendOptions {
+  /** Upper bound for the whole attempt (connect, TLS, request, answer). */
+  timeoutMs: number;
+  /** Cancels the attempt, e.g. at shutdown. */
+  signal?: AbortSignal;
+}
+
+export interface Channel<S> {
+  kind: ChannelKind;
+  /** TypeBox schema of the settings: type, defaults and documentation (API and UI forms). */
+  settings: TSchema;
+  /** Top-level settings fields sealed at rest and redacted in API output (API-7). */
+  secretFields: string[];
+  /** Defaults applied and every problem listed: throws AppError 50001 (ALARM_CONFIG_INVALID). */
+  validate(settings: unknown): S;
+  /**
+   * One delivery attempt. Never throws for network or server failures (they come back as
+   * `ok: false`); a throw means a bug, e.g. settings that did not go through validate().
+   */
+  send(notice: AlarmNotice, rendered: RenderedMessage, settings: S, options: SendOptions): Promise<SendResult>;
+}

@@ -1,0 +1,183 @@
+// ALM-5: one rendering of an alarm for every channel — a title (e-mail subject, card header),
+// plain text (e-mail body, SMS-like channels) and markdown (DingTalk, WeCom, Feishu) — in the
+// site language, with times in the site timezone (OPS-5: stored UTC, shown local).
+
+/** What a channel is asked to deliver about one alarm event. */
+export interface AlarmNotice {
+  alarmId: number;
+  event: 'raised' | 'cleared' | 'test';
+  /** HIGH LOW OFFLINE LOW_BAT FAULT | DISK ARCHIVE LICENSE CHANNEL (others are shown as they are). */
+  type: string;
+  /** null for a system alarm. */
+  sn: string | null;
+  deviceName: string;
+  location: string;
+  value: number | null;
+  limit: number | null;
+  unit: string;
+  /** UTC ms. */
+  at: number;
+  detail?: string;
+}
+
+export type Language = 'zh-CN' | 'en';
+
+export interface RenderOptions {
+  language: Language;
+  /** IANA name, e.g. 'Asia/Shanghai'. */
+  timezone: string;
+}
+
+export interface RenderedMessage {
+  title: string;
+  text: string;
+  markdown: string;
+  /** The same facts one by one, formatted and localized (SMS template variables). */
+  facts: AlarmFacts;
+}
+
+/** Each fact as shown; '' when the alarm has none (a system alarm has no location). */
+export interface AlarmFacts {
+  device: string;
+  sn: string;
+  location: string;
+  type: string;
+  state: string;
+  value: string;
+  limit: string;
+  time: string;
+}
+
+type Labels = Record<Language, string>;
+
+// ALM-1: device alarm types, then the system ones.
+export const ALARM_TYPE_LABELS: Record<string, Labels> = {
+  HIGH: { 'zh-CN': '浓度高报', en: 'High gas concentration' },
+  LOW: { 'zh-CN': '浓度低报', en: 'Low gas concentration' },
+  OFFLINE: { 'zh-CN': '设备离线', en: 'Device offline' },
+  LOW_BAT: { 'zh-CN': '电池电量低', en: 'Low battery' },
+  FAULT: { 'zh-CN': '设备故障', en: 'Device fault' },
+  DISK: { 'zh-CN': '磁盘空间不足', en: 'Disk space low' },
+  ARCHIVE: { 'zh-CN': '数据归档失败', en: 'Archive failed' },
+  LICENSE: { 'zh-CN': '授权即将失效', en: 'License grace ending' },
+  CHANNEL: { 'zh-CN': '通知渠道故障', en: 'Notification channel failing' },
+};
+
+const EVENT_TAGS: Record<AlarmNotice['event'], Labels> = {
+  raised: { 'zh-CN': '报警', en: 'ALARM' },
+  cleared: { 'zh-CN': '恢复', en: 'CLEARED' },
+  test: { 'zh-CN': '测试', en: 'TEST' },
+};
+
+const STATES: Record<AlarmNotice['event'], Labels> = {
+  raised: { 'zh-CN': '报警中', en: 'raised' },
+  cleared: { 'zh-CN': '已恢复', en: 'cleared' },
+  test: { 'zh-CN': '测试消息，无需处理', en: 'test message, no action needed' },
+};
+
+const FIELDS = {
+  device: { 'zh-CN': '设备', en: 'Device' },
+  location: { 'zh-CN': '位置', en: 'Location' },
+  type: { 'zh-CN': '类型', en: 'Type' },
+  state: { 'zh-CN': '状态', en: 'State' },
+  value: { 'zh-CN': '数值', en: 'Value' },
+  limit: { 'zh-CN': '阈值', en: 'Limit' },
+  time: { 'zh-CN': '时间', en: 'Time' },
+  detail: { 'zh-CN': '详情', en: 'Detail' },
+} satisfies Record<string, Labels>;
+
+const SYSTEM = { 'zh-CN': '系统', en: 'System' };
+
+export function alarmTypeLabel(type: string, language: Language): string {
+  return ALARM_TYPE_LABELS[type]?.[language] ?? type;
+}
+
+export function renderAlarmMessage(alarm: AlarmNotice, options: RenderOptions): RenderedMessage {
+  const { language } = options;
+  const facts = alarmFacts(alarm, options);
+  const rows = messageRows(alarm, facts, language);
+  const title = messageTitle(alarm, language);
+  const separator = language === 'zh-CN' ? '：' : ': ';
+  const text = [title, ...rows.map(([label, value]) => `${label}${separator}${value}`)].join('\n');
+  // DingTalk renders a single newline as a space: one blank line between rows.
+  const markdown = [`### ${title}`, ...rows.map(([label, value]) => `**${label}**${separator}${oneLine(value)}`)].join('\n\n');
+  return { title, text, markdown, facts };
+}
+
+export function messageTitle(alarm: AlarmNotice, language: Language): string {
+  const tag = EVENT_TAGS[alarm.event][language];
+  const bracketed = language === 'zh-CN' ? `【${tag}】` : `[${tag}] `;
+  if (alarm.event === 'test') {
+    return language === 'zh-CN' ? `${bracketed}MCS Edge 通知渠道测试` : `${bracketed}MCS Edge notification channel test`;
+  }
+  return `${bracketed}${alarmTypeLabel(alarm.type, language)} - ${deviceText(alarm, language)}`;
+}
+
+export function alarmFacts(alarm: AlarmNotice, { language, timezone }: RenderOptions): AlarmFacts {
+  return {
+    device: alarm.deviceName || alarm.sn || SYSTEM[language],
+    sn: alarm.sn ?? '',
+    location: alarm.location,
+    type: alarmTypeLabel(alarm.type, language),
+    state: STATES[alarm.event][language],
+    value: withUnit(alarm.value, alarm.unit),
+    limit: withUnit(alarm.limit, alarm.unit),
+    time: formatSiteTime(alarm.at, timezone),
+  };
+}
+
+/** The labelled rows of a message, in display order; rows without a value are left out. */
+function messageRows(alarm: AlarmNotice, facts: AlarmFacts, language: Language): [string, string][] {
+  const rows: [string, string][] = [
+    [FIELDS.device[language], deviceText(alarm, language)],
+    [FIELDS.location[language], facts.location],
+    [FIELDS.type[language], `${facts.type} (${alarm.type})`],
+    [FIELDS.state[language], facts.state],
+    [FIELDS.value[language], facts.value],
+    [FIELDS.limit[language], facts.limit],
+    [FIELDS.time[language], facts.time],
+    [FIELDS.detail[language], alarm.detail ?? ''],
+  ];
+  return rows.filter((row) => row[1] !== '');
+}
+
+function deviceText(alarm: AlarmNotice, language: Language): string {
+  const name = alarm.deviceName || alarm.sn || SYSTEM[language];
+  return alarm.sn && alarm.sn !== name ? `${name} (${alarm.sn})` : name;
+}
+
+export function formatValue(value: number): string {
+  return Number.isFinite(value) ? String(Math.round(value * 100) / 100) : String(value);
+}
+
+function withUnit(value: number | null, unit: string): string {
+  if (value === null) return '';
+  return unit ? `${formatValue(value)} ${unit}` : formatValue(value);
+}
+
+/** `2026-01-01 08:00:00 UTC+8`: the same shape in both languages, so it reads unambiguously. */
+export function formatSiteTime(utcMs: number, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'shortOffset',
+  }).formatToParts(utcMs);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  // ICU spells the offset 'GMT+8', and UTC itself 'GMT' or 'GMT+0' depending on its version.
+  const offset = part('timeZoneName').replace(/^GMT/, 'UTC').replace(/^UTC[+-]0?0?(:00)?$/, 'UTC');
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')} ${offset}`;
+}
+
+/**
+ * Names and details come from users: one row stays one line. (No backslash escapes: DingTalk's
+ * and WeCom's markdown subsets would show them literally, e.g. a location like `1#车间`.)
+ */
+function oneLine(value: string): string {
+  return value.replace(/\s*[\r\n]+\s*/g, ' ');
+}
