@@ -65,6 +65,7 @@ export function createOutbox(options: OutboxOptions) {
   const due = db.prepare<[number, number], OutboxRow>(`
     SELECT * FROM notification_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`);
   const byId = db.prepare<[number], OutboxRow>('SELECT * FROM notification_outbox WHERE id = ?');
+  const byAlarm = db.prepare<[number], OutboxRow>('SELECT * FROM notification_outbox WHERE alarm_id = ? ORDER BY id');
   const recordAttempt = db.prepare(
     'INSERT INTO notification_attempts (outbox_id, at, ok, detail, duration_ms) VALUES (@id, @at, @ok, @detail, @ms)',
   );
@@ -183,6 +184,8 @@ export function createOutbox(options: OutboxOptions) {
       while (running.size) await Promise.allSettled([...running]);
     },
     get: (id: number): OutboxRow | undefined => byId.get(id),
+    /** The notifications of one alarm, with their status (for the alarm's detail view). */
+    forAlarm: (alarmId: number): OutboxRow[] => byAlarm.all(alarmId),
     attempts: (id: number): AttemptRow[] => attemptsOf.all(id),
     backlog: (): number => backlog.get()!.n,
     failingChannels: (): string[] => [...failing],

@@ -1,0 +1,227 @@
+// ALM-3…ALM-6 through the real parts: a leak from the simulator, the real broker and SQLite, the
+// alarm engine, the outbox, a real SMTP server and a local DingTalk robot that checks signatures.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../appliance/app.ts';
+import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
+import { silentLogger } from '../../appliance/core/log.ts';
+import { createDetector } from '../../simulator/detector.ts';
+import { createManualClock } from '../../simulator/clock.ts';
+import { createRng } from '../../simulator/rng.ts';
+import { leak } from '../../simulator/scenarios.ts';
+import { connectDevice, eventually, publishReading, startApp, testConfig, type RunningApp } from '../helpers/appliance.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+
+const SECRET = 'notify-factory-secret';
+const DINGTALK_SECRET = 'SECdingtalk-test-secret';
+
+interface Robot {
+  url: string;
+  requests: { body: { msgtype: string; markdown?: { title: string; text: string } }; signatureOk: boolean }[];
+  hang: boolean;
+  close(): Promise<void>;
+}
+
+/** A DingTalk robot: checks `sign` = base64 HMAC-SHA256(secret, `${timestamp}\n${secret}`). */
+async function startDingTalkRobot(): Promise<Robot> {
+  const robot: Robot = { url: '', requests: [], hang: false, close: async () => {} };
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const timestamp = url.searchParams.get('timestamp') ?? '';
+      const expected = createHmac('sha256', DINGTALK_SECRET).update(`${timestamp}\n${DINGTALK_SECRET}`).digest('base64');
+      robot.requests.push({ body: JSON.parse(body), signatureOk: url.searchParams.get('sign') === expected });
+      if (robot.hang) return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errcode: 0, errmsg: 'ok' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  robot.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/robot/send?access_token=t0ken`;
+  robot.close = () => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return robot;
+}
+
+/** By default only HIGH is sent (a schedule never open, HIGH always-notify): devices going offline
+ *  when a test disconnects them raise OFFLINE alarms that would otherwise be mailed too. */
+function channelSettings(smtp: TestSmtp, robot: Robot, schedule: Record<string, unknown> = {}) {
+  return {
+    schedule: { notify_cleared: false, days: [], always_notify: ['HIGH'], ...schedule },
+    channels: {
+      email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } },
+      dingtalk: { enabled: true, settings: { url: robot.url, secret: DINGTALK_SECRET } },
+    },
+  };
+}
+
+async function withPlant(body: (t: { app: RunningApp; smtp: TestSmtp; robot: Robot }) => Promise<void>) {
+  const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET }, site: { timezone: 'Asia/Shanghai', language: 'en' } });
+  const smtp = await startSmtp();
+  const robot = await startDingTalkRobot();
+  try {
+    await body({ app, smtp, robot });
+  } finally {
+    await app.stop();
+    await smtp.close();
+    await robot.close();
+  }
+}
+
+test("the simulator's leak is one HIGH record, one e-mail and one signed DingTalk message; a second excursion within the debounce only counts", async () => {
+  await withPlant(async ({ app, smtp, robot }) => {
+    const { parts } = app.app;
+    parts.alarmSettings.save(channelSettings(smtp, robot));
+    await parts.devices.add({ sn: 'LEAK-7', name: 'Boiler room', location: 'Hall 2', high_limit: 1000, credentials: 'factory' });
+    const clock = createManualClock(app.clock.now());
+    const detector = createDetector({
+      sn: 'LEAK-7', url: app.url, password: derivedDevicePassword('LEAK-7', SECRET), intervalMs: 10_000, clock, rng: createRng(5),
+      scenario: leak({ highLimit: 1000, startS: 20, rampS: 30, holdS: 20 }),
+    });
+    await detector.start();
+    try {
+      for (let i = 0; i <= 12; i++) {
+        clock.advance(i === 0 ? 0 : 10_000);
+        app.clock.advance(i === 0 ? 0 : 10_000);
+        await eventually(() => detector.stats().acked === i + 1, 3000, `reading ${i}`);
+      }
+      await eventually(() => smtp.mails.length === 1 && robot.requests.length === 1, 5000, 'the notifications');
+      const high = parts.alarmRepo.list({ sn: 'LEAK-7', type: 'HIGH' }).items;
+      assert.equal(high.length, 1);
+      assert.equal(high[0].state, 'cleared', 'cleared once the ramp went back below the deadband');
+      assert.ok(high[0].peak! >= 1400);
+      assert.match(smtp.mails[0].raw, /Boiler room/);
+      assert.deepEqual(smtp.mails[0].to, ['safety@plant.example']);
+      assert.equal(robot.requests[0].signatureOk, true, 'DingTalk signature verifies');
+      assert.match(robot.requests[0].body.markdown!.text, /Hall 2/);
+    } finally {
+      await detector.stop();
+    }
+    // A second excursion five minutes later, within the 10-minute debounce.
+    app.clock.advance(5 * 60_000);
+    const client = await connectDevice(app.url, 'LEAK-7', derivedDevicePassword('LEAK-7', SECRET));
+    await publishReading(client, 'LEAK-7', { seq: 100, ts: Math.floor(app.clock.now() / 1000), v_raw: 1800 });
+    await client.endAsync();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = parts.alarmRepo.list({ sn: 'LEAK-7', type: 'HIGH' }).items;
+    assert.deepEqual([again.length, again[0].state, again[0].repeat_count], [1, 'active', 1]);
+    assert.equal(smtp.mails.length, 1, 'no second e-mail');
+    assert.equal(robot.requests.length, 1, 'no second DingTalk message');
+  });
+});
+
+test('outside the schedule an alarm is recorded, not sent; HIGH marked always-notify is sent', async () => {
+  await withPlant(async ({ app, smtp, robot }) => {
+    const { parts } = app.app;
+    // A schedule that is never open: no weekday at all.
+    parts.alarmSettings.save(channelSettings(smtp, robot, { always_notify: [] }));
+    const { password } = await parts.devices.add({ sn: 'SCHED-1', high_limit: 1000 });
+    const client = await connectDevice(app.url, 'SCHED-1', password!);
+    await publishReading(client, 'SCHED-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(parts.alarmRepo.list({ sn: 'SCHED-1', type: 'HIGH' }).total, 1, 'recorded');
+    assert.equal(parts.notifier.outbox.backlog() + smtp.mails.length, 0, 'not sent');
+
+    parts.alarmSettings.save(channelSettings(smtp, robot));
+    await publishReading(client, 'SCHED-1', { seq: 2, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 }); // clears
+    app.clock.advance(11 * 60_000); // past the debounce: a new alarm
+    await publishReading(client, 'SCHED-1', { seq: 3, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+    await client.endAsync();
+    await eventually(() => smtp.mails.length === 1, 5000, 'the always-notify e-mail');
+  });
+});
+
+test('with the SMTP server down, the e-mail is retried and delivered when it is back; every attempt is recorded', async () => {
+  await withPlant(async ({ app, smtp, robot }) => {
+    const { parts } = app.app;
+    parts.alarmSettings.save({ ...channelSettings(smtp, robot), channels: { email: channelSettings(smtp, robot).channels.email } });
+    const port = smtp.port;
+    await smtp.close();
+    const { password } = await parts.devices.add({ sn: 'DOWN-1', high_limit: 1000 });
+    const client = await connectDevice(app.url, 'DOWN-1', password!);
+    await publishReading(client, 'DOWN-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+    await client.endAsync();
+    const outbox = parts.notifier.outbox;
+    const [alarm] = parts.alarmRepo.list({ sn: 'DOWN-1', type: 'HIGH' }).items;
+    const rowId = () => outbox.forAlarm(alarm.id)[0]?.id ?? -1;
+    await eventually(() => outbox.attempts(rowId()).length === 1, 5000, 'the first attempt');
+    assert.equal(outbox.get(rowId())!.status, 'pending');
+    const back = await startSmtp(port);
+    try {
+      app.clock.advance(10_000); // the first backoff
+      outbox.runDue();
+      await outbox.settled();
+      assert.equal(outbox.get(rowId())!.status, 'sent');
+      assert.deepEqual(outbox.attempts(rowId()).map((a) => a.ok), [0, 1]);
+      assert.equal(back.mails.length, 1);
+    } finally {
+      await back.close();
+    }
+  });
+});
+
+test('a webhook that never answers does not hold up ingestion', async () => {
+  await withPlant(async ({ app, smtp, robot }) => {
+    const { parts } = app.app;
+    robot.hang = true;
+    parts.alarmSettings.save({ ...channelSettings(smtp, robot), channels: { dingtalk: channelSettings(smtp, robot).channels.dingtalk } });
+    const clients = [];
+    for (let d = 0; d < 10; d++) {
+      const { password } = await parts.devices.add({ sn: `HANG-${d}`, high_limit: 1000 });
+      clients.push(await connectDevice(app.url, `HANG-${d}`, password!));
+    }
+    const ts = Math.floor(app.clock.now() / 1000) - 200;
+    // Every device goes into alarm (ten notifications to the hung robot), then keeps reporting.
+    await Promise.all(clients.map((c, d) => publishReading(c, `HANG-${d}`, { seq: 0, ts, v_raw: 5000 })));
+    await eventually(() => robot.requests.length >= 2, 5000, 'the robot is being called');
+    await Promise.all(clients.map(async (c, d) => {
+      for (let seq = 1; seq <= 100; seq++) await publishReading(c, `HANG-${d}`, { seq, ts: ts + seq, v_raw: 5000 });
+    }));
+    for (const c of clients) await c.endAsync();
+    assert.equal(parts.ingest.totals.stored, 10 * 101, 'every reading acknowledged and stored while the webhook hangs');
+    assert.equal(parts.alarmRepo.list({ type: 'HIGH' }).total, 10);
+  });
+});
+
+test('after a restart active and acknowledged alarms are as they were and nothing is sent again', async () => {
+  const app = await startApp({ site: { timezone: 'UTC', language: 'zh-CN' } });
+  const smtp = await startSmtp();
+  const robot = await startDingTalkRobot();
+  const config = testConfig(app.dataDir, { site: { timezone: 'UTC', language: 'zh-CN' } });
+  try {
+    app.app.parts.alarmSettings.save(channelSettings(smtp, robot));
+    const { password } = await app.app.parts.devices.add({ sn: 'KEEP-1', high_limit: 1000, name: '锅炉房' });
+    const client = await connectDevice(app.url, 'KEEP-1', password!);
+    await publishReading(client, 'KEEP-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+    await eventually(() => smtp.mails.length === 1 && robot.requests.length === 1, 5000, 'the notifications');
+    assert.match(robot.requests[0].body.markdown!.text, /锅炉房/);
+    const [alarm] = app.app.parts.alarmRepo.list({ type: 'HIGH' }).items;
+    app.app.parts.alarms.acknowledge([alarm.id], 'operator', '已处理');
+    const before = app.app.parts.alarmRepo.list().items;
+    client.end(true);
+    await app.app.stop();
+    const again = createApp({ config, log: silentLogger() });
+    await again.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = again.parts.alarmRepo.list().items;
+      assert.deepEqual(after, before);
+      assert.deepEqual(again.parts.alarms.active().map((a) => [a.id, a.ack_by]), [[alarm.id, 'operator']]);
+      assert.equal(smtp.mails.length, 1);
+      assert.equal(robot.requests.length, 1);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await app.stop().catch(() => {});
+    await smtp.close();
+    await robot.close();
+  }
+});
