@@ -138,7 +138,7 @@ test('outside the schedule an alarm is recorded, not sent; HIGH marked always-no
   });
 });
 
-test('with the SMTP server down, the e-mail is retried and delivered when it is back; every attempt is recorded', async () => {
+test('with the SMTP server down, the e-mail is retried and delivered when it is back; every attempt is recorded; the failing channel is a system alarm meanwhile', async () => {
   await withPlant(async ({ app, smtp, robot }) => {
     const { parts } = app.app;
     parts.alarmSettings.save({ ...channelSettings(smtp, robot), channels: { email: channelSettings(smtp, robot).channels.email } });
@@ -153,14 +153,23 @@ test('with the SMTP server down, the e-mail is retried and delivered when it is 
     const rowId = () => outbox.forAlarm(alarm.id)[0]?.id ?? -1;
     await eventually(() => outbox.attempts(rowId()).length === 1, 5000, 'the first attempt');
     assert.equal(outbox.get(rowId())!.status, 'pending');
+    for (const backoff of [10_000, 20_000]) {
+      app.clock.advance(backoff);
+      outbox.runDue();
+      await outbox.settled();
+    }
+    const channelAlarm = () => parts.alarms.active().find((a) => a.type === 'CHANNEL' && a.source === 'channel:email');
+    assert.ok(channelAlarm(), 'three failures in a row raise a CHANNEL system alarm');
     const back = await startSmtp(port);
     try {
-      app.clock.advance(10_000); // the first backoff
+      app.clock.advance(40_000); // the third backoff
       outbox.runDue();
       await outbox.settled();
       assert.equal(outbox.get(rowId())!.status, 'sent');
-      assert.deepEqual(outbox.attempts(rowId()).map((a) => a.ok), [0, 1]);
+      assert.deepEqual(outbox.attempts(rowId()).map((a) => a.ok), [0, 0, 0, 1]);
+      assert.match(outbox.attempts(rowId())[0].detail!, /ECONNREFUSED|connect/i);
       assert.equal(back.mails.length, 1);
+      assert.equal(channelAlarm(), undefined, 'and it clears when the channel delivers again');
     } finally {
       await back.close();
     }
