@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT_CONFIG, loadConfig, type Config } from './core/config.ts';
 import { createLogger } from './core/log.ts';
 import { createApp } from './app.ts';
+import { runAlarmsCommand } from './cli/alarms.ts';
 import { runDevicesCommand } from './cli/devices.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -17,6 +18,7 @@ Usage: mcs-edge [--config FILE] [command]
 Commands:
   serve (default)          run the appliance (MQTT broker, ingest, storage)
   devices <sub> ...        register and manage detectors (mcs-edge devices --help)
+  alarms <sub> ...         alarm records, acknowledgement, notification settings (mcs-edge alarms --help)
   check                    validate the configuration and exit (0 ok, 78 invalid)
   --version, --help
 
@@ -106,6 +108,9 @@ async function main(argv: string[]) {
       return serve(configOrExit(configFile));
     case 'devices':
       process.exitCode = await runDevicesCommand(args.slice(1), configOrExit(configFile));
+      return;
+    case 'alarms':
+      process.exitCode = await runAlarmsCommand(args.slice(1), configOrExit(configFile));
       return;
     default:
       process.stderr.write(`mcs-edge: unknown command '${command}'\n\n${USAGE}\n`);

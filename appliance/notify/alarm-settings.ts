@@ -14,21 +14,20 @@ const KEY = 'alarm';
 export const DEFAULT_ALARM_SETTINGS: AlarmSettings = Value.Default(AlarmSettingsSchema, {}) as AlarmSettings;
 
 export function createAlarmSettings({ config, box, clock }: { config: ConfigRepository; box: SecretBox; clock: Clock }) {
-  let cached: AlarmSettings | null = null;
-
   function stored(): AlarmSettings {
     return (config.get<AlarmSettings>(KEY) ?? DEFAULT_ALARM_SETTINGS) as AlarmSettings;
   }
 
-  /** The settings with secrets in clear, for sending (cached until the next save). */
+  /**
+   * The settings with secrets in clear, for sending. Read each time (alarm events are rare), so a
+   * change saved by another process — the CLI — applies at once.
+   */
   function current(): AlarmSettings {
-    if (cached) return cached;
     const settings = structuredClone(stored());
     for (const kind of CHANNEL_KINDS) {
       const entry = settings.channels[kind];
       if (entry) entry.settings = openSecrets(box, entry.settings, CHANNELS[kind].secretFields);
     }
-    cached = settings;
     return settings;
   }
 
@@ -65,7 +64,6 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       }
       if (problems.length) throw new AppError('ALARM_CONFIG_INVALID', problems, `invalid alarm settings: ${problems.join('; ')}`);
       config.set(KEY, settings, clock.now());
-      cached = null;
       return current();
     },
     /** The channels switched on, in a fixed order. */
