@@ -2,6 +2,10 @@
 // plain text (e-mail body, SMS-like channels) and markdown (DingTalk, WeCom, Feishu) — in the
 // site language, with times in the site timezone (OPS-5: stored UTC, shown local).
 
+import { ALARM_TYPE_LABELS, alarmTypeLabel, formatSiteTime, type Labels, type Language } from '../contract/site-format.ts';
+
+export { ALARM_TYPE_LABELS, alarmTypeLabel, formatSiteTime, type Language };
+
 /** What a channel is asked to deliver about one alarm event. */
 export interface AlarmNotice {
   alarmId: number;
@@ -20,7 +24,6 @@ export interface AlarmNotice {
   detail?: string;
 }
 
-export type Language = 'zh-CN' | 'en';
 
 export interface RenderOptions {
   language: Language;
@@ -48,20 +51,6 @@ export interface AlarmFacts {
   time: string;
 }
 
-type Labels = Record<Language, string>;
-
-// ALM-1: device alarm types, then the system ones.
-export const ALARM_TYPE_LABELS: Record<string, Labels> = {
-  HIGH: { 'zh-CN': '浓度高报', en: 'High gas concentration' },
-  LOW: { 'zh-CN': '浓度低报', en: 'Low gas concentration' },
-  OFFLINE: { 'zh-CN': '设备离线', en: 'Device offline' },
-  LOW_BAT: { 'zh-CN': '电池电量低', en: 'Low battery' },
-  FAULT: { 'zh-CN': '设备故障', en: 'Device fault' },
-  DISK: { 'zh-CN': '磁盘空间不足', en: 'Disk space low' },
-  ARCHIVE: { 'zh-CN': '数据归档失败', en: 'Archive failed' },
-  LICENSE: { 'zh-CN': '授权即将失效', en: 'License grace ending' },
-  CHANNEL: { 'zh-CN': '通知渠道故障', en: 'Notification channel failing' },
-};
 
 const EVENT_TAGS: Record<AlarmNotice['event'], Labels> = {
   raised: { 'zh-CN': '报警', en: 'ALARM' },
@@ -87,10 +76,6 @@ const FIELDS = {
 } satisfies Record<string, Labels>;
 
 const SYSTEM = { 'zh-CN': '系统', en: 'System' };
-
-export function alarmTypeLabel(type: string, language: Language): string {
-  return ALARM_TYPE_LABELS[type]?.[language] ?? type;
-}
 
 export function renderAlarmMessage(alarm: AlarmNotice, options: RenderOptions): RenderedMessage {
   const { language } = options;
@@ -153,25 +138,6 @@ export function formatValue(value: number): string {
 function withUnit(value: number | null, unit: string): string {
   if (value === null) return '';
   return unit ? `${formatValue(value)} ${unit}` : formatValue(value);
-}
-
-/** `2026-01-01 08:00:00 UTC+8`: the same shape in both languages, so it reads unambiguously. */
-export function formatSiteTime(utcMs: number, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'shortOffset',
-  }).formatToParts(utcMs);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  // ICU spells the offset 'GMT+8', and UTC itself 'GMT' or 'GMT+0' depending on its version.
-  const offset = part('timeZoneName').replace(/^GMT/, 'UTC').replace(/^UTC[+-]0?0?(:00)?$/, 'UTC');
-  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')} ${offset}`;
 }
 
 /**

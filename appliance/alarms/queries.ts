@@ -1,0 +1,177 @@
+// ALM-7: alarm statistics by type and by site day, and the CSV export of alarm records.
+// OPS-5: times are stored as UTC ms; the site timezone decides day boundaries and what is shown.
+// Both stream the records (repo.iterate / any iterable) so memory stays flat for any range.
+import type { AlarmRecord } from '../contract/alarm.ts';
+import { alarmTypeLabel, formatSiteTime, type Language } from '../contract/site-format.ts';
+import type { AlarmRepository } from '../storage/alarms.ts';
+
+export interface AlarmStatsQuery {
+  /** UTC ms, inclusive (triggered_at >= from). */
+  from: number;
+  /** UTC ms, exclusive (triggered_at < to). */
+  to: number;
+  /** IANA name, e.g. 'Asia/Shanghai'. */
+  timezone: string;
+}
+
+export interface AlarmDayStats {
+  /** The calendar day in the site timezone, YYYY-MM-DD. */
+  day: string;
+  count: number;
+  /** Every type of `byType` is present, 0 when the day had none (stacked charts need no holes). */
+  byType: Record<string, number>;
+}
+
+export interface AlarmStats {
+  /** Types seen in the range, most frequent first (ties by name). */
+  byType: { type: string; count: number }[];
+  /** Every site day the range touches, ascending, including days without alarms. */
+  byDay: AlarmDayStats[];
+  /** Records triggered in the range. */
+  total: number;
+  /** Of those, still active. */
+  active: number;
+  /** Of those, not acknowledged (active or cleared). */
+  unacknowledged: number;
+}
+
+type StatsSource = Pick<AlarmRepository, 'iterate'>;
+
+export function alarmStats(repo: StatsSource, { from, to, timezone }: AlarmStatsQuery): AlarmStats {
+  const stats: AlarmStats = { byType: [], byDay: [], total: 0, active: 0, unacknowledged: 0 };
+  if (!(to > from)) return stats;
+  const dayOf = siteDayFormatter(timezone);
+  const typeCounts = new Map<string, number>();
+  const days = new Map<string, Map<string, number>>();
+  for (const alarm of repo.iterate({ from, to })) {
+    stats.total++;
+    if (alarm.state === 'active') stats.active++;
+    if (alarm.ack_at === null) stats.unacknowledged++;
+    typeCounts.set(alarm.type, (typeCounts.get(alarm.type) ?? 0) + 1);
+    const day = dayOf(alarm.triggered_at);
+    let perType = days.get(day);
+    if (!perType) days.set(day, (perType = new Map()));
+    perType.set(alarm.type, (perType.get(alarm.type) ?? 0) + 1);
+  }
+  stats.byType = [...typeCounts]
+    .map(([type, count]) => ({ type, count }))
+    .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  // A DST fall-back at local midnight can give an instant in range a day outside the
+  // [first, last] span of the range's ends, so the span also covers every day seen.
+  const seen = [...days.keys()].sort();
+  const first = minOf(dayOf(from), seen[0]);
+  const last = maxOf(dayOf(to - 1), seen.at(-1));
+  for (const day of calendarDays(first, last)) {
+    const perType = days.get(day);
+    const byType: Record<string, number> = {};
+    for (const { type } of stats.byType) byType[type] = perType?.get(type) ?? 0;
+    stats.byDay.push({ day, count: perType ? sum(perType.values()) : 0, byType });
+  }
+  return stats;
+}
+
+/** A function giving the site calendar day (YYYY-MM-DD) of a UTC instant; builds the formatter once. */
+export function siteDayFormatter(timezone: string): (utcMs: number) => string {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return (utcMs) => {
+    const parts = format.formatToParts(utcMs);
+    const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+    return `${part('year')}-${part('month')}-${part('day')}`;
+  };
+}
+
+/** YYYY-MM-DD from first to last inclusive; the calendar itself has no timezone. */
+function* calendarDays(first: string, last: string): Generator<string> {
+  const [y, m, d] = first.split('-').map(Number);
+  for (let i = 0; ; i++) {
+    const day = new Date(Date.UTC(y, m - 1, d + i)).toISOString().slice(0, 10);
+    if (day > last) return;
+    yield day;
+  }
+}
+
+const minOf = (a: string, b: string | undefined) => (b !== undefined && b < a ? b : a);
+const maxOf = (a: string, b: string | undefined) => (b !== undefined && b > a ? b : a);
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+// ---- CSV export ------------------------------------------------------------------------------
+
+export interface AlarmsCsvOptions {
+  language: Language;
+  /** IANA name; triggered / cleared / acknowledged times are shown in it. */
+  timezone: string;
+  /** Approximate characters per yielded chunk (default 16 KiB). */
+  chunkSize?: number;
+}
+
+const CSV_HEADER: Record<Language, string[]> = {
+  'zh-CN': ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注'],
+  en: ['ID', 'Device SN', 'Type', 'State', 'Value', 'Threshold', 'Peak', 'Detail', 'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment'],
+};
+
+const CSV_STATES: Record<AlarmRecord['state'], Record<Language, string>> = {
+  active: { 'zh-CN': '报警中', en: 'active' },
+  cleared: { 'zh-CN': '已恢复', en: 'cleared' },
+};
+
+const BOM = '\uFEFF';
+const CRLF = '\r\n';
+
+/**
+ * ALM-7: the CSV of alarm records, in chunks. Excel-friendly: a UTF-8 BOM first (so it reads
+ * Chinese correctly), CRLF line endings, RFC 4180 quoting, and text that Excel would run as a
+ * formula defused. Feed it `repo.iterate(filter)`; `Readable.from()` turns it into a stream.
+ */
+export function* alarmsCsv(records: Iterable<AlarmRecord>, options: AlarmsCsvOptions): Generator<string> {
+  const chunkSize = options.chunkSize ?? 16 * 1024;
+  let chunk = BOM + csvLine(CSV_HEADER[options.language]);
+  for (const record of records) {
+    chunk += csvLine(csvRow(record, options));
+    if (chunk.length >= chunkSize) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/** One record as the fields of its CSV line, in header order; null → ''. */
+export function csvRow(r: AlarmRecord, { language, timezone }: Pick<AlarmsCsvOptions, 'language' | 'timezone'>): string[] {
+  const time = (ms: number | null) => (ms === null ? '' : formatSiteTime(ms, timezone));
+  const num = (n: number | null) => (n === null ? '' : String(n));
+  return [
+    String(r.id),
+    r.sn ?? r.source, // a system alarm's part, e.g. disk or channel:email
+    alarmTypeLabel(r.type, language),
+    CSV_STATES[r.state]?.[language] ?? r.state,
+    num(r.value),
+    num(r.threshold),
+    num(r.peak),
+    r.detail ?? '',
+    time(r.triggered_at),
+    time(r.cleared_at),
+    String(r.repeat_count),
+    r.ack_by ?? '',
+    time(r.ack_at),
+    r.ack_comment ?? '',
+  ];
+}
+
+export function csvLine(fields: readonly string[]): string {
+  return fields.map(csvField).join(',') + CRLF;
+}
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+// OWASP "CSV injection": a cell starting with one of these is run as a formula by Excel/LibreOffice
+// (tab and CR too). A plain number such as -5 is left alone: Excel reads it as the number it is.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** RFC 4180 field: formula guard, then quoted (quotes doubled) if it holds a comma, quote, CR or LF. */
+export function csvField(value: string): string {
+  const safe = FORMULA_START.test(value) && !NUMBER.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
