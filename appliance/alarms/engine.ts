@@ -101,11 +101,12 @@ export function createAlarmEngine(deps: AlarmEngineDeps) {
 
   function onReadings(readings: ReadingEvent[]) {
     const changes: Change[] = [];
+    const settings = rules(); // once per committed batch, not per reading
     for (const reading of readings) {
       const device = devices.get(reading.sn);
       if (!device) continue;
       const now = activeTypes.get(reading.sn) ?? new Set<string>();
-      for (const c of evaluateReading(device, reading, now, rules())) {
+      for (const c of evaluateReading(device, reading, now, settings)) {
         if (!c.holds && !now.has(c.type)) continue;
         changes.push({
           holds: c.holds, sn: reading.sn, source: reading.sn, type: c.type, value: c.value, threshold: c.threshold,

@@ -14,20 +14,25 @@ const KEY = 'alarm';
 export const DEFAULT_ALARM_SETTINGS: AlarmSettings = Value.Default(AlarmSettingsSchema, {}) as AlarmSettings;
 
 export function createAlarmSettings({ config, box, clock }: { config: ConfigRepository; box: SecretBox; clock: Clock }) {
+  let cached: { at: number; settings: AlarmSettings } | null = null;
   function stored(): AlarmSettings {
     return (config.get<AlarmSettings>(KEY) ?? DEFAULT_ALARM_SETTINGS) as AlarmSettings;
   }
 
   /**
-   * The settings with secrets in clear, for sending. Read each time (alarm events are rare), so a
-   * change saved by another process — the CLI — applies at once.
+   * The settings with secrets in clear, for sending and for the alarm rules. Cached, and reloaded
+   * when the stored row changed (one indexed read), so a change saved by another process — the
+   * CLI — applies at once.
    */
   function current(): AlarmSettings {
+    const at = config.updatedAt(KEY);
+    if (cached && cached.at === at) return cached.settings;
     const settings = structuredClone(stored());
     for (const kind of CHANNEL_KINDS) {
       const entry = settings.channels[kind];
       if (entry) entry.settings = openSecrets(box, entry.settings, CHANNELS[kind].secretFields);
     }
+    cached = { at, settings };
     return settings;
   }
 
@@ -64,6 +69,7 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       }
       if (problems.length) throw new AppError('ALARM_CONFIG_INVALID', problems, `invalid alarm settings: ${problems.join('; ')}`);
       config.set(KEY, settings, clock.now());
+      cached = null; // a save within the same millisecond as the last one must not hit the cache
       return current();
     },
     /** The channels switched on, in a fixed order. */
