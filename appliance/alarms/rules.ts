@@ -77,3 +77,17 @@ export function evaluateReading(
   });
   return conditions;
 }
+
+/**
+ * The quick test the hot path runs for every reading of a device with no active alarm: whether
+ * any condition could start. No allocation; evaluateReading() runs only when this says yes.
+ */
+export function mayRaise(limits: LimitsOf, reading: ReadingFacts, rules: RuleSettings = DEFAULT_RULES): boolean {
+  return (
+    (limits.high_limit !== null && reading.ppm > limits.high_limit) ||
+    (limits.low_limit !== null && reading.ppm < limits.low_limit) ||
+    reading.bat < rules.lowBatteryPct ||
+    reading.overrange ||
+    ALARMING_DEVICE_ERRORS.has(reading.err)
+  );
+}

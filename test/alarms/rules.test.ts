@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RULES, evaluateReading, type Condition } from '../../appliance/alarms/rules.ts';
+import { DEFAULT_RULES, evaluateReading, mayRaise, type Condition } from '../../appliance/alarms/rules.ts';
 
 const limits = { high_limit: 1000, low_limit: 100 };
 const reading = (ppm: number, extra: Partial<{ bat: number; err: number; overrange: boolean }> = {}) => ({
@@ -55,5 +55,18 @@ describe('evaluateReading (ALM-1)', () => {
     const rules = { ...DEFAULT_RULES, deadbandPct: 10 };
     assert.deepEqual(holding(evaluateReading(limits, reading(920), new Set(['HIGH']), rules)), ['HIGH']);
     assert.deepEqual(holding(evaluateReading(limits, reading(899), new Set(['HIGH']), rules)), []);
+  });
+});
+
+describe('mayRaise (the hot path)', () => {
+  test('says yes exactly when evaluateReading would find a condition holding with nothing active', () => {
+    const cases = [
+      reading(500), reading(1000), reading(1000.1), reading(99.9), reading(100), reading(500, { bat: 19 }), reading(500, { bat: 20 }),
+      reading(500, { err: 2 }), reading(500, { err: 20 }), reading(500, { err: 11 }), reading(500, { overrange: true }),
+    ];
+    for (const r of cases) {
+      const holds = evaluateReading(limits, r, new Set()).some((c) => c.holds);
+      assert.equal(mayRaise(limits, r), holds, JSON.stringify(r));
+    }
   });
 });
