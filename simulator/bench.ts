@@ -17,6 +17,8 @@ import { createReadingRepository } from '../appliance/storage/readings.ts';
 import * as R from '../appliance/storage/reading-row.ts';
 import { DEFAULT_SETTINGS } from '../appliance/devices/service.ts';
 import { buildAppliance } from '../appliance/build.ts';
+import { derivedDevicePassword } from '../appliance/contract/credentials.ts';
+import mqtt from 'mqtt';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SECRET = 'bench-factory-secret';
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     url: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'from-source': { type: 'boolean', default: false },
+    'alarm-probe': { type: 'boolean', default: false },
   },
 });
 const devices = Number(values.devices);
@@ -117,6 +120,48 @@ function queryFigures(file: string, sn: string) {
   }
 }
 
+const PROBE_SN = 'PROBE-1';
+
+/**
+ * Issue 3's alarm latency under load: one extra device alternates an over-limit and a normal
+ * reading every 500 ms while the load runs; the appliance logs each alarm change with the time
+ * from the reading's arrival to the committed record and its event.
+ */
+async function startAlarmProbe(url: string) {
+  const client = await mqtt.connectAsync(url, {
+    username: `device_${PROBE_SN}`, password: derivedDevicePassword(PROBE_SN, SECRET), clientId: PROBE_SN, protocolVersion: 4, reconnectPeriod: 0,
+  });
+  let seq = 0;
+  const timer = setInterval(() => {
+    seq++;
+    const payload = { ts: Math.floor(Date.now() / 1000), seq, v_raw: seq % 2 ? 5000 : 100, temp: 25, bat: 90, rssi: -70, err: 0 };
+    client.publish(`mcs/${PROBE_SN}/up`, JSON.stringify(payload), { qos: 1 });
+  }, 500);
+  return { stop: async () => { clearInterval(timer); await client.endAsync(); } };
+}
+
+function collectAlarmLatencies(stdout: NodeJS.ReadableStream): number[] {
+  const latencies: number[] = [];
+  let buffer = '';
+  stdout.on('data', (chunk) => {
+    buffer += chunk;
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      if (!line.includes('"msg":"alarm"') || !line.includes(PROBE_SN)) continue;
+      const entry = JSON.parse(line) as { latency_ms: number };
+      latencies.push(entry.latency_ms);
+    }
+  });
+  return latencies;
+}
+
+function alarmFigures(latencies: number[]) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
+  return { alarm_events: sorted.length, alarm_latency_p50_ms: at(0.5), alarm_latency_p99_ms: at(0.99), alarm_latency_max_ms: sorted.at(-1) ?? null };
+}
+
 /** CPU seconds and RSS of a process, from /proc. */
 function sampleProcess(pid: number): { cpuS: number; rssMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -150,6 +195,7 @@ async function main() {
     const repo = createDeviceRepository(db);
     const sns = serials(undefined, PREFIX, devices);
     const snIds = db.transaction(() => sns.map((sn) => repo.insert(sn, DEFAULT_SETTINGS, null, Date.now()).sn_id))();
+    if (values['alarm-probe']) repo.insert(PROBE_SN, { ...DEFAULT_SETTINGS, high_limit: 1000 }, null, Date.now());
     db.close();
     const prefillStarted = performance.now();
     if (prefill > 0) prefillHotStore(file, snIds, prefill);
@@ -164,18 +210,21 @@ async function main() {
       cwd: ROOT,
       env: {
         ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()),
-        MCS_MQTT_FACTORY_SECRET: SECRET, MCS_LOG_LEVEL: 'warn', MCS_STORAGE_SYNCHRONOUS: values.synchronous!,
+        MCS_MQTT_FACTORY_SECRET: SECRET, MCS_LOG_LEVEL: 'info', MCS_STORAGE_SYNCHRONOUS: values.synchronous!,
         MCS_MQTT_HOST: '127.0.0.1',
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const alarmLatencies = collectAlarmLatencies(appliance.stdout!);
     const exited = new Promise((resolve) => appliance.on('exit', resolve));
     await new Promise((resolve) => setTimeout(resolve, 3000)); // started (log level warn prints nothing)
     const before = sampleProcess(appliance.pid!);
     let peakRss = before.rssMb;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, sampleProcess(appliance.pid!).rssMb)), 1000);
     const loadStarted = performance.now();
+    const probe = values['alarm-probe'] ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
     const load = await runLoad(`mqtt://127.0.0.1:${port}`);
+    await probe?.stop();
     const wallS = (performance.now() - loadStarted) / 1000;
     clearInterval(sampler);
     const after = sampleProcess(appliance.pid!);
@@ -184,7 +233,8 @@ async function main() {
 
     const check = openDb(file, { readonly: true });
     const readings = createReadingRepository(check);
-    const stored = readings.count() - prefill;
+    const probeRows = values['alarm-probe'] ? readings.raw(PROBE_SN, 0, Number.MAX_SAFE_INTEGER).length : 0;
+    const stored = readings.count() - prefill - probeRows;
     const pageSize = check.pragma('page_size', { simple: true }) as number;
     const readingsPages = (check.prepare("SELECT count(*) AS n FROM dbstat WHERE name = 'readings'").get() as { n: number }).n;
     const totalRows = readings.count();
@@ -201,6 +251,7 @@ async function main() {
       rss_mb: Math.round(after.rssMb), peak_rss_mb: Math.round(peakRss),
       cpu_pct: Math.round(((after.cpuS - before.cpuS) / wallS) * 100),
       hot_rows_prefilled: prefill, prefill_and_rollup_s: Math.round(prefillS),
+      ...(values['alarm-probe'] ? alarmFigures(alarmLatencies) : {}),
       bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,
       // Query times on the store before the load (a device reporting every 10 s) and after it.
       queries_before_load: queriesBefore,

@@ -68,16 +68,23 @@ export function createAlarmEngine(deps: AlarmEngineDeps) {
 
   /** Applies changes in one transaction, then tells the bus. */
   function apply(changes: Change[]): AlarmEvent[] {
-    const events: AlarmEvent[] = alarms.transaction(() => {
-      const out: AlarmEvent[] = [];
+    const applied: [AlarmEvent, Change][] = alarms.transaction(() => {
+      const out: [AlarmEvent, Change][] = [];
       for (const change of changes) {
         const event = applyOne(change);
-        if (event) out.push(event);
+        if (event) out.push([event, change]);
       }
       return out;
     });
-    for (const event of events) bus.emit('alarm', event);
-    return events;
+    const committedAt = clock.now();
+    for (const [event, change] of applied) {
+      bus.emit('alarm', event);
+      // One line per alarm change (rare, never per reading); latency_ms is from the reading's
+      // arrival to the committed record and its event (issue 3's alarm latency figure).
+      const { id, type, source } = event.alarm;
+      log.info({ kind: event.kind, id, type, source, latency_ms: committedAt - change.at }, 'alarm');
+    }
+    return applied.map(([event]) => event);
   }
 
   function applyOne(change: Change): AlarmEvent | null {
