@@ -19,6 +19,11 @@ import { DEFAULT_SETTINGS } from '../appliance/devices/service.ts';
 import { buildAppliance } from '../appliance/build.ts';
 import { derivedDevicePassword } from '../appliance/contract/credentials.ts';
 import mqtt from 'mqtt';
+import { createServer as createHttpServer } from 'node:http';
+import { systemClock } from '../appliance/core/clock.ts';
+import { createSecretBox } from '../appliance/core/secrets.ts';
+import { createAlarmSettings } from '../appliance/notify/alarm-settings.ts';
+import { createConfigRepository } from '../appliance/storage/config.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SECRET = 'bench-factory-secret';
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'from-source': { type: 'boolean', default: false },
     'alarm-probe': { type: 'boolean', default: false },
+    'hung-webhook': { type: 'boolean', default: false },
   },
 });
 const devices = Number(values.devices);
@@ -122,6 +128,21 @@ function queryFigures(file: string, sn: string) {
 
 const PROBE_SN = 'PROBE-1';
 
+/** A webhook receiver that takes every request and never answers (ALM-6: must not slow ingestion). */
+async function startHungWebhook() {
+  let requests = 0;
+  const server = createHttpServer(() => void requests++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
+    requests: () => requests,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
 /**
  * Issue 3's alarm latency under load: one extra device alternates an over-limit and a normal
  * reading every 500 ms while the load runs; the appliance logs each alarm change with the time
@@ -195,7 +216,13 @@ async function main() {
     const repo = createDeviceRepository(db);
     const sns = serials(undefined, PREFIX, devices);
     const snIds = db.transaction(() => sns.map((sn) => repo.insert(sn, DEFAULT_SETTINGS, null, Date.now()).sn_id))();
-    if (values['alarm-probe']) repo.insert(PROBE_SN, { ...DEFAULT_SETTINGS, high_limit: 1000 }, null, Date.now());
+    if (values['alarm-probe'] || values['hung-webhook']) repo.insert(PROBE_SN, { ...DEFAULT_SETTINGS, high_limit: 1000 }, null, Date.now());
+    // ALM-6: notifications of the probe's alarms go to a webhook that never answers.
+    const hung = values['hung-webhook'] ? await startHungWebhook() : null;
+    if (hung) {
+      createAlarmSettings({ config: createConfigRepository(db), box: createSecretBox(dataDir), clock: systemClock })
+        .save({ schedule: { notify_cleared: true }, channels: { webhook: { enabled: true, settings: { url: hung.url } } } });
+    }
     db.close();
     const prefillStarted = performance.now();
     if (prefill > 0) prefillHotStore(file, snIds, prefill);
@@ -222,7 +249,8 @@ async function main() {
     let peakRss = before.rssMb;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, sampleProcess(appliance.pid!).rssMb)), 1000);
     const loadStarted = performance.now();
-    const probe = values['alarm-probe'] ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
+    const probing = values['alarm-probe'] || values['hung-webhook'];
+    const probe = probing ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
     const load = await runLoad(`mqtt://127.0.0.1:${port}`);
     await probe?.stop();
     const wallS = (performance.now() - loadStarted) / 1000;
@@ -230,10 +258,11 @@ async function main() {
     const after = sampleProcess(appliance.pid!);
     appliance.kill('SIGTERM');
     await exited;
+    hung?.close();
 
     const check = openDb(file, { readonly: true });
     const readings = createReadingRepository(check);
-    const probeRows = values['alarm-probe'] ? readings.raw(PROBE_SN, 0, Number.MAX_SAFE_INTEGER).length : 0;
+    const probeRows = probing ? readings.raw(PROBE_SN, 0, Number.MAX_SAFE_INTEGER).length : 0;
     const stored = readings.count() - prefill - probeRows;
     const pageSize = check.pragma('page_size', { simple: true }) as number;
     const readingsPages = (check.prepare("SELECT count(*) AS n FROM dbstat WHERE name = 'readings'").get() as { n: number }).n;
@@ -251,7 +280,8 @@ async function main() {
       rss_mb: Math.round(after.rssMb), peak_rss_mb: Math.round(peakRss),
       cpu_pct: Math.round(((after.cpuS - before.cpuS) / wallS) * 100),
       hot_rows_prefilled: prefill, prefill_and_rollup_s: Math.round(prefillS),
-      ...(values['alarm-probe'] ? alarmFigures(alarmLatencies) : {}),
+      ...(probing ? alarmFigures(alarmLatencies) : {}),
+      ...(hung ? { hung_webhook_requests: hung.requests() } : {}),
       bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,
       // Query times on the store before the load (a device reporting every 10 s) and after it.
       queries_before_load: queriesBefore,
