@@ -234,3 +234,58 @@ test('after a restart active and acknowledged alarms are as they were and nothin
     await robot.close();
   }
 });
+
+/** Percent-encoding of Aliyun's signature rules (RFC 3986 unreserved kept, upper-case hex). */
+const aliyunEncode = (value: string) =>
+  [...Buffer.from(value, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+
+test('Aliyun SMS: the gateway checks the request signature; a throttled send is retried and recorded, then delivered', async () => {
+  await withPlant(async ({ app, smtp, robot }) => {
+    const { parts } = app.app;
+    const verdicts: string[] = [];
+    const gateway = createServer((req, res) => {
+      const query = (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1);
+      const params = new Map(query.split('&').map((pair) => pair.split('=').map(decodeURIComponent) as [string, string]));
+      const signature = params.get('Signature');
+      params.delete('Signature');
+      const canonical = [...params.keys()].sort().map((k) => `${aliyunEncode(k)}=${aliyunEncode(params.get(k)!)}`).join('&');
+      const expected = createHmac('sha1', 'sms-secret&').update(`GET&${aliyunEncode('/')}&${aliyunEncode(canonical)}`).digest('base64');
+      const ok = signature === expected && params.get('PhoneNumbers') === '13800000000' && params.get('Action') === 'SendSms';
+      const answer = !ok ? { Code: 'SignatureDoesNotMatch' } : verdicts.length === 0 ? { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' } : { Code: 'OK', Message: 'OK' };
+      verdicts.push(answer.Code);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/`;
+      parts.alarmSettings.save({
+        ...channelSettings(smtp, robot),
+        channels: {
+          sms: { enabled: true, settings: {
+            access_key_id: 'LTAI-test', access_key_secret: 'sms-secret', sign_name: '元芯传感', template_code: 'SMS_0001',
+            phone_numbers: ['13800000000'], endpoint,
+          } },
+        },
+      });
+      const { password } = await parts.devices.add({ sn: 'SMS-1', high_limit: 1000 });
+      const client = await connectDevice(app.url, 'SMS-1', password!);
+      await publishReading(client, 'SMS-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+      await client.endAsync();
+      const outbox = parts.notifier.outbox;
+      const [alarm] = parts.alarmRepo.list({ sn: 'SMS-1', type: 'HIGH' }).items;
+      const row = () => outbox.forAlarm(alarm.id)[0];
+      await eventually(() => row() !== undefined && outbox.attempts(row().id).length === 1, 5000, 'the first SMS attempt');
+      assert.equal(row().status, 'pending');
+      assert.match(row().last_error!, /Throttling\.User/);
+      app.clock.advance(10_000);
+      outbox.runDue();
+      await outbox.settled();
+      assert.equal(row().status, 'sent');
+      assert.deepEqual(verdicts, ['Throttling.User', 'OK'], 'both requests carried a valid signature');
+      assert.deepEqual(outbox.attempts(row().id).map((a) => a.ok), [0, 1]);
+    } finally {
+      gateway.closeAllConnections();
+      await new Promise((resolve) => gateway.close(resolve));
+    }
+  });
+});
