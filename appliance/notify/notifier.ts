@@ -74,6 +74,9 @@ export function createNotifier(deps: NotifierDeps) {
   });
 
   function onAlarm({ kind, alarm }: AlarmEvent) {
+    // A clearing is news only for an alarm people were told about, and only once: the clearings
+    // of suppressed repeats (a flapping reading) stay quiet like the repeats themselves (ALM-3).
+    if (kind === 'cleared' && (alarm.notified_at === null || alarm.repeat_count > 0)) return;
     const at = kind === 'cleared' ? (alarm.cleared_at ?? clock.now()) : alarm.triggered_at;
     const decision = decide(kind, alarm.type, at, settings.current().schedule, site.timezone);
     if (decision !== 'notify') {

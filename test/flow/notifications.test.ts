@@ -289,3 +289,22 @@ test('Aliyun SMS: the gateway checks the request signature; a throttled send is 
     }
   });
 });
+
+test('a flapping reading sends the raise and its first clearing, and nothing for the repeats', async () => {
+  await withPlant(async ({ app, smtp, robot }) => {
+    const { parts } = app.app;
+    parts.alarmSettings.save({ ...channelSettings(smtp, robot, { notify_cleared: true }), channels: { email: channelSettings(smtp, robot).channels.email } });
+    const { password } = await parts.devices.add({ sn: 'FLAP-1', high_limit: 1000 });
+    const client = await connectDevice(app.url, 'FLAP-1', password!);
+    const ts = Math.floor(app.clock.now() / 1000) - 100;
+    for (const [seq, vRaw] of [1200, 500, 1300, 400, 1250, 300].entries()) {
+      await publishReading(client, 'FLAP-1', { seq, ts: ts + seq * 10, v_raw: vRaw });
+    }
+    await client.endAsync();
+    await eventually(() => smtp.mails.length === 2, 5000, 'raise and clearing');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(smtp.mails.length, 2, 'the repeats and their clearings sent nothing');
+    const [alarm] = parts.alarmRepo.list({ sn: 'FLAP-1', type: 'HIGH' }).items;
+    assert.equal(alarm.repeat_count, 2);
+  });
+});
