@@ -128,7 +128,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       alarms.start(); // before anything can emit readings or status changes
       // In-memory state is rebuilt from SQLite: when each device was last heard from.
       const lastReceived = new Map(readings.latestAll().map((r) => [r.sn, r.received_at]));
-      presence.restore(deviceRepo.all().map((d) => [d.sn, Math.max(d.last_seen ?? 0, lastReceived.get(d.sn) ?? 0) || null]));
+      presence.restore(
+        deviceRepo.all().map((d) => [d.sn, Math.max(d.last_seen ?? 0, lastReceived.get(d.sn) ?? 0) || null, d.status === 'online']),
+      );
       unsubscribers.push(
         bus.on('device_status', (event) => {
           writer.enqueueUpdate({ op: 'status', sn: event.sn, status: event.status, lastSeen: presence.lastSeen(event.sn) });

@@ -36,11 +36,14 @@ export function createPresence({ bus, clock, timeoutMs, sweepEveryMs = 5_000 }: 
   }
 
   return {
-    /** Restores what SQLite knew at start: last message times; online only if still within the timeout. */
-    restore(lastSeenBySn: Iterable<[string, number | null]>) {
-      const now = clock.now();
-      for (const [sn, lastSeen] of lastSeenBySn) {
-        devices.set(sn, { online: lastSeen !== null && now - lastSeen < timeoutMs, lastSeen: lastSeen ?? 0 });
+    /**
+     * Restores what SQLite knew at start: last message times and who was online when the appliance
+     * stopped. Those go offline through the normal timeout (with its event and OFFLINE alarm) unless
+     * they talk again: a detector that died while the appliance was down must not go unnoticed.
+     */
+    restore(known: Iterable<[sn: string, lastSeen: number | null, wasOnline: boolean]>) {
+      for (const [sn, lastSeen, wasOnline] of known) {
+        devices.set(sn, { online: wasOnline, lastSeen: lastSeen ?? 0 });
       }
     },
     /** A message arrived from the device. */

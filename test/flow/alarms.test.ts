@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp } from '../../appliance/app.ts';
+import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { connectDevice, publishReading, startApp, testConfig } from '../helpers/appliance.ts';
 
@@ -40,6 +41,31 @@ test('stopping the appliance does not raise OFFLINE alarms for the devices it di
     try {
       assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}`), ['STAY-1:HIGH']);
       assert.equal(again.parts.alarmRepo.list({ type: 'OFFLINE' }).total, 0);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await app.stop().catch(() => {});
+  }
+});
+
+test('a detector that was online when the appliance stopped and did not come back raises OFFLINE after the restart', async () => {
+  const app = await startApp();
+  const config = testConfig(app.dataDir);
+  try {
+    const { password } = await app.app.parts.devices.add({ sn: 'GONE-1', high_limit: 1000 });
+    const client = await connectDevice(app.url, 'GONE-1', password!);
+    await publishReading(client, 'GONE-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 });
+    await app.app.stop();
+    client.end(true);
+    const later = manualClock(app.clock.now() + 2 * 3_600_000); // back two hours later; the detector is gone
+    const again = createApp({ config, log: silentLogger(), clock: later });
+    await again.start();
+    try {
+      again.parts.presence.sweep();
+      await again.parts.writer.flush();
+      assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}`), ['GONE-1:OFFLINE']);
+      assert.equal(again.parts.deviceRepo.get('GONE-1')!.status, 'offline');
     } finally {
       await again.stop();
     }

@@ -90,13 +90,13 @@ describe('presence (ING-7)', () => {
     assert.equal(events.length, 3);
   });
 
-  test('restore() brings back last-seen times: recent devices online, stale ones offline, without events', () => {
+  test('restore() brings back last-seen times and who was online, without events', () => {
     const { clock, events, presence } = setup();
     const now = clock.now();
     presence.restore([
-      ['RECENT', now - 30_000],
-      ['STALE', now - TIMEOUT - 1],
-      ['NEVER', null],
+      ['RECENT', now - 30_000, true],
+      ['STALE', now - TIMEOUT - 1, false],
+      ['NEVER', null, false],
     ]);
     assert.equal(events.length, 0);
     assert.equal(presence.isOnline('RECENT'), true);
@@ -114,5 +114,12 @@ describe('presence (ING-7)', () => {
     // A stale device that talks again comes online with an event.
     presence.seen('STALE');
     assert.deepEqual(events.at(-1), { sn: 'STALE', status: 'online', ts: clock.now(), reason: 'reading' });
+  });
+
+  test('a device that was online when the appliance stopped and never came back goes offline at the first sweep', () => {
+    const { clock, events, presence } = setup();
+    presence.restore([['DIED', clock.now() - 2 * 3_600_000, true]]);
+    assert.equal(presence.sweep(), 1);
+    assert.deepEqual(events, [{ sn: 'DIED', status: 'offline', ts: clock.now(), reason: 'timeout' }]);
   });
 });
