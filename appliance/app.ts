@@ -6,13 +6,16 @@ import type { Config } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { createBus } from './core/bus.ts';
 import { systemClock, type Clock } from './core/clock.ts';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { createAlarmEngine } from './alarms/engine.ts';
+import { createApiServer } from './api/server.ts';
 import { createBroker } from './broker/broker.ts';
 import { createDeviceCache } from './devices/cache.ts';
 import { createDeviceService } from './devices/service.ts';
 import { createIngest } from './ingest/pipeline.ts';
 import { createPresence } from './ingest/presence.ts';
-import { dbFileIn, openDb, type Db } from './storage/db.ts';
+import { dbFileIn, openDb, schemaVersion, type Db } from './storage/db.ts';
 import { createAlarmRepository } from './storage/alarms.ts';
 import { createConfigRepository } from './storage/config.ts';
 import { createSecretBox } from './core/secrets.ts';
@@ -31,12 +34,13 @@ export interface AppOptions {
   maxPageCount?: number;
   /** A stage failed beyond repair (the writer thread died); main.ts exits so systemd restarts. */
   onFatal?: (error: Error) => void;
+  version?: string;
 }
 
 const ROLLUP_EVERY_MS = 60_000;
 const STATS_LOG_EVERY_MS = 60_000;
 
-export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal }: AppOptions) {
+export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0' }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
   const bus = createBus();
   let db: Db | null = null;
@@ -92,6 +96,26 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
 
   let rollupTimer: NodeJS.Timeout | null = null;
   let statsTimer: NodeJS.Timeout | null = null;
+  let api: FastifyInstance | null = null;
+  let httpPort = 0;
+
+  /** OPS-1 figures for /api/system/health and /metrics, read from the stages' own counters. */
+  function figures(db: Db, p: ReturnType<typeof build>) {
+    return {
+      version,
+      dataDir: config.data_dir,
+      dbFile,
+      schemaVersion: () => schemaVersion(db),
+      ingest: p.ingest.totals,
+      broker: p.broker.stats,
+      writerBacklog: () => p.writer.backlog(),
+      lastCommitMs: () => p.writer.stats.lastCommitMs,
+      presence: () => p.presence.counts(),
+      activeAlarms: () => p.alarms.active().length,
+      outboxBacklog: () => p.notifier.outbox.backlog(),
+      failingChannels: () => p.notifier.outbox.failingChannels(),
+    };
+  }
 
   /** OPS-3: one line a minute with the pipeline's counters (never a line per message). */
   function logStats() {
@@ -138,6 +162,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       );
       presence.start();
       await broker.start();
+      api = createApiServer({ log, figures: figures(db, parts) });
+      await api.listen({ host: config.http.host, port: config.http.port });
+      httpPort = (api.server.address() as AddressInfo).port;
       // STO-3 roll-ups; the job scheduler (OPS-2) takes this over when it lands.
       rollupTimer = setInterval(runRollup, ROLLUP_EVERY_MS);
       rollupTimer.unref();
@@ -149,6 +176,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       if (rollupTimer) clearInterval(rollupTimer);
       if (statsTimer) clearInterval(statsTimer);
       logStats();
+      if (api) await api.close();
+      api = null;
       if (parts) {
         const { broker, presence, deviceCache, writer, alarms, notifier } = parts;
         await broker.stop();
@@ -169,6 +198,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         database: dbFile,
         mqtt: p.broker.ports.mqtt,
         mqtts: p.broker.ports.mqtts || null,
+        http: httpPort,
         devices: p.deviceCache.size(),
         timezone: config.site.timezone,
         license: 'evaluation',

@@ -41,6 +41,7 @@ async function serve(config: Config) {
   const app = createApp({
     config,
     log,
+    version: VERSION,
     onFatal: () => {
       log.flush?.();
       process.exit(1); // systemd restarts us; nothing unacknowledged is lost (ING-6)

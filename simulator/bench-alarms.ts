@@ -28,7 +28,7 @@ async function main() {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const config = loadConfig({ overrides: { data_dir: dataDir, mqtt: { port: 0, host: '127.0.0.1' }, log: { level: 'silent' } } });
+  const config = loadConfig({ overrides: { data_dir: dataDir, http: { port: 0, host: '127.0.0.1' }, mqtt: { port: 0, host: '127.0.0.1' }, log: { level: 'silent' } } });
   if (!config.ok) throw new Error(config.errors.join('\n'));
   const app = createApp({ config: config.config, log: silentLogger() });
   await app.start();

@@ -21,7 +21,7 @@ export function tempDir(): { dir: string; remove: () => void } {
 
 export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): Config {
   const result = loadConfig({
-    overrides: { data_dir: dataDir, http: { port: 0 }, mqtt: { port: 0, host: '127.0.0.1' }, log: { level: 'silent' }, ...overrides },
+    overrides: { data_dir: dataDir, http: { port: 0, host: '127.0.0.1' }, mqtt: { port: 0, host: '127.0.0.1' }, log: { level: 'silent' }, ...overrides },
   });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.config;
