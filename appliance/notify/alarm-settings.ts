@@ -52,12 +52,12 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       const withDefaults = Value.Default(AlarmSettingsSchema, structuredClone(input ?? {}));
       const problems = [...Value.Errors(AlarmSettingsSchema, withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
       const settings = withDefaults as AlarmSettings;
-      const previous = stored();
+      const previous = current();
       if (!problems.length) {
         for (const kind of CHANNEL_KINDS) {
           const entry = settings.channels[kind];
           if (!entry) continue;
-          const kept = keepRedactedSecrets(entry.settings, openStoredSettings(previous, kind), CHANNELS[kind].secretFields);
+          const kept = keepRedactedSecrets(entry.settings, previous.channels[kind]?.settings ?? {}, CHANNELS[kind].secretFields);
           try {
             entry.settings = sealSecrets(box, CHANNELS[kind].validate(kept) as Record<string, unknown>, CHANNELS[kind].secretFields);
           } catch (err) {
@@ -78,10 +78,5 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       return CHANNEL_KINDS.filter((kind) => channels[kind]?.enabled);
     },
   };
-
-  function openStoredSettings(settings: AlarmSettings, kind: ChannelKind): Record<string, unknown> {
-    const entry = settings.channels[kind];
-    return entry ? openSecrets(box, entry.settings, CHANNELS[kind].secretFields) : {};
-  }
 }
 export type AlarmSettingsStore = ReturnType<typeof createAlarmSettings>;

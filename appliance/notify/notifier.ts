@@ -11,8 +11,8 @@ import type { DeviceCache } from '../devices/cache.ts';
 import type { AlarmRepository } from '../storage/alarms.ts';
 import type { Db } from '../storage/db.ts';
 import type { AlarmSettingsStore } from './alarm-settings.ts';
-import { CHANNELS, isChannelKind } from './channels/index.ts';
-import { renderAlarmMessage, type AlarmNotice, type Language } from './message.ts';
+import { deliverNotice, isChannelKind } from './channels/index.ts';
+import type { AlarmNotice, Language } from './message.ts';
 import { createOutbox, type DeliveryResult, type OutboxOptions, type OutboxRow } from './outbox.ts';
 
 export interface NotifierDeps {
@@ -57,10 +57,8 @@ export function createNotifier(deps: NotifierDeps) {
       return { ok: false, detail: !alarm ? 'alarm record missing' : 'channel not configured', retryable: false };
     }
     if (!entry.enabled) return { ok: false, detail: 'channel switched off', retryable: false };
-    const channel = CHANNELS[row.channel];
     const notice = noticeOf(alarm, row.event === 'cleared' ? 'cleared' : 'raised');
-    const rendered = renderAlarmMessage(notice, site);
-    return channel.send(notice, rendered, channel.validate(entry.settings), { timeoutMs: 15_000, signal });
+    return deliverNotice(row.channel, entry.settings, notice, site, { timeoutMs: 15_000, signal });
   }
 
   const outbox = createOutbox({

@@ -2,20 +2,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderAlarmMessage, formatSiteTime, type AlarmNotice } from '../../appliance/notify/message.ts';
+import { notice } from './support.ts';
 
-const at = Date.UTC(2026, 0, 1, 0, 30, 5); // 08:30:05 in Shanghai, 19:30:05 the day before in New York
-const high: AlarmNotice = {
-  alarmId: 7,
-  event: 'raised',
-  type: 'HIGH',
-  sn: 'A001',
-  deviceName: '1号车间探测器',
-  location: '一车间东侧',
-  value: 3516.1,
-  limit: 1000,
-  unit: 'ppm',
-  at,
-};
+// The shared test notice: at 08:30:05 in Shanghai, 19:30:05 the day before in New York.
+const high: AlarmNotice = { ...notice, alarmId: 7 };
+const at = high.at;
 
 function assertIncludesAll(text: string, parts: string[]) {
   for (const part of parts) assert.ok(text.includes(part), `missing '${part}' in:\n${text}`);
