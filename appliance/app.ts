@@ -25,6 +25,12 @@ import { createDeviceRepository } from './storage/devices.ts';
 import { createGroupCommitWriter } from './storage/group-commit.ts';
 import { createPendingRepository } from './storage/pending.ts';
 import { createReadingRepository } from './storage/readings.ts';
+import { createAuditRepository } from './storage/audit.ts';
+import { createUserRepository } from './storage/users.ts';
+import { createJwt, loadJwtSecret } from './users/jwt.ts';
+import { createUserService } from './users/service.ts';
+import { createLiveState } from './live/state.ts';
+import { createLiveHub } from './live/hub.ts';
 
 export interface AppOptions {
   config: Config;
@@ -79,7 +85,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       adminPassword: config.mqtt.admin_password,
     });
     const alarmRepo = createAlarmRepository(db);
-    const alarmSettings = createAlarmSettings({ config: createConfigRepository(db), box: createSecretBox(config.data_dir), clock });
+    const configRepo = createConfigRepository(db);
+    const box = createSecretBox(config.data_dir);
+    const alarmSettings = createAlarmSettings({ config: configRepo, box, clock });
     const alarms = createAlarmEngine({
       alarms: alarmRepo, devices: deviceCache, bus, clock, log,
       rules: () => ({ deadbandPct: alarmSettings.current().deadband_pct, lowBatteryPct: alarmSettings.current().low_battery_pct }),
@@ -89,8 +97,19 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       db, bus, engine: alarms, alarms: alarmRepo, devices: deviceCache, settings: alarmSettings, clock, log,
       site: { language: config.site.language, timezone: config.site.timezone },
     });
+    // The LAN side: users and sessions (API-3), the audit log (API-5), the live picture and its WebSocket hub (API-6).
+    const users = createUserService({ users: createUserRepository(db), jwt: createJwt(loadJwtSecret(config.data_dir)), clock, log });
+    const audit = createAuditRepository(db);
+    const live = createLiveState({
+      bus, latestAll: () => readings.latestAll(), devices: deviceCache, isOnline: (sn) => presence.isOnline(sn), activeAlarms: () => alarms.active(),
+    });
+    const hub = createLiveHub({
+      bus, clock, log, live, activeAlarms: () => alarms.active(),
+      history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
+    });
     return {
       deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier,
+      configRepo, box, users, audit, live, hub,
     };
   }
 
@@ -114,6 +133,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       activeAlarms: () => p.alarms.active().length,
       outboxBacklog: () => p.notifier.outbox.backlog(),
       failingChannels: () => p.notifier.outbox.failingChannels(),
+      wsClients: () => p.hub.clientCount(),
     };
   }
 
@@ -142,6 +162,11 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       if (!parts) throw new Error('app not started');
       return parts;
     },
+    /** The HTTP API (for inject() in tests). */
+    get api(): FastifyInstance {
+      if (!api) throw new Error('app not started');
+      return api;
+    },
     async start() {
       db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8 });
       parts = build(db);
@@ -161,8 +186,15 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         }),
       );
       presence.start();
+      parts.live.start();
+      parts.hub.start();
+      await parts.users.ensureFirstAdmin(config.admin.password); // API-4
       await broker.start();
-      api = createApiServer({ log, figures: figures(db, parts) });
+      api = createApiServer({
+        log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
+        readings, live: parts.live, hub: parts.hub, commands: broker, alarmEngine: alarms, alarmRepo: parts.alarmRepo,
+        alarmSettings: parts.alarmSettings, configRepo: parts.configRepo,
+      });
       await api.listen({ host: config.http.host, port: config.http.port });
       httpPort = (api.server.address() as AddressInfo).port;
       // STO-3 roll-ups; the job scheduler (OPS-2) takes this over when it lands.
@@ -176,9 +208,11 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       if (rollupTimer) clearInterval(rollupTimer);
       if (statsTimer) clearInterval(statsTimer);
       logStats();
+      parts?.hub.stop();
       if (api) await api.close();
       api = null;
       if (parts) {
+        parts.live.stop();
         const { broker, presence, deviceCache, writer, alarms, notifier } = parts;
         await broker.stop();
         presence.stop();

@@ -1,31 +1,93 @@
-// The LAN API (issue 4 builds it out): a fastify instance built without listen() so tests use
-// inject(); app.ts listens. One error shape for every failure: {code, message, detail} with the
-// seed's business codes; 5xx messages are not leaked.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+// The LAN API (API-1..API-7): a fastify instance built without listen() so tests use inject();
+// app.ts listens. One error shape for every failure: {code, message, detail} with the seed's
+// business codes; 5xx messages are not leaked. Every route has TypeBox schemas for input and
+// output, which also make the OpenAPI document at /api/docs.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import { AppError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { systemRoutes, type SystemDeps } from './routes/system.ts';
+import { registerAccessControl } from './access.ts';
+import type { ApiDeps } from './deps.ts';
+import { validationProblems, validatorCompiler } from './validation.ts';
+import { alarmRoutes } from './routes/alarms.ts';
+import { authRoutes } from './routes/auth.ts';
+import { configRoutes } from './routes/config.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { liveRoutes } from './routes/live.ts';
+import { systemRoutes } from './routes/system.ts';
+import { userRoutes } from './routes/users.ts';
 
-export type ApiDeps = SystemDeps;
+export type { ApiDeps };
+
+/** Bodies above this are refused (API-2); the floor-plan upload has its own 5 MB limit. */
+export const BODY_LIMIT = 256 * 1024;
+
+/** fastify's own client errors (bad JSON, too large, wrong media type) in the one shape. */
+function clientError(error: FastifyError, invalid: AppError['key']): AppError | null {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(invalid, { limit_bytes: BODY_LIMIT }, `request body too large (at most ${BODY_LIMIT} bytes)`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(invalid, { content_type: 'application/json' }, 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError(invalid, null, 'the body is not valid JSON');
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/.test(error.message))) {
+    return new AppError(invalid, null, 'the body is not valid JSON');
+  }
+  return null;
+}
 
 export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log.child({ stage: 'api' }) as FastifyBaseLogger,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     disableRequestLogging: true,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 200 },
   });
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof AppError) {
-      return reply.status(error.http).send({ code: error.code, message: error.message, detail: error.detail ?? null });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const invalid = request.routeOptions?.config?.invalid ?? 'REQUEST_INVALID';
+    let known: AppError | null = error instanceof AppError ? error : null;
+    if (!known && error.validation) known = new AppError(invalid, validationProblems(error), `invalid request: ${validationProblems(error).join('; ')}`);
+    known ??= clientError(error, invalid);
+    if (known) {
+      if (known.key === 'TOO_MANY_LOGINS') reply.header('retry-after', String((known.detail as { retry_after_s: number }).retry_after_s));
+      return reply.status(known.http).send({ code: known.code, message: known.message, detail: known.detail ?? null });
     }
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    const status = error.statusCode ?? 500;
     if (status >= 500) {
-      request.log.error({ err: error }, 'request failed');
+      request.log.error({ err: error, url: request.url }, 'request failed');
       return reply.status(500).send({ code: 500, message: 'internal error', detail: null });
     }
-    return reply.status(status).send({ code: status, message: (error as Error).message, detail: null });
+    return reply.status(status).send({ code: status, message: error.message, detail: null });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 404, message: `no route ${request.method} ${request.url}`, detail: null }));
-  app.register(systemRoutes(deps));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: 404, message: `no route ${request.method} ${request.url.split('?')[0]}`, detail: null }));
+
+  app.register(swagger, {
+    openapi: {
+      info: { title: 'MCS Edge API', version: deps.figures.version, description: 'LAN API of the MCS Edge appliance (SPEC API-1..API-7)' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.register(websocket, { options: { maxPayload: 4096 } });
+  app.register(async (api) => {
+    registerAccessControl(api, deps);
+    api.get('/api/docs', { schema: { hide: true }, config: { access: 'public' } }, async () => api.swagger());
+    api.register(authRoutes(deps));
+    api.register(userRoutes(deps));
+    api.register(deviceRoutes(deps));
+    api.register(alarmRoutes(deps));
+    api.register(configRoutes(deps));
+    api.register(dashboardRoutes(deps));
+    api.register(systemRoutes(deps));
+    api.register(liveRoutes(deps));
+  });
   return app;
 }

@@ -75,3 +75,62 @@ export const AlarmSettingsSchema = Type.Object(
   { additionalProperties: false },
 );
 export type AlarmSettings = Static<typeof AlarmSettingsSchema>;
+
+// ---- the REST view (API-1 /api/alarms) ---------------------------------------------------------
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+const Iso = Type.String({ format: 'date-time' });
+const NullableIso = Type.Union([Iso, Type.Null()]);
+
+export const AlarmViewSchema = Type.Object({
+  id: Type.Integer(),
+  sn: Type.Union([Type.String(), Type.Null()]),
+  source: Type.String(),
+  type: Type.String(),
+  state: Type.Union([Type.Literal('active'), Type.Literal('cleared')]),
+  value: NullableNumber,
+  threshold: NullableNumber,
+  peak: NullableNumber,
+  detail: Type.Union([Type.String(), Type.Null()]),
+  triggered_at: Iso,
+  cleared_at: NullableIso,
+  repeat_count: Type.Integer(),
+  notified_at: NullableIso,
+  ack_at: NullableIso,
+  ack_by: Type.Union([Type.String(), Type.Null()]),
+  ack_comment: Type.Union([Type.String(), Type.Null()]),
+  updated_at: Iso,
+});
+
+const TimeText = Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 or epoch ms' });
+
+const alarmFilterFields = {
+  sn: Type.Optional(Type.String({ maxLength: 64 })),
+  type: Type.Optional(Type.String({ pattern: '^[A-Z_]{2,16}$' })),
+  state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('cleared')])),
+  acknowledged: Type.Optional(Type.Boolean()),
+  start: Type.Optional(TimeText),
+  end: Type.Optional(TimeText),
+};
+
+export const AlarmListQuery = Type.Object(
+  {
+    ...alarmFilterFields,
+    page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+    size: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
+  },
+  { additionalProperties: false },
+);
+
+export const AlarmExportQuery = Type.Object(
+  { ...alarmFilterFields, language: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])) },
+  { additionalProperties: false },
+);
+
+export const AlarmStatsQueryParams = Type.Object({ start: TimeText, end: Type.Optional(TimeText) }, { additionalProperties: false });
+
+const Comment = Type.String({ maxLength: 500, default: '' });
+export const AckBody = Type.Object({ comment: Comment }, { additionalProperties: false });
+export const BulkAckBody = Type.Object(
+  { ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 1000, uniqueItems: true }), comment: Comment },
+  { additionalProperties: false },
+);

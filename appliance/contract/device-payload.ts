@@ -35,23 +35,23 @@ export type StatusPayload = Static<typeof StatusPayload>;
 // DEV-3 commands, server → device on mcs/{sn}/cmd (QoS 1).
 export const DebugCommand = Type.Object({
   cmd: Type.Literal('debug'),
-  duration: Type.Integer({ minimum: 1, maximum: 600 }),
-});
+  duration: Type.Integer({ minimum: 1, maximum: 600, description: 'seconds of 1 s reporting, at most 600' }),
+}, { additionalProperties: false });
 export const CalibCommand = Type.Object({
   cmd: Type.Literal('calib'),
   k: Type.Number(),
   b: Type.Number(),
   t_comp: Type.Number(),
-});
+}, { additionalProperties: false });
 export const RebootCommand = Type.Object({
   cmd: Type.Literal('reboot'),
   delay: Type.Integer({ minimum: 0, maximum: 3600 }),
-});
+}, { additionalProperties: false });
 export const OtaCommand = Type.Object({
   cmd: Type.Literal('ota'),
-  url: Type.String({ minLength: 1, maxLength: 512 }),
+  url: Type.String({ minLength: 1, maxLength: 512, pattern: '^https?://' }),
   md5: Type.String({ pattern: '^[0-9a-fA-F]{32}$' }),
-});
+}, { additionalProperties: false });
 export const DeviceCommand = Type.Union([DebugCommand, CalibCommand, RebootCommand, OtaCommand]);
 export type DeviceCommand = Static<typeof DeviceCommand>;
 

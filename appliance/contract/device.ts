@@ -1,5 +1,6 @@
 // The device settings contract, shared by the CLI, the REST API and the UI.
 import { Type, type Static } from '@sinclair/typebox';
+import { IsoTime, NullableIsoTime, PageQuery, TimeParam } from './api.ts';
 import { SN_PATTERN } from './topics.ts';
 
 const Finite = (options: object = {}) => Type.Number(options);
@@ -42,3 +43,117 @@ export type DeviceCreate = Static<typeof DeviceCreate>;
 
 export const DeviceUpdate = Type.Object(settingsFields, { additionalProperties: false, minProperties: 1 });
 export type DeviceUpdate = Static<typeof DeviceUpdate>;
+
+// ---- the REST view of devices (API-1, seed §10.2 example 2) ------------------------------------
+
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+export const CalibrationView = Type.Object({ k: Type.Number(), b: Type.Number(), t_ref: Type.Number(), t_comp: Type.Number() });
+
+export const DeviceView = Type.Object({
+  sn: Type.String(),
+  name: Type.String(),
+  location: Type.String(),
+  gas: Type.String(),
+  unit: Type.String(),
+  status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  /** ok | alarm | offline, as the kiosk colours it */
+  state: Type.String(),
+  alarms: Type.Array(Type.String()),
+  last_ppm: NullableNumber,
+  last_reading_at: NullableIsoTime,
+  last_seen: NullableIsoTime,
+  high_limit: NullableNumber,
+  low_limit: NullableNumber,
+  range_max: Type.Number(),
+  calib: CalibrationView,
+  pos_x: NullableNumber,
+  pos_y: NullableNumber,
+  enabled: Type.Boolean(),
+  /** generated | chosen | factory (DEV-5); the password itself is never returned again */
+  credentials: Type.String(),
+  created_at: IsoTime,
+  updated_at: IsoTime,
+});
+export type DeviceView = Static<typeof DeviceView>;
+
+export const DeviceListQuery = Type.Object(
+  {
+    ...PageQuery,
+    status: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
+    q: Type.Optional(Type.String({ maxLength: 64, description: 'search in serial, name and location' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SnParams = Type.Object({ sn: Type.String({ pattern: SN_PATTERN }) });
+
+export const DeviceCreated = Type.Object({
+  device: DeviceView,
+  password: Type.Union([Type.String(), Type.Null()], { description: 'shown once; null when the factory-derived password applies' }),
+});
+
+export const RealtimeView = Type.Object({
+  sn: Type.String(),
+  ts: NullableIsoTime,
+  ppm: NullableNumber,
+  temp: NullableNumber,
+  humi: NullableNumber,
+  bat: NullableNumber,
+  rssi: NullableNumber,
+  err: Type.Union([Type.Integer(), Type.Null()]),
+  status: Type.String(),
+  online: Type.Boolean(),
+  alarms: Type.Array(Type.String()),
+});
+
+export const HistoryQuery = Type.Object(
+  {
+    start: TimeParam,
+    end: Type.Optional(TimeParam),
+    interval: Type.Optional(Type.Union(['10s', '1m', '5m', '1h'].map((i) => Type.Literal(i)), { description: 'default: chosen from the range' })),
+  },
+  { additionalProperties: false },
+);
+
+export const HistoryResponse = Type.Object({
+  sn: Type.String(),
+  start: IsoTime,
+  end: IsoTime,
+  interval: Type.String(),
+  points: Type.Array(Type.Object({ ts: IsoTime, ppm: Type.Number(), min: Type.Number(), max: Type.Number(), count: Type.Integer() })),
+});
+
+export const ExportQuery = Type.Object({ start: TimeParam, end: Type.Optional(TimeParam) }, { additionalProperties: false });
+
+export const PositionsUpdate = Type.Object(
+  {
+    positions: Type.Array(
+      Type.Object(
+        {
+          sn: Type.String({ pattern: SN_PATTERN }),
+          /** percent of the floor-plan width/height; null takes the device off the plan */
+          x: Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]),
+          y: Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 10_000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const PendingView = Type.Object({
+  sn: Type.String(),
+  first_seen: IsoTime,
+  last_seen: IsoTime,
+  messages: Type.Integer(),
+  last_payload: Type.Union([Type.String(), Type.Null()]),
+  remote_address: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const AdoptBody = Type.Object(
+  { ...settingsFields, credentials: Type.Optional(Type.Union([Type.Literal('generate'), Type.Literal('factory')])) },
+  { additionalProperties: false },
+);

@@ -3,6 +3,11 @@ export const ErrorCodes = {
   AUTH_BAD_CREDENTIALS: { code: 10001, http: 401, message: 'wrong user name or password' },
   AUTH_TOKEN_EXPIRED: { code: 10002, http: 401, message: 'token invalid or expired' },
   AUTH_FORBIDDEN: { code: 10003, http: 403, message: 'not allowed for this role' },
+  // Where the seed has no business code, the code is the HTTP status.
+  TOO_MANY_LOGINS: { code: 429, http: 429, message: 'too many failed logins; wait and try again' },
+  REQUEST_INVALID: { code: 400, http: 400, message: 'invalid request' },
+  NOT_FOUND: { code: 404, http: 404, message: 'not found' },
+  CONFLICT: { code: 409, http: 409, message: 'conflict' },
   LICENSE_INVALID: { code: 20001, http: 403, message: 'license invalid' },
   LICENSE_EXPIRED: { code: 20002, http: 403, message: 'license expired' },
   LICENSE_DEVICE_LIMIT: { code: 20003, http: 403, message: 'device count exceeds the license' },

@@ -86,6 +86,19 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
       if (!devices.remove(sn)) throw new AppError('DEVICE_NOT_FOUND', { sn });
       onChange(sn);
     },
+    /** UI-2 floor plan: positions in percent, all saved or none (40001 names the unknown serials). */
+    setPositions(positions: { sn: string; x: number | null; y: number | null }[]): void {
+      const halfPlaced = positions.filter((p) => (p.x === null) !== (p.y === null)).map((p) => p.sn);
+      if (halfPlaced.length) throw invalid(halfPlaced.map((sn) => `${sn}: set both x and y, or neither`));
+      try {
+        devices.setPositions(positions, clock.now());
+      } catch (err) {
+        const unknown = (err as { unknown?: string[] }).unknown;
+        if (unknown) throw new AppError('DEVICE_NOT_FOUND', { sn: unknown }, `device not found: ${unknown.join(', ')}`);
+        throw err;
+      }
+      for (const p of positions) onChange(p.sn);
+    },
     get(sn: string): Device {
       const device = devices.get(sn);
       if (!device) throw new AppError('DEVICE_NOT_FOUND', { sn });
@@ -93,6 +106,7 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
     },
     list: devices.list,
     pending: pending.list,
+    count: devices.count,
   };
 }
 export type DeviceService = ReturnType<typeof createDeviceService>;

@@ -133,6 +133,9 @@ export function createDeviceRepository(db: Db) {
     'UPDATE devices SET status = ?, last_seen = coalesce(?, last_seen) WHERE sn = ?',
   );
   const deleteDevice = db.prepare<[string]>('DELETE FROM devices WHERE sn = ?');
+  const updatePosition = db.prepare<[number | null, number | null, number, string]>(
+    'UPDATE devices SET pos_x = ?, pos_y = ?, updated_at = ? WHERE sn = ?',
+  );
   const selectVersion = db.prepare<[], { version: number }>('SELECT version FROM device_changes');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices');
 
@@ -183,6 +186,14 @@ export function createDeviceRepository(db: Db) {
     },
     setStatus(sn: string, status: 'online' | 'offline', lastSeen: number | null): void {
       updateStatus.run(status, lastSeen, sn);
+    },
+    /** Places devices on the floor plan, all or none (an unknown serial rolls every change back). */
+    setPositions(positions: { sn: string; x: number | null; y: number | null }[], now: number): string[] {
+      return db.transaction(() => {
+        const unknown = positions.filter((p) => updatePosition.run(p.x, p.y, now, p.sn).changes === 0).map((p) => p.sn);
+        if (unknown.length) throw Object.assign(new Error('unknown devices'), { unknown });
+        return positions.map((p) => p.sn);
+      }).immediate();
     },
     /** Removes the device; its readings stay (keyed by the serial's id) for history and archive. */
     remove: (sn: string): boolean => deleteDevice.run(sn).changes > 0,

@@ -68,6 +68,9 @@ export function createReadingRepository(db: Db) {
   const rawRange = db.prepare<[string, number, number, number], ScaledLatestRow>(`
     SELECT ? AS sn, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta
     FROM readings WHERE sn_id = ? AND ts >= ? AND ts < ? ORDER BY ts`);
+  const rawPage = db.prepare<[string, number, number, number, number], ScaledLatestRow>(`
+    SELECT ? AS sn, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta
+    FROM readings WHERE sn_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`);
   const serialId = db.prepare<[string], { id: number }>('SELECT id FROM serials WHERE sn = ?');
   const watermark = db.prepare<[string], { watermark: number }>('SELECT watermark FROM rollup_state WHERE name = ?');
   const countRows = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM readings');
@@ -104,6 +107,20 @@ export function createReadingRepository(db: Db) {
       const id = serialId.get(sn)?.id;
       if (id === undefined) return [];
       return rawRange.all(sn, id, from, to).map(latestFromRow);
+    },
+    /**
+     * Raw readings of one device in [from, to), a page at a time: each page is read whole, so no
+     * statement stays open on the shared connection while the caller streams (CSV export).
+     */
+    *rawPages(sn: string, from: number, to: number, pageSize = 5000): Generator<LatestReading[]> {
+      const id = serialId.get(sn)?.id;
+      if (id === undefined) return;
+      for (let next = from; ; ) {
+        const page = rawPage.all(sn, id, next, to, pageSize).map(latestFromRow);
+        if (page.length) yield page;
+        if (page.length < pageSize) return;
+        next = page[page.length - 1].ts + 1;
+      }
     },
     /**
      * One device's ppm in buckets. '10s' reads raw rows (range ≤ 7 days); '1m' and '5m' read

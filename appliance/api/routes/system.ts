@@ -3,6 +3,11 @@
 import { statfs, stat } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { iso, Paged, TimeParam, parseTime } from '../../contract/api.ts';
+import { AppError } from '../../core/errors.ts';
+import type { ApiDeps } from '../deps.ts';
 
 export interface SystemFigures {
   version: string;
@@ -17,14 +22,45 @@ export interface SystemFigures {
   activeAlarms: () => number;
   outboxBacklog: () => number;
   failingChannels: () => string[];
+  wsClients: () => number;
 }
-
-export type SystemDeps = { figures: SystemFigures };
 
 /** Disk use at or above this is "degraded" in the health answer (STO-4 acts on it later). */
 const DISK_WARN_PCT = 90;
 
-export function systemRoutes({ figures }: SystemDeps) {
+const AuditQuery = Type.Object(
+  {
+    page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+    size: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    username: Type.Optional(Type.String({ maxLength: 64 })),
+    action: Type.Optional(Type.String({ maxLength: 64, description: "an action, or a prefix ending in '.', e.g. device." })),
+    target: Type.Optional(Type.String({ maxLength: 128 })),
+    start: Type.Optional(TimeParam),
+    end: Type.Optional(TimeParam),
+  },
+  { additionalProperties: false },
+);
+const AuditView = Type.Object({
+  id: Type.Integer(), at: Type.String(), username: Type.String(), ip: Type.Union([Type.String(), Type.Null()]), action: Type.String(),
+  target: Type.Union([Type.String(), Type.Null()]), before: Type.Unknown(), after: Type.Unknown(),
+});
+
+/** Messages per minute over the last minute, sampled from the ingest counter. */
+function rateTracker(count: () => number, now: () => number) {
+  const samples: [number, number][] = [];
+  return () => {
+    const t = now();
+    samples.push([t, count()]);
+    while (samples.length > 2 && t - samples[1][0] >= 60_000) samples.shift();
+    const [t0, c0] = samples[0];
+    const span = t - t0;
+    return span > 0 ? Math.round(((samples[samples.length - 1][1] - c0) * 60_000) / span) : 0;
+  };
+}
+
+export function systemRoutes(deps: ApiDeps) {
+  const { figures } = deps;
+  const perMinute = rateTracker(() => figures.ingest.received, () => Date.now());
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   const startedAt = Date.now();
 
@@ -37,10 +73,16 @@ export function systemRoutes({ figures }: SystemDeps) {
   }
 
   return async function register(app: FastifyInstance) {
+    const api = app.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['system'];
     loopDelay.enable();
-    app.addHook('onClose', async () => loopDelay.disable());
+    const sampler = setInterval(perMinute, 10_000);
+    app.addHook('onClose', async () => {
+      loopDelay.disable();
+      clearInterval(sampler);
+    });
 
-    app.get('/api/system/health', async () => {
+    api.get('/api/system/health', { schema: { tags, summary: 'OPS-1 health (no token needed: the installer and monitors poll it)', security: [] }, config: { access: 'public' } }, async () => {
       const d = await disk();
       const failing = figures.failingChannels();
       const backlog = figures.writerBacklog();
@@ -61,12 +103,12 @@ export function systemRoutes({ figures }: SystemDeps) {
         alarms: { active: figures.activeAlarms() },
         notifications: { backlog: figures.outboxBacklog(), failing_channels: failing },
         disk: { used_pct: d.used_pct, free_bytes: d.free_bytes },
-        license: { mode: 'evaluation' },
+        license: deps.license ? deps.license.state() : { mode: 'evaluation' },
         archive: { last: null },
       };
     });
 
-    app.get('/metrics', async (_request, reply) => {
+    api.get('/metrics', { schema: { tags, summary: 'Prometheus text', security: [] }, config: { access: 'public' } }, async (_request, reply) => {
       const { ingest, broker } = figures;
       const lines: string[] = [];
       const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: [string, number][]) => {
@@ -88,10 +130,45 @@ export function systemRoutes({ figures }: SystemDeps) {
       metric('mcs_devices', 'gauge', 'devices by state', [['{state="online"}', presence.online], ['{state="offline"}', presence.offline]]);
       metric('mcs_alarms_active', 'gauge', 'active alarms', [['', figures.activeAlarms()]]);
       metric('mcs_outbox_backlog', 'gauge', 'notifications waiting to be sent', [['', figures.outboxBacklog()]]);
+      metric('mcs_ws_clients', 'gauge', 'connected dashboard WebSocket clients', [['', figures.wsClients()]]);
+      metric('mcs_messages_per_minute', 'gauge', 'device readings received over the last minute', [['', perMinute()]]);
       metric('mcs_eventloop_lag_seconds', 'gauge', 'event-loop delay p99 since start', [['', loopDelay.percentile(99) / 1e9]]);
       metric('process_resident_memory_bytes', 'gauge', 'resident set size', [['', process.memoryUsage.rss()]]);
       reply.type('text/plain; version=0.0.4; charset=utf-8');
       return lines.join('\n') + '\n';
+    });
+
+    api.get('/api/system/stats', { schema: { tags, summary: 'running figures for the overview page' }, config: { access: 'viewer' } }, async () => {
+      const counts = deps.live.counts();
+      const dayStart = deps.clock.now() - 86_400_000;
+      return {
+        devices: counts,
+        messages_per_min: perMinute(),
+        readings: { received: figures.ingest.received, stored: figures.ingest.stored, duplicates: figures.ingest.duplicates, pending: figures.ingest.pending },
+        alarms: { active: figures.activeAlarms(), last_24h: deps.alarmRepo.list({ from: dayStart, limit: 0 }).total },
+        connections: figures.broker.connected,
+        ws_clients: figures.wsClients(),
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        rss_bytes: process.memoryUsage.rss(),
+        version: figures.version,
+        time: iso(deps.clock.now()),
+        timezone: deps.config.site.timezone,
+      };
+    });
+
+    api.get('/api/system/license', { schema: { tags }, config: { access: 'viewer' } }, async () =>
+      deps.license ? deps.license.state() : { mode: 'evaluation', max_devices: 10, devices_used: deps.live.counts().total });
+
+    api.get('/api/system/logs', { schema: { tags, summary: 'the audit log (API-5), newest first', querystring: AuditQuery, response: { 200: Paged(AuditView) } }, config: { access: 'admin' } }, async (request) => {
+      const { page, size, start, end, ...filter } = request.query;
+      const time = (text: string | undefined, name: string) => {
+        if (text === undefined) return undefined;
+        const ms = parseTime(text);
+        if (!Number.isFinite(ms)) throw new AppError('REQUEST_INVALID', { [name]: text }, `${name}: not an ISO 8601 time or epoch ms`);
+        return ms;
+      };
+      const { total, items } = deps.audit.list({ ...filter, from: time(start, 'start'), to: time(end, 'end'), limit: size, offset: (page - 1) * size });
+      return { total, page, size, data: items.map((e) => ({ ...e, at: iso(e.at) })) };
     });
   };
 }

@@ -1,0 +1,35 @@
+// What the API needs from the other stages, wired by app.ts. Routes reach the stages only
+// through these (ARCHITECTURE import rules), so inject() tests can build the server alone.
+import type { AlarmEngine } from '../alarms/engine.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { DeviceCommand } from '../contract/device-payload.ts';
+import type { DeviceService } from '../devices/service.ts';
+import type { LiveState } from '../live/state.ts';
+import type { LiveHub } from '../live/hub.ts';
+import type { AlarmSettingsStore } from '../notify/alarm-settings.ts';
+import type { AlarmRepository } from '../storage/alarms.ts';
+import type { AuditRepository } from '../storage/audit.ts';
+import type { ConfigRepository } from '../storage/config.ts';
+import type { ReadingRepository } from '../storage/readings.ts';
+import type { UserService } from '../users/service.ts';
+import type { LicenseGate } from './access.ts';
+import type { SystemFigures } from './routes/system.ts';
+
+export interface ApiDeps {
+  config: Config;
+  clock: Clock;
+  users: UserService;
+  audit: AuditRepository;
+  devices: DeviceService;
+  readings: ReadingRepository;
+  live: LiveState;
+  hub: LiveHub;
+  commands: { isConnected(sn: string): boolean; sendCommand(sn: string, command: DeviceCommand): Promise<void> };
+  alarmEngine: AlarmEngine;
+  alarmRepo: AlarmRepository;
+  alarmSettings: AlarmSettingsStore;
+  configRepo: ConfigRepository;
+  figures: SystemFigures;
+  license?: LicenseGate & { state(): Record<string, unknown> };
+}

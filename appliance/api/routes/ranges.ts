@@ -1,0 +1,44 @@
+// Time ranges of data queries (API-1 history and exports), checked before any query runs.
+import { AppError } from '../../core/errors.ts';
+import { parseTime } from '../../contract/api.ts';
+import { HISTORY_INTERVALS, RAW_HISTORY_MAX_MS, type HistoryInterval, type LatestReading } from '../../storage/readings.ts';
+
+/** A chart never needs more points than this; ask for a coarser interval (UI-4). */
+export const MAX_HISTORY_POINTS = 20_000;
+
+export function timeRange(query: { start: string; end?: string }, now: number, rawOnly = false): { from: number; to: number } {
+  const from = parseTime(query.start);
+  const to = query.end === undefined ? now : parseTime(query.end);
+  if (!Number.isFinite(from)) throw new AppError('REQUEST_INVALID', { start: query.start }, 'start: not an ISO 8601 time or epoch ms');
+  if (!Number.isFinite(to)) throw new AppError('REQUEST_INVALID', { end: query.end }, 'end: not an ISO 8601 time or epoch ms');
+  if (to <= from) throw new AppError('REQUEST_INVALID', { start: query.start, end: query.end }, 'end must be after start');
+  if (rawOnly && to - from > RAW_HISTORY_MAX_MS) {
+    throw new AppError('REQUEST_INVALID', { max_days: RAW_HISTORY_MAX_MS / 86_400_000 }, 'raw readings are served for at most 7 days per request');
+  }
+  return { from, to };
+}
+
+/** The interval asked for, or one that gives a few thousand points for the range. */
+export function historyRange(query: { start: string; end?: string; interval?: string }, now: number) {
+  const { from, to } = timeRange(query, now);
+  const span = to - from;
+  const interval = (query.interval as HistoryInterval | undefined)
+    ?? (span <= 6 * 3_600_000 ? '10s' : span <= 3 * 86_400_000 ? '1m' : span <= 21 * 86_400_000 ? '5m' : '1h');
+  if (interval === '10s' && span > RAW_HISTORY_MAX_MS) {
+    throw new AppError('REQUEST_INVALID', { interval, max_days: 7 }, '10s buckets read raw readings: at most 7 days; use 1m, 5m or 1h');
+  }
+  if (span / HISTORY_INTERVALS[interval] > MAX_HISTORY_POINTS) {
+    throw new AppError('REQUEST_INVALID', { interval, max_points: MAX_HISTORY_POINTS }, `more than ${MAX_HISTORY_POINTS} points: choose a coarser interval`);
+  }
+  return { from, to, interval };
+}
+
+/** The seed's archive columns (§5.3), so an export and an archive read the same way. */
+export const READINGS_CSV_HEADER = 'time,sn,v_raw,ppm,temp,humi,bat,rssi,seq\n';
+
+export function* readingsCsv(pages: Iterable<LatestReading[]>): Generator<string> {
+  yield READINGS_CSV_HEADER;
+  for (const page of pages) {
+    yield page.map((r) => `${new Date(r.ts).toISOString()},${r.sn},${r.v_raw},${r.ppm},${r.temp},${r.humi ?? ''},${r.bat},${r.rssi},${r.seq}\n`).join('');
+  }
+}

@@ -1,0 +1,68 @@
+// API-6 WebSocket /ws/dashboard messages (seed §6.3, §10.1), shared by the hub, the kiosk and tests.
+import { Type, type Static } from '@sinclair/typebox';
+import type { AlarmEventKind, AlarmRecord } from './alarm.ts';
+
+/** ok: green; alarm: red and blinking (HIGH/LOW/FAULT active); offline: grey (UI-2). */
+export type DeviceState = 'ok' | 'alarm' | 'offline';
+
+/** One device's newest values as the kiosk shows them. */
+export interface LiveDevice {
+  sn: string;
+  ppm: number | null;
+  temp: number | null;
+  humi: number | null;
+  bat: number | null;
+  rssi: number | null;
+  err: number | null;
+  /** reading time, ISO 8601 UTC; null before the first reading */
+  ts: string | null;
+  status: DeviceState;
+  online: boolean;
+  /** active alarm types of this device */
+  alarms: string[];
+}
+
+export interface LiveDeviceInfo extends LiveDevice {
+  name: string;
+  location: string;
+  gas: string;
+  unit: string;
+  pos_x: number | null;
+  pos_y: number | null;
+  high_limit: number | null;
+  low_limit: number | null;
+}
+
+export interface LiveCounts {
+  total: number;
+  online: number;
+  offline: number;
+  alarm: number;
+}
+
+/** A record as the API and the kiosk see it: times as ISO 8601 UTC strings. */
+export type AlarmView = Omit<AlarmRecord, 'triggered_at' | 'cleared_at' | 'notified_at' | 'ack_at' | 'updated_at'> & {
+  triggered_at: string;
+  cleared_at: string | null;
+  notified_at: string | null;
+  ack_at: string | null;
+  updated_at: string;
+};
+
+export type ServerMessage =
+  | { type: 'snapshot'; data: { devices: LiveDeviceInfo[]; alarms: AlarmView[]; counts: LiveCounts }; ts: string }
+  | { type: 'realtime'; data: LiveDevice[]; counts: LiveCounts; ts: string }
+  | { type: 'alarm'; kind: AlarmEventKind; data: AlarmView; ts: string }
+  | { type: 'device_status'; data: { sn: string; status: 'online' | 'offline'; reason: string; at: string }; ts: string }
+  | { type: 'history'; sn: string; interval: '1m'; points: { ts: string; ppm: number; min: number; max: number }[]; ts: string }
+  | { type: 'pong'; ts: string }
+  | { type: 'error'; code: number; message: string };
+
+export const ClientMessage = Type.Union([
+  Type.Object({ type: Type.Literal('subscribe'), sn: Type.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false }),
+]);
+export type ClientMessage = Static<typeof ClientMessage>;
+
+/** Close codes: 4401 no or bad token (the client should log in again). */
+export const WS_CLOSE_UNAUTHORIZED = 4401;

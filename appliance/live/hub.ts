@@ -1,0 +1,173 @@
+// API-6 the kiosk's live feed: a snapshot on connect, `realtime` batches of the devices that
+// changed about once a second (sent even when empty: the kiosk's heartbeat, so it can tell stale
+// data from a quiet plant), `alarm` and `device_status` at once, `history` on `subscribe`.
+// A slow client never grows memory without bound: while its socket buffer is over the mark it is
+// skipped (values coalesce), then re-synced with a fresh snapshot; far over, it is cut off and
+// reconnects by itself.
+import { Value } from '@sinclair/typebox/value';
+import type { WebSocket } from 'ws';
+import type { Bus } from '../core/bus.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { iso } from '../contract/api.ts';
+import { ClientMessage, type ServerMessage } from '../contract/live.ts';
+import type { HistoryPoint } from '../storage/readings.ts';
+import { alarmView, type LiveState } from './state.ts';
+
+export const REALTIME_EVERY_MS = 1000;
+const HEARTBEAT_EVERY_MS = 30_000;
+/** Over this many bytes queued, a client is behind: realtime batches skip it. */
+export const SLOW_CLIENT_BYTES = 512 * 1024;
+/** Over this, it is cut off (close 4408) rather than buffered further. */
+export const DEAD_CLIENT_BYTES = 8 * 1024 * 1024;
+const HISTORY_WINDOW_MS = 3_600_000;
+
+interface Client {
+  socket: WebSocket;
+  username: string;
+  behind: boolean;
+  alive: boolean;
+}
+
+export interface LiveHubDeps {
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  live: LiveState;
+  activeAlarms: () => import('../contract/alarm.ts').AlarmRecord[];
+  history: (sn: string, from: number, to: number) => HistoryPoint[];
+  isKnownDevice: (sn: string) => boolean;
+}
+
+export function createLiveHub(deps: LiveHubDeps) {
+  const { bus, clock, live } = deps;
+  const log = deps.log.child({ stage: 'live' });
+  const clients = new Set<Client>();
+  const changed = new Set<string>();
+  const unsubscribe: (() => void)[] = [];
+  let realtimeTimer: NodeJS.Timeout | null = null;
+  let heartbeatTimer: NodeJS.Timeout | null = null;
+  const stats = { sent: 0, skippedSlow: 0, cutOff: 0 };
+
+  function send(client: Client, message: ServerMessage | string): boolean {
+    if (client.socket.readyState !== client.socket.OPEN) return false;
+    if (client.socket.bufferedAmount > DEAD_CLIENT_BYTES) {
+      stats.cutOff++;
+      log.warn({ user: client.username, buffered: client.socket.bufferedAmount }, 'live client too slow, cut off');
+      client.socket.terminate();
+      clients.delete(client);
+      return false;
+    }
+    client.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+    stats.sent++;
+    return true;
+  }
+
+  function snapshot(): ServerMessage {
+    return {
+      type: 'snapshot',
+      data: { devices: live.fleet(), alarms: deps.activeAlarms().map(alarmView), counts: live.counts() },
+      ts: iso(clock.now()),
+    };
+  }
+
+  function broadcast(message: ServerMessage) {
+    const text = JSON.stringify(message); // serialised once for all clients
+    for (const client of clients) send(client, text);
+  }
+
+  /** One realtime batch: the devices that changed since the last one. */
+  function flush() {
+    if (!clients.size) {
+      changed.clear();
+      return;
+    }
+    const message: ServerMessage = { type: 'realtime', data: live.devices(changed), counts: live.counts(), ts: iso(clock.now()) };
+    changed.clear();
+    const text = JSON.stringify(message);
+    let fresh: string | null = null;
+    for (const client of clients) {
+      if (client.socket.bufferedAmount > SLOW_CLIENT_BYTES) {
+        client.behind = true;
+        stats.skippedSlow++;
+        continue;
+      }
+      if (client.behind) {
+        fresh ??= JSON.stringify(snapshot()); // it missed batches: re-sync it whole
+        client.behind = !send(client, fresh);
+        continue;
+      }
+      send(client, text);
+    }
+  }
+
+  function onMessage(client: Client, raw: Buffer) {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return void send(client, { type: 'error', code: 400, message: 'messages are JSON: {"type":"subscribe","sn":…} or {"type":"ping"}' });
+    }
+    if (!Value.Check(ClientMessage, message)) {
+      return void send(client, { type: 'error', code: 400, message: 'unknown message; expected subscribe {sn} or ping' });
+    }
+    if (message.type === 'ping') return void send(client, { type: 'pong', ts: iso(clock.now()) });
+    if (!deps.isKnownDevice(message.sn)) return void send(client, { type: 'error', code: 40001, message: `device not found: ${message.sn}` });
+    const now = clock.now();
+    const points = deps.history(message.sn, now - HISTORY_WINDOW_MS, now + 1).map((p) => ({ ts: iso(p.ts), ppm: p.avg, min: p.min, max: p.max }));
+    send(client, { type: 'history', sn: message.sn, interval: '1m', points, ts: iso(now) });
+  }
+
+  function heartbeat() {
+    for (const client of clients) {
+      if (!client.alive) {
+        client.socket.terminate(); // no pong since the last round: a dead peer
+        clients.delete(client);
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }
+
+  return {
+    stats,
+    clientCount: (): number => clients.size,
+    start() {
+      unsubscribe.push(
+        bus.on('readings', (readings) => {
+          for (const r of readings) changed.add(r.sn);
+        }),
+        bus.on('device_status', (event) => {
+          changed.add(event.sn);
+          broadcast({ type: 'device_status', data: { sn: event.sn, status: event.status, reason: event.reason, at: iso(event.ts) }, ts: iso(clock.now()) });
+        }),
+        bus.on('alarm', (event) => {
+          if (event.alarm.sn) changed.add(event.alarm.sn);
+          broadcast({ type: 'alarm', kind: event.kind, data: alarmView(event.alarm), ts: iso(clock.now()) });
+        }),
+      );
+      realtimeTimer = setInterval(flush, REALTIME_EVERY_MS);
+      heartbeatTimer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+    },
+    stop() {
+      for (const off of unsubscribe.splice(0)) off();
+      if (realtimeTimer) clearInterval(realtimeTimer);
+      if (heartbeatTimer) clearInterval(heartbeatTimer);
+      for (const client of clients) client.socket.close(1001, 'server stopping');
+      clients.clear();
+    },
+    /** A new authenticated kiosk or admin page. */
+    add(socket: WebSocket, username: string) {
+      const client: Client = { socket, username, behind: false, alive: true };
+      clients.add(client);
+      socket.on('message', (raw: Buffer) => onMessage(client, raw));
+      socket.on('pong', () => (client.alive = true));
+      socket.on('close', () => clients.delete(client));
+      socket.on('error', () => clients.delete(client));
+      send(client, snapshot());
+    },
+    flush,
+  };
+}
+export type LiveHub = ReturnType<typeof createLiveHub>;

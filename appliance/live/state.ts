@@ -1,0 +1,115 @@
+// The live picture of the fleet, kept in memory from the bus (STO-5 without a query per request):
+// each device's newest committed reading, online state and active alarm types. The device list,
+// the realtime endpoint and the kiosk WebSocket all read it.
+import type { Bus, ReadingEvent } from '../core/bus.ts';
+import { iso, isoOrNull } from '../contract/api.ts';
+import type { AlarmRecord } from '../contract/alarm.ts';
+import type { AlarmView, DeviceState, LiveCounts, LiveDevice, LiveDeviceInfo } from '../contract/live.ts';
+import type { Device } from '../storage/devices.ts';
+import type { LatestReading } from '../storage/readings.ts';
+
+/** Alarm types that turn a marker red (UI-2); OFFLINE is grey, LOW_BAT stays green. */
+const RED_TYPES = new Set(['HIGH', 'LOW', 'FAULT']);
+
+interface Latest {
+  ts: number;
+  ppm: number;
+  temp: number;
+  humi: number | null;
+  bat: number;
+  rssi: number;
+  err: number;
+}
+
+export interface LiveStateDeps {
+  bus: Bus;
+  latestAll: () => LatestReading[];
+  devices: { get(sn: string): Device | undefined; all(): Iterable<Device> };
+  isOnline: (sn: string) => boolean;
+  activeAlarms: () => AlarmRecord[];
+}
+
+export function alarmView(record: AlarmRecord): AlarmView {
+  return {
+    ...record,
+    triggered_at: iso(record.triggered_at),
+    cleared_at: isoOrNull(record.cleared_at),
+    notified_at: isoOrNull(record.notified_at),
+    ack_at: isoOrNull(record.ack_at),
+    updated_at: iso(record.updated_at),
+  };
+}
+
+export function createLiveState(deps: LiveStateDeps) {
+  const latest = new Map<string, Latest>();
+  let unsubscribe: (() => void) | null = null;
+
+  function alarmTypesBySn(): Map<string, string[]> {
+    const bySn = new Map<string, string[]>();
+    for (const alarm of deps.activeAlarms()) {
+      if (alarm.sn === null) continue;
+      bySn.set(alarm.sn, [...(bySn.get(alarm.sn) ?? []), alarm.type]);
+    }
+    return bySn;
+  }
+
+  function live(sn: string, alarms: string[]): LiveDevice {
+    const last = latest.get(sn);
+    const online = deps.isOnline(sn);
+    const status: DeviceState = !online ? 'offline' : alarms.some((type) => RED_TYPES.has(type)) ? 'alarm' : 'ok';
+    return {
+      sn, ppm: last?.ppm ?? null, temp: last?.temp ?? null, humi: last?.humi ?? null, bat: last?.bat ?? null,
+      rssi: last?.rssi ?? null, err: last?.err ?? null, ts: last ? iso(last.ts) : null, status, online, alarms,
+    };
+  }
+
+  function info(device: Device, alarms: string[]): LiveDeviceInfo {
+    return {
+      ...live(device.sn, alarms), name: device.name, location: device.location, gas: device.gas, unit: device.unit,
+      pos_x: device.pos_x, pos_y: device.pos_y, high_limit: device.high_limit, low_limit: device.low_limit,
+    };
+  }
+
+  return {
+    start() {
+      for (const r of deps.latestAll()) latest.set(r.sn, r);
+      unsubscribe = deps.bus.on('readings', (readings: ReadingEvent[]) => {
+        for (const r of readings) {
+          const known = latest.get(r.sn);
+          if (known && known.ts > r.ts) continue; // a late resend does not replace a newer value
+          latest.set(r.sn, { ts: r.ts, ppm: r.ppm, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi, err: r.err });
+        }
+      });
+    },
+    stop() {
+      unsubscribe?.();
+    },
+    /** Newest values and state of the given devices (all alarms looked up once). */
+    devices(sns: Iterable<string>): LiveDevice[] {
+      const alarms = alarmTypesBySn();
+      return [...sns].map((sn) => live(sn, alarms.get(sn) ?? []));
+    },
+    device(sn: string): LiveDevice {
+      return live(sn, alarmTypesBySn().get(sn) ?? []);
+    },
+    /** Every registered device with its settings for the floor plan (the kiosk snapshot). */
+    fleet(): LiveDeviceInfo[] {
+      const alarms = alarmTypesBySn();
+      return [...deps.devices.all()].map((device) => info(device, alarms.get(device.sn) ?? []));
+    },
+    counts(): LiveCounts {
+      const alarms = alarmTypesBySn();
+      const counts = { total: 0, online: 0, offline: 0, alarm: 0 };
+      for (const device of deps.devices.all()) {
+        counts.total++;
+        const { status, online } = live(device.sn, alarms.get(device.sn) ?? []);
+        if (online) counts.online++;
+        else counts.offline++;
+        if (status === 'alarm') counts.alarm++;
+      }
+      return counts;
+    },
+    lastReadingAt: (sn: string): number | null => latest.get(sn)?.ts ?? null,
+  };
+}
+export type LiveState = ReturnType<typeof createLiveState>;
