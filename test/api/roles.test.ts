@@ -80,5 +80,7 @@ test('a route that declares no access stops the server from starting', async () 
     registerAccessControl(scope, { users: {} as never });
     scope.get('/api/forgotten', async () => 'open');
   });
-  await assert.rejects(app.ready(), /declares no access/);
+  await assert.rejects(async () => {
+    await app.ready();
+  }, /declares no access/);
 });

@@ -1,0 +1,83 @@
+// API-6 hub logic with stand-in sockets: batches of changed devices once a second (empty ones as
+// a heartbeat), slow clients skipped then re-synced with a snapshot, hopeless ones cut off.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { createBus } from '../../appliance/core/bus.ts';
+import { manualClock } from '../../appliance/core/clock.ts';
+import { silentLogger } from '../../appliance/core/log.ts';
+import { createLiveHub, DEAD_CLIENT_BYTES, SLOW_CLIENT_BYTES } from '../../appliance/live/hub.ts';
+import { createLiveState } from '../../appliance/live/state.ts';
+import type { Device } from '../../appliance/storage/devices.ts';
+
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: any[] = [];
+  terminated = false;
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
+  }
+  terminate() {
+    this.terminated = true;
+    this.readyState = 3;
+  }
+  close() {
+    this.readyState = 3;
+  }
+  ping() {}
+}
+
+function setup() {
+  const bus = createBus();
+  const devices = new Map([['A', { sn: 'A', name: 'A', location: '', gas: 'CH4', unit: 'ppm', pos_x: null, pos_y: null, high_limit: 100, low_limit: null } as Device]]);
+  const live = createLiveState({ bus, latestAll: () => [], devices: { get: (sn) => devices.get(sn), all: () => devices.values() }, isOnline: () => true, activeAlarms: () => [] });
+  const hub = createLiveHub({ bus, clock: manualClock(0), log: silentLogger(), live, activeAlarms: () => [], history: () => [], isKnownDevice: (sn) => devices.has(sn) });
+  live.start();
+  hub.start();
+  const reading = (ppm: number) => bus.emit('readings', [{ sn: 'A', ts: 1000 + ppm, receivedAt: 0, ppm, vRaw: 0, temp: 20, humi: null, bat: 90, rssi: -60, err: 0, overrange: false }]);
+  return { hub, bus, reading, stop: () => (hub.stop(), live.stop()) };
+}
+
+test('a batch carries the devices that changed, and an empty batch still goes out as a heartbeat', () => {
+  const { hub, reading, stop } = setup();
+  const socket = new FakeSocket();
+  hub.add(socket as unknown as WebSocket, 'kiosk');
+  assert.equal(socket.sent[0].type, 'snapshot');
+  reading(5);
+  reading(7);
+  hub.flush();
+  assert.deepEqual(socket.sent[1].data.map((d: { ppm: number }) => d.ppm), [7], 'coalesced to the newest value');
+  hub.flush();
+  assert.deepEqual([socket.sent[2].type, socket.sent[2].data], ['realtime', []]);
+  stop();
+});
+
+test('a slow client is skipped while its buffer is full, then gets a fresh snapshot; a hopeless one is cut off', () => {
+  const { hub, bus, reading, stop } = setup();
+  const slow = new FakeSocket();
+  const fast = new FakeSocket();
+  hub.add(slow as unknown as WebSocket, 'slow');
+  hub.add(fast as unknown as WebSocket, 'fast');
+  slow.bufferedAmount = SLOW_CLIENT_BYTES + 1;
+  reading(5);
+  hub.flush();
+  hub.flush();
+  assert.equal(slow.sent.length, 1, 'only the first snapshot');
+  assert.equal(fast.sent.length, 3);
+  assert.equal(hub.stats.skippedSlow, 2);
+  slow.bufferedAmount = 0;
+  hub.flush();
+  assert.equal(slow.sent.at(-1).type, 'snapshot', 're-synced whole');
+  hub.flush();
+  assert.equal(slow.sent.at(-1).type, 'realtime');
+
+  slow.bufferedAmount = DEAD_CLIENT_BYTES + 1;
+  bus.emit('device_status', { sn: 'A', status: 'offline', ts: 0, reason: 'timeout' });
+  assert.equal(slow.terminated, true);
+  assert.equal(hub.clientCount(), 1);
+  assert.equal(fast.sent.at(-1).type, 'device_status');
+  stop();
+});
