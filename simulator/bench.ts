@@ -24,6 +24,7 @@ import { systemClock } from '../appliance/core/clock.ts';
 import { createSecretBox } from '../appliance/core/secrets.ts';
 import { createAlarmSettings } from '../appliance/notify/alarm-settings.ts';
 import { createConfigRepository } from '../appliance/storage/config.ts';
+import { startApiProbe } from './api-probe.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SECRET = 'bench-factory-secret';
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     'from-source': { type: 'boolean', default: false },
     'alarm-probe': { type: 'boolean', default: false },
     'hung-webhook': { type: 'boolean', default: false },
+    'api-probe': { type: 'boolean', default: false },
+    'ws-clients': { type: 'string', default: '50' },
   },
 });
 const devices = Number(values.devices);
@@ -226,6 +229,7 @@ async function main() {
     db.close();
     const prefillStarted = performance.now();
     if (prefill > 0) prefillHotStore(file, snIds, prefill);
+    if (values['api-probe']) prefillHotStore(file, [snIds[0]], 8640); // 24 h at 10 s for the history request
     const prefillS = (performance.now() - prefillStarted) / 1000;
     const queriesBefore = queryFigures(file, sns[0]);
 
@@ -233,10 +237,11 @@ async function main() {
     const entry = values['from-source'] ? ['--import', 'tsx', join(ROOT, 'appliance/main.ts')] : [join(ROOT, 'dist/main.js')];
     if (!values['from-source']) await buildAppliance();
     const port = await freePort();
+    const httpPort = await freePort();
     const appliance = spawn(process.execPath, ['--max-semi-space-size=16', ...entry], {
       cwd: ROOT,
       env: {
-        ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()),
+        ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(httpPort), MCS_ADMIN_PASSWORD: 'bench-admin-pass',
         MCS_MQTT_FACTORY_SECRET: SECRET, MCS_LOG_LEVEL: 'info', MCS_STORAGE_SYNCHRONOUS: values.synchronous!,
         MCS_MQTT_HOST: '127.0.0.1',
       },
@@ -251,8 +256,12 @@ async function main() {
     const loadStarted = performance.now();
     const probing = values['alarm-probe'] || values['hung-webhook'];
     const probe = probing ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
+    const apiProbe = values['api-probe']
+      ? await startApiProbe({ http: `http://127.0.0.1:${httpPort}`, username: 'admin', password: 'bench-admin-pass', sn: sns[0], wsClients: Number(values['ws-clients']), rate: 5 })
+      : null;
     const load = await runLoad(`mqtt://127.0.0.1:${port}`);
     await probe?.stop();
+    const apiFigures = apiProbe?.stop();
     const wallS = (performance.now() - loadStarted) / 1000;
     clearInterval(sampler);
     const after = sampleProcess(appliance.pid!);
@@ -263,7 +272,7 @@ async function main() {
     const check = openDb(file, { readonly: true });
     const readings = createReadingRepository(check);
     const probeRows = probing ? readings.raw(PROBE_SN, 0, Number.MAX_SAFE_INTEGER).length : 0;
-    const stored = readings.count() - prefill - probeRows;
+    const stored = readings.count() - prefill - probeRows - (values['api-probe'] ? 8640 : 0);
     const pageSize = check.pragma('page_size', { simple: true }) as number;
     const readingsPages = (check.prepare("SELECT count(*) AS n FROM dbstat WHERE name = 'readings'").get() as { n: number }).n;
     const totalRows = readings.count();
@@ -282,6 +291,7 @@ async function main() {
       hot_rows_prefilled: prefill, prefill_and_rollup_s: Math.round(prefillS),
       ...(probing ? alarmFigures(alarmLatencies) : {}),
       ...(hung ? { hung_webhook_requests: hung.requests() } : {}),
+      ...(apiFigures ? { api: apiFigures } : {}),
       bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,
       // Query times on the store before the load (a device reporting every 10 s) and after it.
       queries_before_load: queriesBefore,

@@ -33,6 +33,21 @@ export interface LiveDeviceInfo extends LiveDevice {
   low_limit: number | null;
 }
 
+/** A device in a `realtime` batch: only what the kiosk's marker shows (5,000 of them a second). */
+export interface RealtimeEntry {
+  sn: string;
+  ppm: number | null;
+  status: DeviceState;
+  ts: string | null;
+}
+
+export interface DeviceStatusChange {
+  sn: string;
+  status: 'online' | 'offline';
+  reason: string;
+  at: string;
+}
+
 export interface LiveCounts {
   total: number;
   online: number;
@@ -51,9 +66,10 @@ export type AlarmView = Omit<AlarmRecord, 'triggered_at' | 'cleared_at' | 'notif
 
 export type ServerMessage =
   | { type: 'snapshot'; data: { devices: LiveDeviceInfo[]; alarms: AlarmView[]; counts: LiveCounts }; ts: string }
-  | { type: 'realtime'; data: LiveDevice[]; counts: LiveCounts; ts: string }
+  | { type: 'realtime'; data: RealtimeEntry[]; counts: LiveCounts; ts: string }
   | { type: 'alarm'; kind: AlarmEventKind; data: AlarmView; ts: string }
-  | { type: 'device_status'; data: { sn: string; status: 'online' | 'offline'; reason: string; at: string }; ts: string }
+  /** the online/offline changes of the last ~200 ms (a reconnect storm is one message, not thousands) */
+  | { type: 'device_status'; data: DeviceStatusChange[]; ts: string }
   | { type: 'history'; sn: string; interval: '1m'; points: { ts: string; ppm: number; min: number; max: number }[]; ts: string }
   | { type: 'pong'; ts: string }
   | { type: 'error'; code: number; message: string };

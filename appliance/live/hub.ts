@@ -1,6 +1,7 @@
 // API-6 the kiosk's live feed: a snapshot on connect, `realtime` batches of the devices that
 // changed about once a second (sent even when empty: the kiosk's heartbeat, so it can tell stale
-// data from a quiet plant), `alarm` and `device_status` at once, `history` on `subscribe`.
+// data from a quiet plant), `alarm` at once, `device_status` changes gathered for at most 200 ms
+// (so thousands of detectors reconnecting make a few messages), `history` on `subscribe`.
 // A slow client never grows memory without bound: while its socket buffer is over the mark it is
 // skipped (values coalesce), then re-synced with a fresh snapshot; far over, it is cut off and
 // reconnects by itself.
@@ -10,11 +11,12 @@ import type { Bus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { iso } from '../contract/api.ts';
-import { ClientMessage, type ServerMessage } from '../contract/live.ts';
+import { ClientMessage, type DeviceStatusChange, type ServerMessage } from '../contract/live.ts';
 import type { HistoryPoint } from '../storage/readings.ts';
 import { alarmView, type LiveState } from './state.ts';
 
 export const REALTIME_EVERY_MS = 1000;
+export const STATUS_BATCH_MS = 200;
 const HEARTBEAT_EVERY_MS = 30_000;
 /** Over this many bytes queued, a client is behind: realtime batches skip it. */
 export const SLOW_CLIENT_BYTES = 512 * 1024;
@@ -44,6 +46,8 @@ export function createLiveHub(deps: LiveHubDeps) {
   const log = deps.log.child({ stage: 'live' });
   const clients = new Set<Client>();
   const changed = new Set<string>();
+  let statusChanges: DeviceStatusChange[] = [];
+  let statusTimer: NodeJS.Timeout | null = null;
   const unsubscribe: (() => void)[] = [];
   let realtimeTimer: NodeJS.Timeout | null = null;
   let heartbeatTimer: NodeJS.Timeout | null = null;
@@ -82,7 +86,8 @@ export function createLiveHub(deps: LiveHubDeps) {
       changed.clear();
       return;
     }
-    const message: ServerMessage = { type: 'realtime', data: live.devices(changed), counts: live.counts(), ts: iso(clock.now()) };
+    const data = live.devices(changed).map(({ sn, ppm, status, ts }) => ({ sn, ppm, status, ts }));
+    const message: ServerMessage = { type: 'realtime', data, counts: live.counts(), ts: iso(clock.now()) };
     changed.clear();
     const text = JSON.stringify(message);
     let fresh: string | null = null;
@@ -99,6 +104,13 @@ export function createLiveHub(deps: LiveHubDeps) {
       }
       send(client, text);
     }
+  }
+
+  function flushStatus() {
+    statusTimer = null;
+    const data = statusChanges;
+    statusChanges = [];
+    if (data.length) broadcast({ type: 'device_status', data, ts: iso(clock.now()) });
   }
 
   function onMessage(client: Client, raw: Buffer) {
@@ -140,7 +152,9 @@ export function createLiveHub(deps: LiveHubDeps) {
         }),
         bus.on('device_status', (event) => {
           changed.add(event.sn);
-          broadcast({ type: 'device_status', data: { sn: event.sn, status: event.status, reason: event.reason, at: iso(event.ts) }, ts: iso(clock.now()) });
+          if (!clients.size) return;
+          statusChanges.push({ sn: event.sn, status: event.status, reason: event.reason, at: iso(event.ts) });
+          statusTimer ??= setTimeout(flushStatus, STATUS_BATCH_MS);
         }),
         bus.on('alarm', (event) => {
           if (event.alarm.sn) changed.add(event.alarm.sn);
@@ -154,6 +168,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       for (const off of unsubscribe.splice(0)) off();
       if (realtimeTimer) clearInterval(realtimeTimer);
       if (heartbeatTimer) clearInterval(heartbeatTimer);
+      if (statusTimer) clearTimeout(statusTimer);
       for (const client of clients) client.socket.close(1001, 'server stopping');
       clients.clear();
     },
@@ -168,6 +183,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       send(client, snapshot());
     },
     flush,
+    flushStatus,
   };
 }
 export type LiveHub = ReturnType<typeof createLiveHub>;

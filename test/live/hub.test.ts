@@ -49,7 +49,7 @@ test('a batch carries the devices that changed, and an empty batch still goes ou
   reading(5);
   reading(7);
   hub.flush();
-  assert.deepEqual(socket.sent[1].data.map((d: { ppm: number }) => d.ppm), [7], 'coalesced to the newest value');
+  assert.deepEqual(socket.sent[1].data, [{ sn: 'A', ppm: 7, status: 'ok', ts: new Date(1007).toISOString() }], 'coalesced to the newest value');
   hub.flush();
   assert.deepEqual([socket.sent[2].type, socket.sent[2].data], ['realtime', []]);
   stop();
@@ -76,8 +76,11 @@ test('a slow client is skipped while its buffer is full, then gets a fresh snaps
 
   slow.bufferedAmount = DEAD_CLIENT_BYTES + 1;
   bus.emit('device_status', { sn: 'A', status: 'offline', ts: 0, reason: 'timeout' });
+  bus.emit('device_status', { sn: 'A', status: 'online', ts: 1, reason: 'reading' });
+  hub.flushStatus();
   assert.equal(slow.terminated, true);
   assert.equal(hub.clientCount(), 1);
   assert.equal(fast.sent.at(-1).type, 'device_status');
+  assert.deepEqual(fast.sent.at(-1).data.map((d: { status: string }) => d.status), ['offline', 'online'], 'gathered into one message');
   stop();
 });
