@@ -12,6 +12,8 @@ export interface ApiProbeOptions {
   wsClients: number;
   /** requests per second of each kind */
   rate: number;
+  /** timing starts once this many detectors are connected (steady state, not the connect storm) */
+  devices: number;
 }
 
 function percentiles(values: number[]) {
@@ -51,7 +53,16 @@ export async function startApiProbe(options: ApiProbeOptions) {
     if (!response.ok) errors.push(`${kind} ${response.status}`);
     else latencies[kind].push(performance.now() - started);
   }
+  let steady = false;
+  const waitSteady = setInterval(async () => {
+    const health = (await (await fetch(`${options.http}/api/system/health`)).json()) as { broker: { connections: number } };
+    if (health.broker.connections >= options.devices) {
+      clearInterval(waitSteady);
+      steady = true;
+    }
+  }, 500);
   const timer = setInterval(() => {
+    if (!steady) return;
     const end = Date.now();
     const start = new Date(end - 86_400_000).toISOString();
     void timed('devices_page', `${options.http}/api/devices?page=1&size=50`).catch((err) => errors.push(String(err)));
@@ -61,6 +72,7 @@ export async function startApiProbe(options: ApiProbeOptions) {
   return {
     stop() {
       clearInterval(timer);
+      clearInterval(waitSteady);
       for (const socket of sockets) socket.terminate();
       return {
         ws_clients: options.wsClients, ws_messages: wsMessages, ws_mb: Math.round(wsBytes / 1e5) / 10, ws_closed_early: wsClosed,

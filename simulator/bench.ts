@@ -257,7 +257,7 @@ async function main() {
     const probing = values['alarm-probe'] || values['hung-webhook'];
     const probe = probing ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
     const apiProbe = values['api-probe']
-      ? await startApiProbe({ http: `http://127.0.0.1:${httpPort}`, username: 'admin', password: 'bench-admin-pass', sn: sns[0], wsClients: Number(values['ws-clients']), rate: 5 })
+      ? await startApiProbe({ http: `http://127.0.0.1:${httpPort}`, username: 'admin', password: 'bench-admin-pass', sn: sns[0], wsClients: Number(values['ws-clients']), rate: 5, devices })
       : null;
     const load = await runLoad(`mqtt://127.0.0.1:${port}`);
     await probe?.stop();

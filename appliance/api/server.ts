@@ -2,7 +2,7 @@
 // app.ts listens. One error shape for every failure: {code, message, detail} with the seed's
 // business codes; 5xx messages are not leaked. Every route has TypeBox schemas for input and
 // output, which also make the OpenAPI document at /api/docs.
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import { AppError } from '../core/errors.ts';
@@ -45,7 +45,7 @@ export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstanc
   const app = Fastify({
     loggerInstance: deps.log.child({ stage: 'api' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }), // OPS-3: no log line per request
     trustProxy: false,
     routerOptions: { maxParamLength: 200 },
   });
