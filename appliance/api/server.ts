@@ -18,6 +18,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { liveRoutes } from './routes/live.ts';
 import { systemRoutes } from './routes/system.ts';
 import { userRoutes } from './routes/users.ts';
+import { uiRoutes } from './routes/ui.ts';
 
 export type { ApiDeps };
 
@@ -89,5 +90,6 @@ export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstanc
     api.register(systemRoutes(deps));
     api.register(liveRoutes(deps));
   });
+  app.register(uiRoutes()); // UI-1: the kiosk and admin app (ui/dist)
   return app;
 }

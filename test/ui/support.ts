@@ -1,0 +1,110 @@
+// UI test support: a real appliance in-process on fixed loopback ports chosen at random (so the
+// "stop it and start it again" test can bring it back on the same ports and data dir), on the
+// real clock (the kiosk judges staleness against the server's time), plus headless Chromium
+// driven by playwright-core, and screenshots under test-output/screenshots/.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createApp, type App } from '../../appliance/app.ts';
+import { systemClock } from '../../appliance/core/clock.ts';
+import { silentLogger } from '../../appliance/core/log.ts';
+import { buildUi } from '../../ui/build.ts';
+import { freePort, ROOT, testConfig } from '../helpers/appliance.ts';
+import { ADMIN_PASSWORD } from '../helpers/api.ts';
+
+export { ADMIN_PASSWORD };
+export const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** ARCHITECTURE: the flags that make Debian's chromium run headless in a container. */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface UiAppliance {
+  app: App;
+  http: string;
+  mqttUrl: string;
+  dataDir: string;
+  ports: { http: number; mqtt: number };
+  /** Stops the appliance, keeping its data dir (for a restart). */
+  stop(): Promise<void>;
+  /** Starts it again on the same ports and data dir. */
+  restart(): Promise<void>;
+  /** Stops it and removes the data dir. */
+  dispose(): Promise<void>;
+  api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+  adminToken: string;
+}
+
+let uiBuilt: Promise<unknown> | null = null;
+/** The tests run against the current UI source: one build per test file (under a second). */
+export const ensureUi = () => (uiBuilt ??= buildUi());
+
+export async function startUiAppliance(overrides: Record<string, unknown> = {}): Promise<UiAppliance> {
+  await ensureUi();
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcs-ui-'));
+  const ports = { http: await freePort(), mqtt: await freePort() };
+  const config = testConfig(dataDir, { http: { port: ports.http, host: '127.0.0.1' }, mqtt: { port: ports.mqtt, host: '127.0.0.1' }, admin: { password: ADMIN_PASSWORD }, ...overrides });
+  let app: App | null = null;
+  const start = async () => {
+    app = createApp({ config, log: silentLogger(), clock: systemClock });
+    await app.start();
+  };
+  await start();
+  const http = `http://127.0.0.1:${ports.http}`;
+  const api: UiAppliance['api'] = async (method, path, body, token) => {
+    const response = await fetch(`${http}${path}`, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* CSV and the like */
+    }
+    return { status: response.status, body: parsed as any };
+  };
+  const login = await api<{ access_token: string }>('POST', '/api/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
+  const running: UiAppliance = {
+    get app() {
+      return app!;
+    },
+    http,
+    mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+    dataDir,
+    ports,
+    api,
+    adminToken: login.body.access_token,
+    stop: async () => {
+      if (app) await app.stop();
+      app = null;
+    },
+    restart: start,
+    dispose: async () => {
+      if (app) await app.stop();
+      app = null;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return running;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+export const FULL_HD = { width: 1920, height: 1080 };
+export const PHONE = { width: 390, height: 844 };
+
+/** A fresh temp dir for a test's own files (a floor-plan image). */
+export function scratchDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'mcs-ui-scratch-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,64 @@
+// UI-1 `npm run build:ui`: bundles the one Preact app (kiosk + admin) with esbuild into ui/dist/:
+// index.html plus content-hashed JS and CSS, so the appliance can cache them for a year and a new
+// build is picked up at once. chart.js is tree-shaken (only what ui/src/charts registers).
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const UI = new URL('./', import.meta.url).pathname;
+export const UI_DIST = join(UI, 'dist');
+
+export interface UiBuild {
+  js: string;
+  css: string;
+  /** gzipped bytes of everything the browser downloads (html + js + css) */
+  gzipBytes: number;
+}
+
+export async function buildUi(outdir = UI_DIST): Promise<UiBuild> {
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await build({
+    absWorkingDir: UI,
+    entryPoints: { app: 'src/main.tsx' },
+    outdir: join(outdir, 'assets'),
+    entryNames: '[name]-[hash]',
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: ['chrome100', 'safari15', 'firefox100'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  const outputs = Object.keys(result.metafile.outputs);
+  const js = basename(outputs.find((f) => f.endsWith('.js'))!);
+  const css = basename(outputs.find((f) => f.endsWith('.css'))!);
+  const html = readFileSync(join(UI, 'index.html'), 'utf8')
+    .replace('%CSS%', `/assets/${css}`)
+    .replace('%JS%', `/assets/${js}`);
+  writeFileSync(join(outdir, 'index.html'), html);
+  let gzipBytes = 0;
+  for (const file of [join(outdir, 'index.html'), join(outdir, 'assets', js), join(outdir, 'assets', css)]) {
+    const gz = gzipSync(readFileSync(file), { level: 9 });
+    gzipBytes += gz.length;
+    // Served as-is to browsers that accept gzip (phones on plant Wi-Fi): no compression at request time.
+    if (file.includes('/assets/')) writeFileSync(`${file}.gz`, gz);
+  }
+  return { js, css, gzipBytes };
+}
+
+/** Builds only when ui/dist has no index.html (npm start / npm test on a fresh checkout). */
+export async function ensureUiBuilt(): Promise<void> {
+  if (!existsSync(join(UI_DIST, 'index.html'))) await buildUi();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const onlyIfMissing = process.argv.includes('--if-missing');
+  if (onlyIfMissing && existsSync(join(UI_DIST, 'index.html'))) process.exit(0);
+  const built = await buildUi();
+  console.log(`built ui/dist: assets/${built.js}, assets/${built.css} (${(built.gzipBytes / 1024).toFixed(1)} KB gzipped)`);
+}

@@ -1,0 +1,107 @@
+// UI-3 devices: the list with search, status filter and paging; add / edit (admin), commands
+// (operator), remove and new password (admin), and serials waiting to be adopted (ING-3).
+import { useState } from 'preact/hooks';
+import type { DeviceView } from '../../../appliance/contract/device.ts';
+import { formatNumber, formatTime, t } from '../i18n/i18n.ts';
+import { api, query } from '../lib/api.ts';
+import { can } from '../lib/session.ts';
+import { inputValue, Notice, Pager, useAction, useLoad } from '../lib/ui.tsx';
+import type { PageProps } from './AdminApp.tsx';
+import { DeviceCommands } from './DeviceCommands.tsx';
+import { CredentialsOnce, DeviceForm } from './DeviceForm.tsx';
+import { PendingDevices } from './PendingDevices.tsx';
+
+interface Page {
+  total: number;
+  data: DeviceView[];
+}
+const SIZE = 20;
+
+export function stateText(device: DeviceView): string {
+  if (device.state === 'alarm') return t('kiosk.state.alarm');
+  return device.status === 'online' ? t('kiosk.state.ok') : t('kiosk.state.offline');
+}
+
+export function DevicesPage({ session }: PageProps) {
+  const [page, setPage] = useState(1);
+  const [search, setSearch] = useState('');
+  const [status, setStatus] = useState('');
+  const [editing, setEditing] = useState<DeviceView | null | 'new'>(null);
+  const [commanding, setCommanding] = useState<DeviceView | null>(null);
+  const [shown, setShown] = useState<{ sn: string; password: string | null } | null>(null);
+  const list = useLoad(() => api.get<Page>(`/api/devices${query({ page, size: SIZE, q: search, status })}`), [page, search, status]);
+  const action = useAction();
+  const admin = can(session, 'admin');
+
+  const remove = (device: DeviceView) => {
+    if (!confirm(t('devices.confirmRemove', { sn: device.sn }))) return;
+    void action.run(() => api.del(`/api/devices/${encodeURIComponent(device.sn)}`), t('devices.removed', { sn: device.sn })).then(list.reload);
+  };
+  const resetPassword = (device: DeviceView) => {
+    if (!confirm(t('devices.confirmReset', { sn: device.sn }))) return;
+    void action.run(async () => {
+      const answer = await api.post<{ password: string | null }>(`/api/devices/${encodeURIComponent(device.sn)}/reset-password`);
+      setShown({ sn: device.sn, password: answer.password });
+    });
+  };
+
+  return (
+    <section>
+      <div class="page-head">
+        <h1>{t('nav.devices')}</h1>
+        {admin && <button type="button" class="primary" data-action="add-device" onClick={() => setEditing('new')}>+ {t('devices.add')}</button>}
+      </div>
+      <div class="filters">
+        <input type="search" name="q" placeholder={t('devices.search')} value={search} onInput={(e) => (setSearch(inputValue(e)), setPage(1))} />
+        <select name="status" value={status} onChange={(e) => (setStatus(inputValue(e)), setPage(1))}>
+          <option value="">{t('devices.allStates')}</option>
+          <option value="online">{t('kiosk.state.ok')}</option>
+          <option value="offline">{t('kiosk.state.offline')}</option>
+        </select>
+      </div>
+      <Notice error={list.error ?? action.error} ok={action.ok} />
+      <div class="table-wrap">
+        <table class="table" data-table="devices">
+          <thead>
+            <tr>
+              <th>{t('devices.sn')}</th><th>{t('devices.name')}</th><th>{t('devices.location')}</th><th>{t('devices.state')}</th>
+              <th class="num">{t('devices.value')}</th><th>{t('devices.limits')}</th><th>{t('devices.lastSeen')}</th><th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.data?.data.map((d) => (
+              <tr key={d.sn} data-sn={d.sn}>
+                <td><code>{d.sn}</code></td>
+                <td>{d.name}</td>
+                <td>{d.location}</td>
+                <td><span class={`pill pill-${d.state}`} data-state={d.state}>{stateText(d)}</span>{d.alarms.length > 0 && <small> {d.alarms.join(', ')}</small>}</td>
+                <td class="num">{d.status === 'online' ? `${formatNumber(d.last_ppm)} ${d.unit}` : '—'}</td>
+                <td>{d.low_limit !== null ? `${d.low_limit} – ` : ''}{d.high_limit ?? '—'}</td>
+                <td>{formatTime(d.last_seen)}</td>
+                <td class="actions">
+                  {admin && <button type="button" data-action="edit" onClick={() => setEditing(d)}>{t('common.edit')}</button>}
+                  {can(session, 'operator') && <button type="button" data-action="commands" onClick={() => setCommanding(d)}>{t('devices.commands')}</button>}
+                  {admin && <button type="button" data-action="reset" onClick={() => resetPassword(d)}>{t('devices.newPassword')}</button>}
+                  {admin && <button type="button" class="danger" data-action="remove" onClick={() => remove(d)}>{t('common.remove')}</button>}
+                </td>
+              </tr>
+            ))}
+            {list.data && list.data.data.length === 0 && <tr><td colSpan={8} class="empty">{t('devices.none')}</td></tr>}
+          </tbody>
+        </table>
+      </div>
+      {list.data && <Pager page={page} size={SIZE} total={list.data.total} onPage={setPage} />}
+      {admin && <PendingDevices onAdopted={(created) => (setShown({ sn: created.device.sn, password: created.password }), list.reload())} />}
+      {editing !== null && (
+        <DeviceForm device={editing === 'new' ? null : editing} onClose={() => setEditing(null)}
+          onSaved={(created) => {
+            setEditing(null);
+            if (created) setShown({ sn: created.device.sn, password: created.password });
+            list.reload();
+          }} />
+      )}
+      {commanding && <DeviceCommands device={commanding} onClose={() => setCommanding(null)} />}
+      {shown && <CredentialsOnce sn={shown.sn} password={shown.password} onClose={() => setShown(null)} />}
+    </section>
+  );
+}

@@ -1,0 +1,40 @@
+// UI-2: the active alarms, unacknowledged first; an acknowledged one says who took it and why.
+import type { AlarmView, LiveDeviceInfo } from '../../../appliance/contract/live.ts';
+import { formatNumber, formatTime, t, type TextKey } from '../i18n/i18n.ts';
+
+export function alarmTypeText(type: string): string {
+  const key = `alarm.type.${type}` as TextKey;
+  const text = t(key);
+  return text === key ? type : text;
+}
+
+export function AlarmList(props: { alarms: AlarmView[]; devices: Map<string, LiveDeviceInfo>; dim: boolean }) {
+  return (
+    <section class={`kiosk-alarms${props.dim ? ' dim' : ''}`}>
+      <h2>{t('kiosk.activeAlarms')} <span class="badge">{props.alarms.length}</span></h2>
+      {props.alarms.length === 0 && <p class="empty">{t('kiosk.noAlarms')}</p>}
+      <ul>
+        {props.alarms.map((a) => {
+          const device = a.sn ? props.devices.get(a.sn) : undefined;
+          const acked = a.ack_at !== null;
+          return (
+            <li key={a.id} class={`alarm-item${acked ? ' acked' : ''}`} data-alarm-id={a.id} data-acked={acked ? 'yes' : 'no'}>
+              <div class="alarm-head">
+                <span class="alarm-source">{device?.name || a.source}</span>
+                <span class="alarm-type">{alarmTypeText(a.type)}</span>
+              </div>
+              <div class="alarm-meta">
+                <span>{formatTime(a.triggered_at)}</span>
+                {a.peak !== null && <span>{t('kiosk.peak')} {formatNumber(a.peak)} {device?.unit ?? ''}</span>}
+                {a.sn && device?.name && <span class="alarm-sn">{a.sn}</span>}
+              </div>
+              {acked && (
+                <div class="alarm-ack">✓ {t('kiosk.ackedBy', { user: a.ack_by ?? '' })}{a.ack_comment ? ` — ${a.ack_comment}` : ''}</div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,161 @@
+// UI-2 the control-room kiosk (/dashboard, seed §6.1/§6.3): top bar, the floor plan with a marker
+// per placed device, the active alarms, a trend on click, and the devices not on the plan. It
+// runs unattended: it reconnects by itself and, when the link is down or silent for
+// connection_timeout_s, says so and stops showing numbers as if they were live.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { DashboardView } from '../../../appliance/contract/dashboard.ts';
+import type { DeviceView } from '../../../appliance/contract/device.ts';
+import type { LiveDeviceInfo } from '../../../appliance/contract/live.ts';
+import { t, useLang } from '../i18n/i18n.ts';
+import { api, ApiError, setApiToken } from '../lib/api.ts';
+import { createLiveLink, type LinkState, type LiveLink } from '../lib/live-link.ts';
+import { PlanFrame } from '../lib/PlanFrame.tsx';
+import { forgetKioskToken, kioskToken } from '../lib/session.ts';
+import { AlarmList } from './AlarmList.tsx';
+import { Fleet } from './fleet.ts';
+import { Marker, type MarkerLook } from './Marker.tsx';
+import { TopBar } from './TopBar.tsx';
+import { TrendPanel } from './TrendPanel.tsx';
+
+const DEFAULTS = { title: '', stale_after_s: 120, connection_timeout_s: 5, show_unplaced: true, background: null, updated_at: null } satisfies DashboardView;
+const SETTINGS_REFRESH_MS = 60_000;
+const HISTORY_REFRESH_MS = 60_000;
+const UNKNOWN_RETRY_MS = 30_000;
+
+/** A reading older than stale_after_s (judged on the server's clock) is not shown as the current value. */
+export function isStale(device: LiveDeviceInfo, nowMs: number, staleAfterMs: number): boolean {
+  const readAt = device.ts ? Date.parse(device.ts) : Number.NaN;
+  return !Number.isFinite(readAt) || nowMs - readAt > staleAfterMs;
+}
+
+export function lookOf(device: LiveDeviceInfo, linkLive: boolean, stale: boolean): MarkerLook {
+  if (!linkLive) return 'nolink';
+  if (device.status === 'offline' || !device.online) return 'offline';
+  if (device.status === 'alarm') return 'alarm'; // an active alarm stays red even when its value is too old to show
+  return stale ? 'stale' : 'ok';
+}
+
+export function Kiosk() {
+  const lang = useLang();
+  const [token] = useState(kioskToken);
+  const [settings, setSettings] = useState<DashboardView>(DEFAULTS);
+  const [link, setLink] = useState<LinkState>('connecting');
+  const [, setVersion] = useState(0);
+  const [now, setNow] = useState(Date.now());
+  const [selected, setSelected] = useState<string | null>(null);
+  const fleet = useRef(new Fleet()).current;
+  const linkRef = useRef<LiveLink | null>(null);
+
+  // Kiosk settings and the floor plan: at start and every minute (a new image shows without a reload).
+  useEffect(() => {
+    if (!token) return;
+    setApiToken(token);
+    let timer = 0;
+    const load = () => api.get<DashboardView>('/api/config/dashboard').then((view) => {
+      setSettings(view);
+      linkRef.current?.setTimeoutMs(view.connection_timeout_s * 1000);
+    }, (error) => {
+      if (error instanceof ApiError && error.code === 10002) setLink('unauthorized');
+    });
+    void load();
+    timer = window.setInterval(load, SETTINGS_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [token]);
+
+  useEffect(() => {
+    if (!token) return;
+    const live = createLiveLink({
+      token,
+      timeoutMs: DEFAULTS.connection_timeout_s * 1000,
+      onMessage: (message) => {
+        if (fleet.apply(message)) setVersion(fleet.version);
+      },
+      onState: setLink,
+    });
+    linkRef.current = live;
+    const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => {
+      live.stop();
+      window.clearInterval(tick);
+    };
+  }, [token]);
+
+  // The trend: subscribe on select, again every minute, and after a reconnect.
+  useEffect(() => {
+    if (!selected || link !== 'live') return;
+    fleet.history = null;
+    linkRef.current?.send({ type: 'subscribe', sn: selected });
+    const timer = window.setInterval(() => linkRef.current?.send({ type: 'subscribe', sn: selected }), HISTORY_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [selected, link === 'live']);
+
+  // Devices registered after the snapshot show up in realtime batches first: fetch each once a while.
+  const asked = useRef(new Map<string, number>()).current;
+  useEffect(() => {
+    for (const sn of fleet.unknown) {
+      if (Date.now() - (asked.get(sn) ?? 0) < UNKNOWN_RETRY_MS) continue;
+      asked.set(sn, Date.now());
+      api.get<DeviceView>(`/api/devices/${encodeURIComponent(sn)}`).then((view) => {
+        fleet.addFromView(view);
+        setVersion(fleet.version);
+      }, () => undefined);
+    }
+  });
+
+  const select = useMemo(() => (sn: string) => setSelected((current) => (current === sn ? null : sn)), []);
+
+  if (!token || link === 'unauthorized') {
+    return (
+      <div class="kiosk kiosk-message" data-link="unauthorized">
+        <h1>{t('kiosk.tokenInvalid')}</h1>
+        <p>{t('kiosk.tokenHelp')}</p>
+        <a class="button" href="/admin" onClick={() => forgetKioskToken()}>{t('kiosk.toAdmin')}</a>
+      </div>
+    );
+  }
+
+  const linkLive = link === 'live';
+  const serverNow = fleet.serverNow();
+  const staleAfterMs = settings.stale_after_s * 1000;
+  const devices = [...fleet.devices.values()];
+  const placed = devices.filter((d) => d.pos_x !== null && d.pos_y !== null);
+  const unplaced = devices.filter((d) => d.pos_x === null || d.pos_y === null);
+  const image = settings.background ? `${settings.background.url}${settings.background.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : null;
+  const marker = (d: LiveDeviceInfo) => {
+    const stale = isStale(d, serverNow, staleAfterMs);
+    return (
+      <Marker key={d.sn} sn={d.sn} label={d.name} ppm={stale ? null : d.ppm} unit={d.unit} look={lookOf(d, linkLive, stale)}
+        x={d.pos_x} y={d.pos_y} selected={selected === d.sn} lang={lang} onSelect={select} />
+    );
+  };
+  const selectedDevice = selected ? fleet.devices.get(selected) : undefined;
+
+  return (
+    <div class={`kiosk${linkLive ? '' : ' link-down'}`} data-link={link}>
+      <TopBar title={settings.title} counts={fleet.counts} link={link} now={now} />
+      {!linkLive && (
+        <div class="kiosk-banner" role="alert" data-banner={link}>
+          {link === 'connecting' ? t('kiosk.connecting') : link === 'stale' ? t('kiosk.stale', { s: settings.connection_timeout_s }) : t('kiosk.lost')}
+        </div>
+      )}
+      <main class="kiosk-main">
+        <PlanFrame image={image} class="kiosk-plan">
+          {placed.map(marker)}
+          {placed.length === 0 && devices.length > 0 && <p class="plan-hint">{t('kiosk.nothingPlaced')}</p>}
+        </PlanFrame>
+        <aside class="kiosk-side">
+          <AlarmList alarms={fleet.alarmList()} devices={fleet.devices} dim={!linkLive} />
+          {selectedDevice && (
+            <TrendPanel device={selectedDevice} points={fleet.history?.sn === selected ? fleet.history.points : null} onClose={() => setSelected(null)} />
+          )}
+        </aside>
+      </main>
+      {settings.show_unplaced && unplaced.length > 0 && (
+        <footer class="kiosk-unplaced" data-unplaced={unplaced.length}>
+          <span class="unplaced-label">{t('kiosk.unplaced')}</span>
+          <div class="unplaced-list">{unplaced.map(marker)}</div>
+        </footer>
+      )}
+    </div>
+  );
+}

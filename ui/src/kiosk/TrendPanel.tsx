@@ -1,0 +1,27 @@
+// UI-2: click a device → its last hour (API-6 `subscribe` → `history`, 1 point a minute), with
+// the high limit drawn. The history is asked again every minute while the panel is open.
+import { useMemo } from 'preact/hooks';
+import type { LiveDeviceInfo } from '../../../appliance/contract/live.ts';
+import { LineChart, type Series } from '../charts/LineChart.tsx';
+import { t } from '../i18n/i18n.ts';
+import type { HistoryPoint } from './fleet.ts';
+
+export function TrendPanel(props: { device: LiveDeviceInfo; points: HistoryPoint[] | null; onClose: () => void }) {
+  const { device, points } = props;
+  const series = useMemo<Series[]>(() => (points ? [{
+    label: 'ppm', color: '#3fb950', fill: 'origin',
+    points: points.map((p) => ({ x: Date.parse(p.ts), y: p.max })),
+  }] : []), [points]);
+  return (
+    <section class="kiosk-trend" data-trend={device.sn}>
+      <header>
+        <h2>{device.name || device.sn} <small>{device.sn}</small></h2>
+        <span class="trend-caption">{t('kiosk.lastHour')} · {device.unit}</span>
+        <button type="button" class="close" onClick={props.onClose} aria-label={t('common.close')}>×</button>
+      </header>
+      {points === null && <p class="empty">{t('common.loading')}</p>}
+      {points !== null && points.length === 0 && <p class="empty">{t('kiosk.noHistory')}</p>}
+      {points !== null && points.length > 0 && <LineChart series={series} limit={device.high_limit} big class="trend-chart" />}
+    </section>
+  );
+}
