@@ -108,3 +108,75 @@ export function scratchDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'mcs-ui-scratch-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** A made-up plant floor plan as a PNG (drawn by the browser itself): rooms with names. */
+export async function floorPlanPng(browser: Browser): Promise<Buffer> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  const room = (x: number, y: number, w: number, h: number, name: string) =>
+    `<div style="position:absolute;left:${x}%;top:${y}%;width:${w}%;height:${h}%;border:6px solid #5b6b7f;background:#e8edf2;font:600 34px sans-serif;color:#5b6b7f;display:flex;align-items:flex-end;padding:12px">${name}</div>`;
+  await page.setContent(`<body style="margin:0;background:#cfd8e3;width:1600px;height:900px;position:relative">
+    ${room(2, 3, 40, 45, 'Boiler room')}${room(44, 3, 54, 45, 'Gas storage')}${room(2, 52, 30, 45, 'Workshop')}${room(34, 52, 64, 45, 'Assembly hall')}</body>`);
+  const png = await page.screenshot({ type: 'png' });
+  await page.close();
+  return png;
+}
+
+/** The centre of an element as percent of the floor-plan layer. */
+export async function percentOnPlan(page: Page, selector: string, layerSelector = '.plan-layer'): Promise<{ x: number; y: number }> {
+  const layer = (await page.locator(layerSelector).boundingBox())!;
+  const box = (await page.locator(selector).boundingBox())!;
+  return { x: ((box.x + box.width / 2 - layer.x) / layer.width) * 100, y: ((box.y + box.height / 2 - layer.y) / layer.height) * 100 };
+}
+
+/** Presses on `from`, moves in steps, releases at (x %, y %) of the plan layer: a real pointer drag. */
+export async function dragToPlan(page: Page, from: string, x: number, y: number): Promise<void> {
+  const start = (await page.locator(from).boundingBox())!;
+  const layer = (await page.locator('.editor-plan .plan-layer').boundingBox())!;
+  await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(layer.x + (layer.width * x) / 100, layer.y + (layer.height * y) / 100, { steps: 8 });
+  await page.mouse.up();
+}
+
+/**
+ * A TCP proxy in front of the appliance that can freeze: connections stay open but no byte moves,
+ * which is what a half-open link (a cable pulled between switch and server) looks like to a
+ * browser — no close, just silence.
+ */
+export async function freezableProxy(targetPort: number) {
+  const { createServer, connect } = await import('node:net');
+  let frozen = false;
+  const pairs = new Set<{ client: import('node:net').Socket; upstream: import('node:net').Socket }>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    const forward = (from: import('node:net').Socket, to: import('node:net').Socket) =>
+      from.on('data', (chunk) => {
+        if (!frozen) to.write(chunk); // frozen: bytes are swallowed, nothing is closed
+      });
+    forward(client, upstream);
+    forward(upstream, client);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    freeze: () => (frozen = true),
+    thaw: () => (frozen = false),
+    close: async () => {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,6 +1,6 @@
 // UI-3 devices: the list with search, status filter and paging; add / edit (admin), commands
 // (operator), remove and new password (admin), and serials waiting to be adopted (ING-3).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import { formatNumber, formatTime, t } from '../i18n/i18n.ts';
 import { api, query } from '../lib/api.ts';
@@ -16,6 +16,7 @@ interface Page {
   data: DeviceView[];
 }
 const SIZE = 20;
+const REFRESH_MS = 5000;
 
 export function stateText(device: DeviceView): string {
   if (device.state === 'alarm') return t('kiosk.state.alarm');
@@ -32,6 +33,10 @@ export function DevicesPage({ session }: PageProps) {
   const list = useLoad(() => api.get<Page>(`/api/devices${query({ page, size: SIZE, q: search, status })}`), [page, search, status]);
   const action = useAction();
   const admin = can(session, 'admin');
+  useEffect(() => {
+    const timer = window.setInterval(list.reload, REFRESH_MS); // states and values move on by themselves
+    return () => window.clearInterval(timer);
+  }, []);
 
   const remove = (device: DeviceView) => {
     if (!confirm(t('devices.confirmRemove', { sn: device.sn }))) return;

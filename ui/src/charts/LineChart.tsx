@@ -24,12 +24,14 @@ function tickLabel(ms: number, spanMs: number): string {
   return spanMs > 86_400_000 ? `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}` : time;
 }
 
-export function LineChart(props: { series: Series[]; yLabel?: string; limit?: number | null; big?: boolean; class?: string }) {
+export function LineChart(props: { series: Series[]; yLabel?: string; limit?: number | null; big?: boolean; class?: string; xMin?: number; xMax?: number }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart<'line', { x: number; y: number }[]> | null>(null);
 
   useEffect(() => {
     const xs = props.series.flatMap((s) => (s.points.length ? [s.points[0].x, s.points[s.points.length - 1].x] : []));
+    if (props.xMin !== undefined) xs.push(props.xMin);
+    if (props.xMax !== undefined) xs.push(props.xMax);
     const span = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
     const fontSize = props.big ? 18 : 12;
     const datasets = props.series.map((s) => ({
@@ -60,7 +62,7 @@ export function LineChart(props: { series: Series[]; yLabel?: string; limit?: nu
         normalized: true,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: {
-          x: { type: 'linear', ticks: { color: '#9aa4b2', font: { size: fontSize }, maxTicksLimit: 8, callback: (v) => tickLabel(Number(v), span) }, grid: { color: '#ffffff14' } },
+          x: { type: 'linear', min: props.xMin, max: props.xMax, ticks: { color: '#9aa4b2', font: { size: fontSize }, maxTicksLimit: 8, callback: (v) => tickLabel(Number(v), span) }, grid: { color: '#ffffff14' } },
           y: { type: 'linear', beginAtZero: true, title: { display: !!props.yLabel, text: props.yLabel ?? '', color: '#9aa4b2' }, ticks: { color: '#9aa4b2', font: { size: fontSize } }, grid: { color: '#ffffff14' } },
         },
         plugins: { tooltip: { callbacks: { title: (items) => (items[0] ? formatTime(items[0].parsed.x ?? 0) : '') } } },
@@ -73,7 +75,7 @@ export function LineChart(props: { series: Series[]; yLabel?: string; limit?: nu
       chart.current?.destroy();
       chart.current = null;
     };
-  }, [props.series, props.limit, props.big, props.yLabel]);
+  }, [props.series, props.limit, props.big, props.yLabel, props.xMin, props.xMax]);
 
   return (
     <div class={`chart ${props.class ?? ''}`}>

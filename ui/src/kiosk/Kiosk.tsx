@@ -146,7 +146,7 @@ export function Kiosk() {
         <aside class="kiosk-side">
           <AlarmList alarms={fleet.alarmList()} devices={fleet.devices} dim={!linkLive} />
           {selectedDevice && (
-            <TrendPanel device={selectedDevice} points={fleet.history?.sn === selected ? fleet.history.points : null} onClose={() => setSelected(null)} />
+            <TrendPanel device={selectedDevice} points={fleet.history?.sn === selected ? fleet.history.points : null} serverNow={serverNow} onClose={() => setSelected(null)} />
           )}
         </aside>
       </main>

@@ -6,8 +6,10 @@ import { LineChart, type Series } from '../charts/LineChart.tsx';
 import { t } from '../i18n/i18n.ts';
 import type { HistoryPoint } from './fleet.ts';
 
-export function TrendPanel(props: { device: LiveDeviceInfo; points: HistoryPoint[] | null; onClose: () => void }) {
+export function TrendPanel(props: { device: LiveDeviceInfo; points: HistoryPoint[] | null; serverNow: number; onClose: () => void }) {
   const { device, points } = props;
+  // The window is the last hour on the server's clock, fixed when the history arrived.
+  const xMax = useMemo(() => props.serverNow, [points]);
   const series = useMemo<Series[]>(() => (points ? [{
     label: 'ppm', color: '#3fb950', fill: 'origin',
     points: points.map((p) => ({ x: Date.parse(p.ts), y: p.max })),
@@ -21,7 +23,7 @@ export function TrendPanel(props: { device: LiveDeviceInfo; points: HistoryPoint
       </header>
       {points === null && <p class="empty">{t('common.loading')}</p>}
       {points !== null && points.length === 0 && <p class="empty">{t('kiosk.noHistory')}</p>}
-      {points !== null && points.length > 0 && <LineChart series={series} limit={device.high_limit} big class="trend-chart" />}
+      {points !== null && points.length > 0 && <LineChart series={series} limit={device.high_limit} big class="trend-chart" xMin={xMax - 3_600_000} xMax={xMax} />}
     </section>
   );
 }
