@@ -111,7 +111,8 @@ export function DataPage(_props: PageProps) {
                 <dt>{t('data.max')}</dt><dd>{formatNumber(summary.max)}</dd>
                 <dt>{t('data.readings')}</dt><dd>{summary.readings}</dd>
               </dl>
-              <LineChart series={series} yLabel={device?.unit ?? 'ppm'} limit={device?.high_limit ?? null} class="data-chart" />
+              <LineChart series={series} yLabel={device?.unit ?? 'ppm'} limit={device?.high_limit ?? null} class="data-chart"
+                xMin={Date.parse(history.start)} xMax={Date.parse(history.end)} />
             </>
           ) : <p class="muted">{t('data.noData')}</p>}
         </div>

@@ -17,11 +17,12 @@ export interface Series {
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
-/** HH:mm within a day, MM-DD HH:mm across days. */
-function tickLabel(ms: number, spanMs: number): string {
+/** HH:mm:ss within a quarter hour, HH:mm within a day, MM-DD HH:mm across days. */
+export function tickLabel(ms: number, spanMs: number): string {
   const d = new Date(ms);
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  return spanMs > 86_400_000 ? `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}` : time;
+  if (spanMs > 86_400_000) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+  return spanMs <= 15 * 60_000 ? `${time}:${pad(d.getSeconds())}` : time;
 }
 
 export function LineChart(props: { series: Series[]; yLabel?: string; limit?: number | null; big?: boolean; class?: string; xMin?: number; xMax?: number }) {
