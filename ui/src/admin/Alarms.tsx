@@ -100,7 +100,7 @@ export function AlarmsPage({ session }: PageProps) {
       </div>
       <Notice error={list.error ?? action.error} ok={action.ok} />
       <div class="table-wrap">
-        <table class="table" data-table="alarms">
+        <table class="table stack" data-table="alarms">
           <thead>
             <tr>
               {operator && <th />}
@@ -111,13 +111,13 @@ export function AlarmsPage({ session }: PageProps) {
           <tbody>
             {list.data?.data.map((a) => (
               <tr key={a.id} data-alarm-id={a.id} class={a.state === 'active' && !a.ack_at ? 'row-hot' : ''}>
-                {operator && <td>{!a.ack_at && <input type="checkbox" aria-label={`#${a.id}`} checked={selected.has(a.id)} onChange={() => toggle(a.id)} />}</td>}
-                <td>{formatTime(a.triggered_at)}{a.cleared_at && <small class="muted"><br />→ {formatTime(a.cleared_at)}</small>}</td>
-                <td><code>{a.source}</code></td>
-                <td>{alarmTypeText(a.type)}{a.repeat_count > 0 && <small class="muted"> ×{a.repeat_count + 1}</small>}</td>
-                <td><span class={`pill pill-${a.state === 'active' ? 'alarm' : 'offline'}`}>{a.state === 'active' ? t('alarms.active') : t('alarms.cleared')}</span></td>
-                <td class="num">{formatNumber(a.peak ?? a.value)}{a.threshold !== null && <small class="muted"> / {formatNumber(a.threshold)}</small>}</td>
-                <td>
+                {operator && <td class="select">{!a.ack_at && <input type="checkbox" aria-label={`#${a.id}`} checked={selected.has(a.id)} onChange={() => toggle(a.id)} />}</td>}
+                <td data-label={t('alarms.time')}>{formatTime(a.triggered_at)}{a.cleared_at && <small class="muted"><br />→ {formatTime(a.cleared_at)}</small>}</td>
+                <td data-label={t('alarms.source')}><code>{a.source}</code></td>
+                <td data-label={t('alarms.type')}>{alarmTypeText(a.type)}{a.repeat_count > 0 && <small class="muted"> ×{a.repeat_count + 1}</small>}</td>
+                <td data-label={t('alarms.state')}><span class={`pill pill-${a.state === 'active' ? 'alarm' : 'offline'}`}>{a.state === 'active' ? t('alarms.active') : t('alarms.cleared')}</span></td>
+                <td class="num" data-label={t('alarms.peak')}>{formatNumber(a.peak ?? a.value)}{a.threshold !== null && <small class="muted"> / {formatNumber(a.threshold)}</small>}</td>
+                <td data-label={t('alarms.ack')}>
                   {a.ack_at
                     ? <span data-acked="yes">✓ {a.ack_by} <small class="muted">{formatTime(a.ack_at)}</small>{a.ack_comment && <><br /><small>{a.ack_comment}</small></>}</span>
                     : operator && <button type="button" data-action="ack" onClick={() => setAcking([a.id])}>{t('alarms.ackOne')}</button>}

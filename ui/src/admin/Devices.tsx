@@ -66,7 +66,7 @@ export function DevicesPage({ session }: PageProps) {
       </div>
       <Notice error={list.error ?? action.error} ok={action.ok} />
       <div class="table-wrap">
-        <table class="table" data-table="devices">
+        <table class="table stack" data-table="devices">
           <thead>
             <tr>
               <th>{t('devices.sn')}</th><th>{t('devices.name')}</th><th>{t('devices.location')}</th><th>{t('devices.state')}</th>
@@ -76,13 +76,13 @@ export function DevicesPage({ session }: PageProps) {
           <tbody>
             {list.data?.data.map((d) => (
               <tr key={d.sn} data-sn={d.sn}>
-                <td><code>{d.sn}</code></td>
-                <td>{d.name}</td>
-                <td>{d.location}</td>
-                <td><span class={`pill pill-${d.state}`} data-state={d.state}>{stateText(d)}</span>{d.alarms.length > 0 && <small> {d.alarms.join(', ')}</small>}</td>
-                <td class="num">{d.status === 'online' ? `${formatNumber(d.last_ppm)} ${d.unit}` : '—'}</td>
-                <td>{d.low_limit !== null ? `${d.low_limit} – ` : ''}{d.high_limit ?? '—'}</td>
-                <td>{formatTime(d.last_seen)}</td>
+                <td data-label={t('devices.sn')}><code>{d.sn}</code></td>
+                <td data-label={t('devices.name')}>{d.name}</td>
+                <td data-label={t('devices.location')}>{d.location}</td>
+                <td data-label={t('devices.state')}><span class={`pill pill-${d.state}`} data-state={d.state}>{stateText(d)}</span>{d.alarms.length > 0 && <small> {d.alarms.join(', ')}</small>}</td>
+                <td class="num" data-label={t('devices.value')}>{d.status === 'online' ? `${formatNumber(d.last_ppm)} ${d.unit}` : '—'}</td>
+                <td data-label={t('devices.limits')}>{d.low_limit !== null ? `${d.low_limit} – ` : ''}{d.high_limit ?? '—'}</td>
+                <td data-label={t('devices.lastSeen')}>{formatTime(d.last_seen)}</td>
                 <td class="actions">
                   {admin && <button type="button" data-action="edit" onClick={() => setEditing(d)}>{t('common.edit')}</button>}
                   {can(session, 'operator') && <button type="button" data-action="commands" onClick={() => setCommanding(d)}>{t('devices.commands')}</button>}
