@@ -46,6 +46,8 @@ const { values } = parseArgs({
     'hung-webhook': { type: 'boolean', default: false },
     'api-probe': { type: 'boolean', default: false },
     'ws-clients': { type: 'string', default: '50' },
+    /** extra node flags for the appliance, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" */
+    'node-args': { type: 'string', default: '' },
   },
 });
 const devices = Number(values.devices);
@@ -238,7 +240,8 @@ async function main() {
     if (!values['from-source']) await buildAppliance();
     const port = await freePort();
     const httpPort = await freePort();
-    const appliance = spawn(process.execPath, ['--max-semi-space-size=16', ...entry], {
+    const nodeArgs = values['node-args']!.split(' ').filter(Boolean);
+    const appliance = spawn(process.execPath, ['--max-semi-space-size=16', ...nodeArgs, ...entry], {
       cwd: ROOT,
       env: {
         ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(httpPort), MCS_ADMIN_PASSWORD: 'bench-admin-pass',

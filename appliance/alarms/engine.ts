@@ -127,14 +127,27 @@ export function createAlarmEngine(deps: AlarmEngineDeps) {
     if (changes.length) safely(() => apply(changes));
   }
 
+  // OFFLINE changes are gathered until the current burst of events is over and applied in one
+  // transaction: when a network outage drops 5,000 detectors (or they all come back), that is one
+  // durable commit, not 5,000 fsyncs blocking the event loop.
+  let statusChanges: Change[] = [];
+  let statusFlush: NodeJS.Immediate | null = null;
+
   function onDeviceStatus(event: DeviceStatusEvent) {
     if (!devices.get(event.sn)) return;
-    safely(() =>
-      apply([{
-        holds: event.status === 'offline', sn: event.sn, source: event.sn, type: 'OFFLINE', value: null, threshold: null,
-        detail: event.status === 'offline' ? event.reason : null, at: event.ts,
-      }]),
-    );
+    statusChanges.push({
+      holds: event.status === 'offline', sn: event.sn, source: event.sn, type: 'OFFLINE', value: null, threshold: null,
+      detail: event.status === 'offline' ? event.reason : null, at: event.ts,
+    });
+    statusFlush ??= setImmediate(flushStatusChanges);
+  }
+
+  function flushStatusChanges() {
+    if (statusFlush) clearImmediate(statusFlush);
+    statusFlush = null;
+    const changes = statusChanges;
+    statusChanges = [];
+    if (changes.length) safely(() => apply(changes));
   }
 
   /** Alarm processing must never break ingestion: a failure is logged and the next batch retried. */
@@ -153,7 +166,10 @@ export function createAlarmEngine(deps: AlarmEngineDeps) {
     },
     stop() {
       for (const off of unsubscribe.splice(0)) off();
+      flushStatusChanges();
     },
+    /** Applies the gathered OFFLINE changes now (tests; stop() does it too). */
+    flushStatusChanges,
     /** The active alarms, as the kiosk and the health check see them. */
     active: (): AlarmRecord[] => [...active.values()],
     /** System alarms (disk, archive, license, channel) go through the same lifecycle. */

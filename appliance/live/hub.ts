@@ -3,23 +3,23 @@
 // data from a quiet plant), `alarm` at once, `device_status` changes gathered for at most 200 ms
 // (so thousands of detectors reconnecting make a few messages), `history` on `subscribe`.
 // A slow client never grows memory without bound: while its socket buffer is over the mark it is
-// skipped (values coalesce), then re-synced with a fresh snapshot; far over, it is cut off and
-// reconnects by itself.
+// skipped (values coalesce), then re-synced with a batch of every device; far over, it is cut off
+// and reconnects by itself.
 import { Value } from '@sinclair/typebox/value';
 import type { WebSocket } from 'ws';
 import type { Bus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { iso } from '../contract/api.ts';
-import { ClientMessage, type DeviceStatusChange, type ServerMessage } from '../contract/live.ts';
+import { ClientMessage, type DeviceStatusChange, type LiveCounts, type ServerMessage } from '../contract/live.ts';
 import type { HistoryPoint } from '../storage/readings.ts';
 import { alarmView, type LiveState } from './state.ts';
 
 export const REALTIME_EVERY_MS = 1000;
 export const STATUS_BATCH_MS = 200;
 const HEARTBEAT_EVERY_MS = 30_000;
-/** Over this many bytes queued, a client is behind: realtime batches skip it. */
-export const SLOW_CLIENT_BYTES = 512 * 1024;
+/** Over this many bytes queued (about 3 batches of 5,000 devices), a client is behind: batches skip it. */
+export const SLOW_CLIENT_BYTES = 1024 * 1024;
 /** Over this, it is cut off (close 4408) rather than buffered further. */
 export const DEAD_CLIENT_BYTES = 8 * 1024 * 1024;
 const HISTORY_WINDOW_MS = 3_600_000;
@@ -80,17 +80,22 @@ export function createLiveHub(deps: LiveHubDeps) {
     for (const client of clients) send(client, text);
   }
 
+  function realtime(sns: Iterable<string>, counts: LiveCounts, ts: string): string {
+    const data = live.devices(sns).map(({ sn, ppm, status, ts }) => ({ sn, ppm, status, ts }));
+    return JSON.stringify({ type: 'realtime', data, counts, ts } satisfies ServerMessage);
+  }
+
   /** One realtime batch: the devices that changed since the last one. */
   function flush() {
     if (!clients.size) {
       changed.clear();
       return;
     }
-    const data = live.devices(changed).map(({ sn, ppm, status, ts }) => ({ sn, ppm, status, ts }));
-    const message: ServerMessage = { type: 'realtime', data, counts: live.counts(), ts: iso(clock.now()) };
+    const counts = live.counts();
+    const ts = iso(clock.now());
+    const text = realtime(changed, counts, ts);
     changed.clear();
-    const text = JSON.stringify(message);
-    let fresh: string | null = null;
+    let everyDevice: string | null = null;
     for (const client of clients) {
       if (client.socket.bufferedAmount > SLOW_CLIENT_BYTES) {
         client.behind = true;
@@ -98,8 +103,8 @@ export function createLiveHub(deps: LiveHubDeps) {
         continue;
       }
       if (client.behind) {
-        fresh ??= JSON.stringify(snapshot()); // it missed batches: re-sync it whole
-        client.behind = !send(client, fresh);
+        everyDevice ??= realtime(live.allSns(), counts, ts); // it missed batches: every device's newest values
+        client.behind = !send(client, everyDevice);
         continue;
       }
       send(client, text);

@@ -110,6 +110,7 @@ export function createLiveState(deps: LiveStateDeps) {
       return counts;
     },
     lastReadingAt: (sn: string): number | null => latest.get(sn)?.ts ?? null,
+    allSns: (): string[] => [...deps.devices.all()].map((device) => device.sn),
   };
 }
 export type LiveState = ReturnType<typeof createLiveState>;

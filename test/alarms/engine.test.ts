@@ -89,6 +89,8 @@ describe('alarm lifecycle (ALM-2, ALM-3)', () => {
     bus.emit('device_status', { sn: 'GAS-1', status: 'offline', ts: clock.now(), reason: 'will' });
     bus.emit('device_status', { sn: 'GAS-1', status: 'offline', ts: clock.now(), reason: 'timeout' });
     bus.emit('device_status', { sn: 'GAS-1', status: 'online', ts: clock.now(), reason: 'reading' });
+    assert.deepEqual(events, [], 'gathered until the burst is over');
+    engine.flushStatusChanges();
     assert.deepEqual(events, ['raised:OFFLINE:1', 'cleared:OFFLINE:1']);
     assert.equal(rows()[0].detail, 'will');
   });

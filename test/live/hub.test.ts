@@ -55,7 +55,7 @@ test('a batch carries the devices that changed, and an empty batch still goes ou
   stop();
 });
 
-test('a slow client is skipped while its buffer is full, then gets a fresh snapshot; a hopeless one is cut off', () => {
+test('a slow client is skipped while its buffer is full, then gets every device; a hopeless one is cut off', () => {
   const { hub, bus, reading, stop } = setup();
   const slow = new FakeSocket();
   const fast = new FakeSocket();
@@ -70,9 +70,10 @@ test('a slow client is skipped while its buffer is full, then gets a fresh snaps
   assert.equal(hub.stats.skippedSlow, 2);
   slow.bufferedAmount = 0;
   hub.flush();
-  assert.equal(slow.sent.at(-1).type, 'snapshot', 're-synced whole');
+  assert.deepEqual([slow.sent.at(-1).type, slow.sent.at(-1).data.map((d: { sn: string }) => d.sn)], ['realtime', ['A']], 're-synced with every device');
+  assert.deepEqual(fast.sent.at(-1).data, [], 'the others get only what changed');
   hub.flush();
-  assert.equal(slow.sent.at(-1).type, 'realtime');
+  assert.deepEqual(slow.sent.at(-1).data, []);
 
   slow.bufferedAmount = DEAD_CLIENT_BYTES + 1;
   bus.emit('device_status', { sn: 'A', status: 'offline', ts: 0, reason: 'timeout' });

@@ -11,8 +11,7 @@ import type { AlarmFilter } from '../../storage/alarms.ts';
 import { alarmView } from '../../live/state.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
-import { timeRange } from './ranges.ts';
-import { parseTime } from '../../contract/api.ts';
+import { timeParam, timeRange } from './ranges.ts';
 
 const AlarmStatsView = Type.Object({
   start: Type.String(),
@@ -26,14 +25,10 @@ const AlarmStatsView = Type.Object({
 });
 
 function filterOf(query: { sn?: string; type?: string; state?: 'active' | 'cleared'; acknowledged?: boolean; start?: string; end?: string }): AlarmFilter {
-  const time = (name: 'start' | 'end') => {
-    const text = query[name];
-    if (text === undefined) return undefined;
-    const ms = parseTime(text);
-    if (!Number.isFinite(ms)) throw new AppError('REQUEST_INVALID', { [name]: text }, `${name}: not an ISO 8601 time or epoch ms`);
-    return ms;
+  return {
+    sn: query.sn, type: query.type, state: query.state, acknowledged: query.acknowledged,
+    from: timeParam(query.start, 'start'), to: timeParam(query.end, 'end'),
   };
-  return { sn: query.sn, type: query.type, state: query.state, acknowledged: query.acknowledged, from: time('start'), to: time('end') };
 }
 
 export function alarmRoutes(deps: ApiDeps) {

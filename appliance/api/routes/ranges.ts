@@ -6,11 +6,19 @@ import { HISTORY_INTERVALS, RAW_HISTORY_MAX_MS, type HistoryInterval, type Lates
 /** A chart never needs more points than this; ask for a coarser interval (UI-4). */
 export const MAX_HISTORY_POINTS = 20_000;
 
+/** A time query parameter as UTC ms (undefined stays undefined); 400 naming the parameter when unreadable. */
+export function timeParam(text: string, name: string): number;
+export function timeParam(text: string | undefined, name: string): number | undefined;
+export function timeParam(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseTime(text);
+  if (!Number.isFinite(ms)) throw new AppError('REQUEST_INVALID', { [name]: text }, `${name}: not an ISO 8601 time or epoch ms`);
+  return ms;
+}
+
 export function timeRange(query: { start: string; end?: string }, now: number, rawOnly = false): { from: number; to: number } {
-  const from = parseTime(query.start);
-  const to = query.end === undefined ? now : parseTime(query.end);
-  if (!Number.isFinite(from)) throw new AppError('REQUEST_INVALID', { start: query.start }, 'start: not an ISO 8601 time or epoch ms');
-  if (!Number.isFinite(to)) throw new AppError('REQUEST_INVALID', { end: query.end }, 'end: not an ISO 8601 time or epoch ms');
+  const from = timeParam(query.start, 'start');
+  const to = timeParam(query.end, 'end') ?? now;
   if (to <= from) throw new AppError('REQUEST_INVALID', { start: query.start, end: query.end }, 'end must be after start');
   if (rawOnly && to - from > RAW_HISTORY_MAX_MS) {
     throw new AppError('REQUEST_INVALID', { max_days: RAW_HISTORY_MAX_MS / 86_400_000 }, 'raw readings are served for at most 7 days per request');

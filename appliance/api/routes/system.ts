@@ -5,9 +5,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { iso, Paged, TimeParam, parseTime } from '../../contract/api.ts';
-import { AppError } from '../../core/errors.ts';
+import { iso, Paged, TimeParam } from '../../contract/api.ts';
 import type { ApiDeps } from '../deps.ts';
+import { timeParam } from './ranges.ts';
 
 export interface SystemFigures {
   version: string;
@@ -161,13 +161,7 @@ export function systemRoutes(deps: ApiDeps) {
 
     api.get('/api/system/logs', { schema: { tags, summary: 'the audit log (API-5), newest first', querystring: AuditQuery, response: { 200: Paged(AuditView) } }, config: { access: 'admin' } }, async (request) => {
       const { page, size, start, end, ...filter } = request.query;
-      const time = (text: string | undefined, name: string) => {
-        if (text === undefined) return undefined;
-        const ms = parseTime(text);
-        if (!Number.isFinite(ms)) throw new AppError('REQUEST_INVALID', { [name]: text }, `${name}: not an ISO 8601 time or epoch ms`);
-        return ms;
-      };
-      const { total, items } = deps.audit.list({ ...filter, from: time(start, 'start'), to: time(end, 'end'), limit: size, offset: (page - 1) * size });
+      const { total, items } = deps.audit.list({ ...filter, from: timeParam(start, 'start'), to: timeParam(end, 'end'), limit: size, offset: (page - 1) * size });
       return { total, page, size, data: items.map((e) => ({ ...e, at: iso(e.at) })) };
     });
   };
