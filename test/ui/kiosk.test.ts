@@ -75,11 +75,12 @@ test('the kiosk paints live values fast, and a value older than stale_after_s is
 test('appliance stopped: within 5 s the kiosk shows the lost connection and hides values; restarted, it recovers by itself', async () => {
   await kiosk.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
   const stoppedAt = Date.now();
-  await appliance.stop();
+  const stopping = appliance.stop(); // OPS-4 shutdown: the kiosk must notice while it is still under way
   await kiosk.locator('.kiosk[data-link="lost"], .kiosk[data-link="stale"]').waitFor({ timeout: 5000 });
   const noticedMs = Date.now() - stoppedAt;
   console.log(`kiosk noticed the stop after ${noticedMs} ms`);
   assert.ok(noticedMs <= 5000);
+  await stopping;
   await kiosk.locator('.kiosk-banner[role="alert"]').waitFor();
   assert.equal(await valueOf(kiosk, SN), '—', 'no number is shown as live while the link is down');
   assert.equal(await kiosk.locator('[data-count="online"] .count-value').textContent(), '—');
