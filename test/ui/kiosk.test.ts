@@ -137,3 +137,23 @@ test('the language switch is remembered; a bad kiosk token says so and stops ret
   await screenshot(page, 'kiosk-token-invalid-1920');
   await other.close();
 });
+
+test('more alarms than fit: the list scrolls by itself (nobody scrolls a kiosk)', async () => {
+  const clients: MqttClient[] = [];
+  try {
+    for (let i = 1; i <= 10; i++) {
+      const sn = `UI-ALM${String(i).padStart(2, '0')}`;
+      const created = await appliance.api('POST', '/api/devices', { sn, name: `Tank ${i}`, high_limit: 100 }, appliance.adminToken);
+      const client = await connectDevice(appliance.mqttUrl, sn, created.body.password);
+      clients.push(client);
+      await publishReading(client, sn, { ts: Math.floor(Date.now() / 1000), seq: 1, v_raw: 500 });
+    }
+    await kiosk.locator('.kiosk-alarms .alarm-item').nth(9).waitFor({ timeout: 10_000 });
+    const list = kiosk.locator('.kiosk-alarms ul');
+    assert.ok(await list.evaluate((el) => el.scrollHeight > el.clientHeight), 'the ten alarms overflow the list');
+    assert.equal(await list.evaluate((el) => el.scrollTop), 0);
+    await kiosk.waitForFunction(() => document.querySelector('.kiosk-alarms ul').scrollTop > 0, undefined, { timeout: 10_000 });
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync()));
+  }
+});

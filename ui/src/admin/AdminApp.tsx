@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Role } from '../../../appliance/contract/users.ts';
 import { t, useLang, type TextKey } from '../i18n/i18n.ts';
 import { api, setApiToken } from '../lib/api.ts';
-import { linkClick, navigate, usePath } from '../lib/router.ts';
+import { linkClick, usePath } from '../lib/router.ts';
 import { adminToken, can, clearAdminToken, saveAdminToken, type Session } from '../lib/session.ts';
 import { AlarmsPage } from './Alarms.tsx';
 import { AuditPage } from './Audit.tsx';
@@ -114,4 +114,3 @@ export function AdminApp() {
   );
 }
 
-export { navigate };

@@ -80,7 +80,7 @@ export function AlarmsPage({ session }: PageProps) {
         )}
       </div>
       <div class="filters">
-        <input name="sn" placeholder={t('alarms.source')} value={filters.sn} onInput={set('sn')} />
+        <input name="sn" placeholder={t('alarms.snFilter')} value={filters.sn} onInput={set('sn')} />
         <select name="type" value={filters.type} onChange={set('type')}>
           <option value="">{t('alarms.allTypes')}</option>
           {TYPES.map((type) => <option key={type} value={type}>{alarmTypeText(type)}</option>)}

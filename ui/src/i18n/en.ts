@@ -43,6 +43,7 @@ export const en = {
   'password.submit': 'Change password',
 
   'kiosk.title': 'Gas monitoring',
+  'kiosk.fullscreen': 'Full screen',
   'kiosk.online': 'Online',
   'kiosk.offline': 'Offline',
   'kiosk.alarm': 'Alarm',
@@ -155,6 +156,7 @@ export const en = {
   'commands.sent': 'Command {cmd} sent.',
 
   'alarms.source': 'Device / source',
+  'alarms.snFilter': 'Device serial (exact)',
   'alarms.allTypes': 'All types',
   'alarms.allStates': 'Active and cleared',
   'alarms.active': 'active',

@@ -45,6 +45,7 @@ export const zh: Texts = {
   'password.submit': '修改密码',
 
   'kiosk.title': '气体浓度监测',
+  'kiosk.fullscreen': '全屏',
   'kiosk.online': '在线',
   'kiosk.offline': '离线',
   'kiosk.alarm': '报警',
@@ -157,6 +158,7 @@ export const zh: Texts = {
   'commands.sent': '命令 {cmd} 已发送。',
 
   'alarms.source': '设备 / 来源',
+  'alarms.snFilter': '设备编号（精确）',
   'alarms.allTypes': '全部类型',
   'alarms.allStates': '报警中和已恢复',
   'alarms.active': '报警中',

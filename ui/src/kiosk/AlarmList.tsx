@@ -1,4 +1,5 @@
 // UI-2: the active alarms, unacknowledged first; an acknowledged one says who took it and why.
+import { useEffect, useRef } from 'preact/hooks';
 import type { AlarmView, LiveDeviceInfo } from '../../../appliance/contract/live.ts';
 import { formatNumber, formatTime, t, type TextKey } from '../i18n/i18n.ts';
 
@@ -8,12 +9,30 @@ export function alarmTypeText(type: string): string {
   return text === key ? type : text;
 }
 
+const SCROLL_EVERY_MS = 4000;
+
+/** UI-2 "a scrolling list": nobody scrolls a kiosk, so alarms below the fold come into view by themselves. */
+function useAutoScroll() {
+  const list = useRef<HTMLUListElement>(null);
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      const el = list.current;
+      if (!el || el.scrollHeight <= el.clientHeight + 2) return;
+      const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
+      el.scrollTo({ top: atEnd ? 0 : el.scrollTop + el.clientHeight * 0.8, behavior: 'smooth' });
+    }, SCROLL_EVERY_MS);
+    return () => window.clearInterval(timer);
+  }, []);
+  return list;
+}
+
 export function AlarmList(props: { alarms: AlarmView[]; devices: Map<string, LiveDeviceInfo>; dim: boolean }) {
+  const list = useAutoScroll();
   return (
     <section class={`kiosk-alarms${props.dim ? ' dim' : ''}`}>
       <h2>{t('kiosk.activeAlarms')} <span class="badge">{props.alarms.length}</span></h2>
       {props.alarms.length === 0 && <p class="empty">{t('kiosk.noAlarms')}</p>}
-      <ul>
+      <ul ref={list}>
         {props.alarms.map((a) => {
           const device = a.sn ? props.devices.get(a.sn) : undefined;
           const acked = a.ack_at !== null;

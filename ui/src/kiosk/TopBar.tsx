@@ -27,6 +27,9 @@ export function TopBar(props: { title: string; counts: LiveCounts; link: LinkSta
         <span class="clock-time">{time}</span>
       </div>
       <div class={`link link-${link}`} data-link={link}>{t(`link.${link}`)}</div>
+      {document.fullscreenEnabled && !document.fullscreenElement && (
+        <button type="button" class="fullscreen" title={t('kiosk.fullscreen')} onClick={() => void document.documentElement.requestFullscreen().catch(() => undefined)}>⛶</button>
+      )}
       <button type="button" class="lang-switch" onClick={() => setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN')}>
         {lang() === 'zh-CN' ? 'EN' : '中文'}
       </button>
