@@ -7,6 +7,8 @@ export interface ChannelField {
   name: string;
   kind: FieldKind;
   placeholder?: string;
+  /** for a switch not saved yet: the server's default (tls_verify stays on unless turned off) */
+  defaultOn?: boolean;
 }
 
 export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms'] as const;
@@ -18,7 +20,7 @@ export const CHANNEL_FIELDS: Record<ChannelKind, ChannelField[]> = {
     { name: 'port', kind: 'number', placeholder: '587' },
     { name: 'secure', kind: 'bool' },
     { name: 'starttls', kind: 'bool' },
-    { name: 'tls_verify', kind: 'bool' },
+    { name: 'tls_verify', kind: 'bool', defaultOn: true },
     { name: 'user', kind: 'text' },
     { name: 'pass', kind: 'secret' },
     { name: 'from', kind: 'text', placeholder: 'MCS Edge <alarm@example.com>' },
@@ -59,7 +61,7 @@ export function toForm(kind: ChannelKind, settings: Record<string, unknown> | un
   const values: FormValues = {};
   for (const field of CHANNEL_FIELDS[kind]) {
     const value = settings?.[field.name];
-    if (field.kind === 'bool') values[field.name] = value === true;
+    if (field.kind === 'bool') values[field.name] = value === undefined ? field.defaultOn === true : value === true;
     else if (field.kind === 'list') values[field.name] = Array.isArray(value) ? value.join('\n') : '';
     else if (field.kind === 'json') values[field.name] = value && typeof value === 'object' ? JSON.stringify(value) : '';
     else values[field.name] = value === undefined || value === null ? '' : String(value);
