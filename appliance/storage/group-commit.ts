@@ -18,12 +18,14 @@ export interface WriterThreadOptions {
 export type WriterRequest =
   | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[] }
   | { type: 'rollup'; id: number; now: number }
+  | { type: 'delete'; id: number; snId: number; from: number; to: number; receivedBefore: number }
   | { type: 'close'; id: number };
 
 export type WriterResponse =
   | { type: 'ready'; id: 0 }
   | { type: 'batch'; id: number; inserted: Uint8Array; ms: number }
   | { type: 'rollup'; id: number; result: RollupResult }
+  | { type: 'delete'; id: number; deleted: number }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; message: string; code: string };
 
@@ -244,6 +246,15 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         if (reply.type !== 'rollup') throw new Error('unexpected writer reply');
         if (reply.result.caughtUp || !worker) return reply.result;
       }
+    },
+    /**
+     * ARC-2 / STO-4: raw rows leave through the writer thread, between group commits, so a deletion
+     * never fights the writer for the lock; one device's range per message keeps each step short.
+     */
+    async deleteRange(snId: number, from: number, to: number, receivedBefore: number): Promise<number> {
+      const reply = await request({ type: 'delete', id: nextId++, snId, from, to, receivedBefore });
+      if (reply.type !== 'delete') throw new Error('unexpected writer reply');
+      return reply.deleted;
     },
     /** Commits what is queued, then closes the checkpointer and the writer (which checkpoints last). */
     async stop(): Promise<void> {

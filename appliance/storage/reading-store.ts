@@ -163,7 +163,18 @@ export function createReadingStore(db: Db) {
     return { buckets, watermark: Math.max(upTo, current) };
   }
 
+  const deleteRange = db.prepare<[number, number, number, number]>(
+    'DELETE FROM readings WHERE sn_id = ? AND ts >= ? AND ts < ? AND ts + recv_delta < ?',
+  );
+
   return {
+    /**
+     * ARC-2 / STO-4: deletes one device's rows in [from, to) received before `receivedBefore` — the
+     * exact set an archive export took — in one short transaction, so group commits interleave.
+     */
+    deleteRange(snId: number, from: number, to: number, receivedBefore: number): number {
+      return db.transaction(() => deleteRange.run(snId, from, to, receivedBefore).changes).immediate();
+    },
     /** Inserts a batch in one transaction; `inserted[i]` is 0 for a duplicate (ING-4). */
     writeBatch(rows: Float64Array, count: number, updates: WriterUpdate[] = []): Uint8Array {
       const inserted = new Uint8Array(count);

@@ -33,6 +33,9 @@ port.on('message', (request: WriterRequest) => {
       case 'rollup':
         reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
+      case 'delete':
+        reply({ type: 'delete', id: request.id, deleted: store.deleteRange(request.snId, request.from, request.to, request.receivedBefore) });
+        break;
       case 'close':
         db.pragma('wal_checkpoint(TRUNCATE)');
         db.close();
