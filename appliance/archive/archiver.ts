@@ -67,7 +67,9 @@ export function createArchiver(deps: ArchiverDeps) {
         }
         if (expected === 0) continue;
       }
-      deleted += await writer.deleteRange(id, entry.day_start, entry.day_end, entry.received_before);
+      const n = await writer.deleteRange(id, entry.day_start, entry.day_end, entry.received_before);
+      if (n) archiveLog.update(entry.id, { deleted_rows: (archiveLog.get(entry.id)?.deleted_rows ?? 0) + n });
+      deleted += n;
     }
     return deleted;
   }
@@ -96,8 +98,8 @@ export function createArchiver(deps: ArchiverDeps) {
         archiveLog.update(entry.id, { status: 'failed', error_code: ErrorCodes.ARCHIVE_UPLOAD_FAILED.code, error: err.message, finished_at: clock.now() });
         continue;
       }
-      const deleted = await deleteExported(entry);
-      archiveLog.update(entry.id, { status: 'done', deleted_rows: (entry.deleted_rows ?? 0) + deleted, finished_at: clock.now() });
+      await deleteExported(entry);
+      archiveLog.update(entry.id, { status: 'done', finished_at: clock.now() });
       resumed++;
     }
     return resumed;
@@ -105,7 +107,8 @@ export function createArchiver(deps: ArchiverDeps) {
 
   async function archiveDay(s3: S3, day: string): Promise<{ part: number; rows: number; bytes: number }> {
     const { start, end } = siteDayRange(day, timezone);
-    const earlier = archiveLog.ofDay(day).filter((e) => e.status === 'verified' || e.status === 'done');
+    // A part number once verified is never reused, even if its object vanished later.
+    const earlier = archiveLog.ofDay(day).filter((e) => e.sha256 !== null);
     const part = Math.max(0, ...earlier.map((e) => e.part)) + 1;
     // Every reading received before this instant is committed once flush() resolves (ING-6 path).
     const receivedBefore = clock.now();
@@ -130,7 +133,7 @@ export function createArchiver(deps: ArchiverDeps) {
       archiveLog.update(entry.id, { status: 'verified', rows: exported.rows, bytes: exported.bytes, sha256: exported.sha256 });
       verified = true;
       const deleted = await deleteExported({ ...entry, received_before: receivedBefore }, exported.perDevice);
-      archiveLog.update(entry.id, { status: 'done', deleted_rows: deleted, finished_at: clock.now() });
+      archiveLog.update(entry.id, { status: 'done', finished_at: clock.now() });
       log.info({ day, part, rows: exported.rows, bytes: exported.bytes, deleted }, 'day archived');
       return { part, rows: exported.rows, bytes: exported.bytes };
     } catch (err) {
