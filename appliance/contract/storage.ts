@@ -84,5 +84,6 @@ export const JobStatusSchema = Type.Object({
   runs: Type.Integer(),
   failures: Type.Integer(),
   skipped_overlaps: Type.Integer(),
+  next_run: Type.Union([Type.Integer({ description: 'UTC ms' }), Type.Null()]),
 });
 export type JobStatus = Static<typeof JobStatusSchema>;
