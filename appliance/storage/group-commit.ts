@@ -19,6 +19,8 @@ export type WriterRequest =
   | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[] }
   | { type: 'rollup'; id: number; now: number }
   | { type: 'delete'; id: number; snId: number; from: number; to: number; receivedBefore: number }
+  | { type: 'pruneRollup'; id: number; table: 'readings_1m' | 'readings_1h'; snId: number; before: number }
+  | { type: 'maintenance'; id: number }
   | { type: 'close'; id: number };
 
 export type WriterResponse =
@@ -26,6 +28,7 @@ export type WriterResponse =
   | { type: 'batch'; id: number; inserted: Uint8Array; ms: number }
   | { type: 'rollup'; id: number; result: RollupResult }
   | { type: 'delete'; id: number; deleted: number }
+  | { type: 'maintenance'; id: number; result: unknown }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; message: string; code: string };
 
@@ -255,6 +258,18 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       const reply = await request({ type: 'delete', id: nextId++, snId, from, to, receivedBefore });
       if (reply.type !== 'delete') throw new Error('unexpected writer reply');
       return reply.deleted;
+    },
+    /** STO-3: one device's roll-up buckets older than `before` (roll-up retention). */
+    async pruneRollup(table: 'readings_1m' | 'readings_1h', snId: number, before: number): Promise<number> {
+      const reply = await request({ type: 'pruneRollup', id: nextId++, table, snId, before });
+      if (reply.type !== 'delete') throw new Error('unexpected writer reply');
+      return reply.deleted;
+    },
+    /** OPS-2: PRAGMA optimize and a TRUNCATE checkpoint on the writer's connection, between commits. */
+    async maintenance(): Promise<unknown> {
+      const reply = await request({ type: 'maintenance', id: nextId++ });
+      if (reply.type !== 'maintenance') throw new Error('unexpected writer reply');
+      return reply.result;
     },
     /** Commits what is queued, then closes the checkpointer and the writer (which checkpoints last). */
     async stop(): Promise<void> {
