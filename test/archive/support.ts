@@ -21,7 +21,13 @@ export interface Fixture {
   db: Db;
   writer: GroupCommitWriter;
   clock: ReturnType<typeof manualClock>;
-  alarms: { raised: string[]; cleared: number; raiseSystem(type: string, source: string, detail: string): void; clearSystem(): void };
+  alarms: {
+    raised: string[];
+    cleared: number;
+    active: Map<string, string>;
+    raiseSystem(type: string, source: string, detail: string): void;
+    clearSystem(type: string, source: string): void;
+  };
   settings: ReturnType<typeof createStorageSettings>;
   archiver: (overrides?: Partial<Parameters<typeof createArchiver>[0]>) => ReturnType<typeof createArchiver>;
   /** Inserts `perDevice` readings every `stepMs` from `start` for each serial; received `delayMs` after ts. */
@@ -41,11 +47,13 @@ export async function fixture(retentionDays = 1): Promise<Fixture> {
   const alarms = {
     raised: [] as string[],
     cleared: 0,
-    raiseSystem(_type: string, _source: string, detail: string) {
-      this.raised.push(detail);
+    active: new Map<string, string>(),
+    raiseSystem(type: string, source: string, detail: string) {
+      this.raised.push(`${type}/${source}: ${detail}`);
+      this.active.set(`${type}/${source}`, detail);
     },
-    clearSystem() {
-      this.cleared++;
+    clearSystem(type: string, source: string) {
+      if (this.active.delete(`${type}/${source}`)) this.cleared++;
     },
   };
   const serialId = (sn: string) => {
