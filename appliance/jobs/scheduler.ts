@@ -130,13 +130,19 @@ export function createScheduler({ jobs, timezone, clock, log: parentLog, runs }:
         });
       }
     },
-    /** Stops the timers and waits for running jobs to finish. */
-    async stop() {
+    /**
+     * Stops the timers and waits up to `graceMs` for running jobs (OPS-4: shutdown stays within its
+     * deadline; a job cut short is safe to redo — the archive resumes from archive_log).
+     */
+    async stop(graceMs = 5000) {
       for (const state of states.values()) {
         await state.task?.destroy();
         state.task = null;
       }
-      await Promise.all([...states.values()].map((s) => s.running));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.all([...states.values()].map((s) => s.running)), deadline]);
+      clearTimeout(timer);
     },
     /** Runs a job now (API "run now", tests); joins nothing, skips when it is running. */
     runNow(name: string): Promise<JobRunOutcome> {
