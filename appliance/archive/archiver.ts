@@ -11,8 +11,8 @@ import { AppError, ErrorCodes } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { isSiteDay, siteDayOf, siteDayRange } from '../core/site-day.ts';
 import { createArchiveLog, type ArchiveLog, type ArchiveLogRow } from '../storage/archive-log.ts';
-import { openDb, type Db } from '../storage/db.ts';
-import { exportDay, type ExportResult } from './export.ts';
+import type { Db } from '../storage/db.ts';
+import { exportDayInWorker, type ExportResult } from './export.ts';
 import { createS3, describeS3Error, type S3 } from './s3.ts';
 import type { StorageSettingsStore } from './settings.ts';
 
@@ -34,7 +34,8 @@ export interface ArchiverDeps {
 
 export interface ArchiveRunResult {
   enabled: boolean;
-  archived: { day: string; part: number; rows: number; bytes: number }[];
+  /** ms: export+upload, verify (read back), delete — the phases of each day. */
+  archived: { day: string; part: number; rows: number; bytes: number; ms: { upload: number; verify: number; delete: number } }[];
   resumed: number;
   failed: { day: string; error: string } | null;
 }
@@ -105,7 +106,7 @@ export function createArchiver(deps: ArchiverDeps) {
     return resumed;
   }
 
-  async function archiveDay(s3: S3, day: string): Promise<{ part: number; rows: number; bytes: number }> {
+  async function archiveDay(s3: S3, day: string): Promise<{ part: number; rows: number; bytes: number; ms: { upload: number; verify: number; delete: number } }> {
     const { start, end } = siteDayRange(day, timezone);
     // A part number once verified is never reused, even if its object vanished later.
     const earlier = archiveLog.ofDay(day).filter((e) => e.sha256 !== null);
@@ -117,25 +118,28 @@ export function createArchiver(deps: ArchiverDeps) {
       day, part, object_key: archiveKey(day, part),
       day_start: start, day_end: end, received_before: receivedBefore, started_at: clock.now(),
     });
-    const source = openDb(deps.dbFile, { readonly: true, cacheMb: 4 });
     let exported: ExportResult;
     let verified = false;
-    const job = exportDay(createArchiveLog(source), { from: start, to: end, receivedBefore });
+    const job = exportDayInWorker(deps.dbFile, { from: start, to: end, receivedBefore });
+    const t0 = performance.now();
+    const ms = { upload: 0, verify: 0, delete: 0 };
     try {
       try {
         await s3.upload(entry.object_key, job.stream, { contentType: 'application/gzip', metadata: { day, part: String(part) } });
         exported = await job.result;
       } finally {
-        job.abort(); // no-op after a complete export; closes the iterator after a failed upload
-        source.close();
+        job.abort(); // no-op after a complete export; stops the export thread after a failed upload
       }
+      ms.upload = Math.round(performance.now() - t0);
       await verify(s3, entry, exported);
+      ms.verify = Math.round(performance.now() - t0) - ms.upload;
       archiveLog.update(entry.id, { status: 'verified', rows: exported.rows, bytes: exported.bytes, sha256: exported.sha256 });
       verified = true;
       const deleted = await deleteExported({ ...entry, received_before: receivedBefore }, exported.perDevice);
       archiveLog.update(entry.id, { status: 'done', finished_at: clock.now() });
-      log.info({ day, part, rows: exported.rows, bytes: exported.bytes, deleted }, 'day archived');
-      return { part, rows: exported.rows, bytes: exported.bytes };
+      ms.delete = Math.round(performance.now() - t0) - ms.upload - ms.verify;
+      log.info({ day, part, rows: exported.rows, bytes: exported.bytes, deleted, ms }, 'day archived');
+      return { part, rows: exported.rows, bytes: exported.bytes, ms };
     } catch (err) {
       const message = err instanceof ArchiveFailure ? err.message : describeS3Error(err);
       // A verified object stays 'verified': the next run checks it again and finishes the deletion

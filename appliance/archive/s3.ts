@@ -11,7 +11,8 @@ import type { StorageSettings, StorageTestResult } from '../contract/storage.ts'
 import { ErrorCodes } from '../core/errors.ts';
 import { missingFields } from './settings.ts';
 
-export const PART_SIZE = 8 * 1024 * 1024;
+/** The S3 minimum part size: the least memory held per part in flight. */
+export const PART_SIZE = 5 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 60_000;
 
 export function createS3(settings: StorageSettings) {

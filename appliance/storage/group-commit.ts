@@ -76,7 +76,7 @@ const CHECKPOINT_EVERY_MS = 1000;
  * threads, so a `.ts` worker registers tsx itself before loading its entry. A bundled build points
  * at plain JavaScript and starts it directly.
  */
-function startWorker(url: URL, workerData: object): Worker {
+export function startWorker(url: URL, workerData: object): Worker {
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
   const boot = `
     const { workerData } = require('node:worker_threads');
