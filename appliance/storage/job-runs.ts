@@ -1,4 +1,4 @@
-// OPS-2 job_runs (migration 005): the last run of each scheduled job, kept across restarts.
+// OPS-2 job_runs (migration 006): the last run of each scheduled job, kept across restarts.
 import type { Db } from './db.ts';
 
 export interface JobRunRow {
