@@ -157,7 +157,12 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         sweepOffline: () => presence.sweep(),
         health: () => diskGuard.check(),
         rollup: () => writer.rollup(clock.now()),
-        archive: () => archiver.run(),
+        archive: async () => {
+          const result = await archiver.run();
+          // The job shows failed (archive_log and the ARCHIVE alarm hold the details).
+          if (result.failed) throw new Error(`archive of ${result.failed.day} failed: ${result.failed.error}`);
+          return result;
+        },
         checkIn,
         maintenance: () => maintenance.run(),
         backup: () => backups.backupNow(),

@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.ts';
 import { AppError, ErrorCodes } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { isSiteDay, siteDayOf, siteDayRange } from '../core/site-day.ts';
-import { createArchiveLog, type ArchiveLog, type ArchiveLogRow } from '../storage/archive-log.ts';
+import { createArchiveLog, type ArchiveLogRow } from '../storage/archive-log.ts';
 import type { Db } from '../storage/db.ts';
 import { exportDayInWorker, type ExportResult } from './export.ts';
 import { createS3, describeS3Error, type S3 } from './s3.ts';
@@ -207,6 +207,26 @@ export function createArchiver(deps: ArchiverDeps) {
     },
     /** ARC-3 `/api/system/archives`: archived objects from archive_log, newest day first. */
     list: (): ArchiveEntry[] => archiveLog.archived().map(entryOf),
+    /**
+     * The archive objects in the bucket (first 1,000 keys under archive/), e.g. on a box restored or
+     * replaced after the archives were written: day and part parsed from the key.
+     */
+    async listBucket(): Promise<{ day: string; part: number; key: string; bytes: number }[]> {
+      if (!settings.enabled()) throw new AppError('ARCHIVE_CONFIG_INVALID', undefined, 'archiving is off: storage is not configured');
+      const s3 = createS3(settings.current());
+      try {
+        const objects = await s3.list('archive/');
+        return objects.flatMap(({ key, bytes }) => {
+          const match = /sensor_data_(\d{4})(\d{2})(\d{2})(?:_(\d+))?\.csv\.gz$/.exec(key);
+          return match ? [{ day: `${match[1]}-${match[2]}-${match[3]}`, part: Number(match[4] ?? 1), key, bytes }] : [];
+        }).sort((a, b) => b.day.localeCompare(a.day) || a.part - b.part);
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        throw new AppError('ARCHIVE_UPLOAD_FAILED', undefined, `archive storage unreachable: ${describeS3Error(err)}`);
+      } finally {
+        s3.destroy();
+      }
+    },
     /** ARC-3 `/api/system/archives/{date}/download`: the gzip CSV as a stream; 60003 when missing. */
     async download(day: string, part = 1): Promise<{ stream: Readable; bytes: number; fileName: string; contentType: string }> {
       if (!isSiteDay(day)) throw new AppError('ARCHIVE_NOT_FOUND', { day }, `not a day: '${day}' (expected YYYY-MM-DD)`);

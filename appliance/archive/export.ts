@@ -1,11 +1,9 @@
 // ARC-1 export: a site day's raw rows → CSV (the seed's header) → gzip, as a stream. Rows are read
-// device by device with an iterator on a connection of their own and formatted in chunks, so memory
-// stays flat for any day size and the event loop gets a turn between chunks. The sha256 and size
-// of the gzip bytes are taken on the way out: the upload is verified against them (ARC-2).
-import { createHash } from 'node:crypto';
-import { PassThrough, Readable, Transform } from 'node:stream';
+// device by device with an iterator on a connection of their own (in export-worker.ts) and
+// formatted in chunks, so memory stays flat for any day size. The sha256 and size of the gzip bytes
+// are taken on the way out: the upload is verified against them (ARC-2).
+import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
 import type { ArchiveLog, ExportRow } from '../storage/archive-log.ts';
 import { startWorker } from '../storage/group-commit.ts';
 
@@ -82,57 +80,13 @@ export async function* csvChunks(source: ArchiveLog, range: ExportRange, perDevi
   }
 }
 
-/**
- * The gzip CSV of a range as a stream, and a promise of its figures once the stream has ended.
- * `source` must be a connection used by nothing else while the stream runs (an open iterator
- * makes a better-sqlite3 connection busy).
- */
-export function exportDay(source: ArchiveLog, range: ExportRange): { stream: Readable; result: Promise<ExportResult>; abort: () => void } {
-  const perDevice = new Map<number, number>();
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let fail: (err: Error) => void = () => {};
-  const csv = Readable.from(csvChunks(source, range, perDevice), { objectMode: false, highWaterMark: 1 << 20 });
-  const gzip = createGzip({ level: GZIP_LEVEL });
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const out = new PassThrough();
-  const result = new Promise<ExportResult>((resolve, reject) => {
-    fail = (err: Error) => {
-      csv.destroy();
-      gzip.destroy();
-      out.destroy(err);
-      reject(err);
-    };
-    csv.once('error', fail);
-    gzip.once('error', fail);
-    tap.once('error', fail);
-    out.once('close', () => {
-      if (!out.writableFinished) fail(new Error('export stream closed before the end'));
-    });
-    tap.once('end', () => {
-      let rows = 0;
-      for (const n of perDevice.values()) rows += n;
-      resolve({ rows, bytes, sha256: hash.digest('hex'), perDevice });
-    });
-  });
-  result.catch(() => {}); // observed by the caller; never an unhandled rejection
-  csv.pipe(gzip).pipe(tap).pipe(out);
-  // Stops reading (closing the SQLite iterator) when the upload gave up.
-  return { stream: out, result, abort: () => fail(new Error('export aborted')) };
-}
-
 const fromSource = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(fromSource ? './export-worker.ts' : './export-worker.js', import.meta.url);
 
 /**
- * The same export on a worker thread (export-worker.ts) with its own read-only connection to
- * `file`: the main thread only moves compressed chunks to the upload. What the archiver uses.
+ * The export on a worker thread (export-worker.ts) with its own read-only connection to `file`:
+ * the main thread only moves compressed chunks to the upload (a day's CPU work stays off the event
+ * loop that acknowledges readings).
  */
 export function exportDayInWorker(file: string, range: ExportRange): { stream: Readable; result: Promise<ExportResult>; abort: () => void } {
   const worker = startWorker(WORKER_URL, { file, range });
@@ -147,6 +101,9 @@ export function exportDayInWorker(file: string, range: ExportRange): { stream: R
       }
     },
   });
+  // The failure reaches the caller through `result` (and the consumer's own error listener); a
+  // stream error nobody listens to yet must not become an uncaught exception of the appliance.
+  stream.on('error', () => {});
   const result = new Promise<ExportResult>((resolve, reject) => {
     const fail = (err: Error) => {
       if (settled) return;

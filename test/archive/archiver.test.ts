@@ -53,6 +53,9 @@ describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', ()
     assert.deepEqual(await objectLines(download.stream), [CSV_HEADER, ...jan5]);
     assert.equal(f.alarms.raised.length, 0);
     assert.equal(f.archiver().status().pending_days, 0);
+    const inBucket = await f.archiver().listBucket();
+    assert.deepEqual(inBucket.map((o) => [o.day, o.part, o.key]), listed.map((e) => [e.day, e.part, e.key]));
+    assert.deepEqual(inBucket.map((o) => o.bytes), listed.map((e) => e.bytes));
   });
 
   test('without storage settings nothing is archived or deleted and the status says archiving is off (ARC-5)', async () => {

@@ -48,7 +48,8 @@ test('the appliance archives a past day to S3 through its jobs; failures raise a
     assert.ok(archiveAlarm, 'ARCHIVE system alarm raised');
     assert.equal(parts.readings.raw('ARC-1', dayStart, dayStart + DAY).length, 20, 'nothing deleted');
     const job = parts.scheduler.status().find((j) => j.name === 'archive')!;
-    assert.equal((job.last_result as { failed: { day: string } }).failed.day, new Date(dayStart).toISOString().slice(0, 10));
+    assert.equal(job.last_ok, false);
+    assert.match((job.last_result as { error: string }).error, new RegExp(`archive of ${new Date(dayStart).toISOString().slice(0, 10)} failed: NoSuchBucket`));
 
     // A redacted secret sent back keeps the stored one.
     parts.storageSettings.save({ ...s3.settings(), secret_access_key: '******' });
