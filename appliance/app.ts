@@ -142,6 +142,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     };
     const archiver = createArchiver({
       db, dbFile, writer, settings: settingsStore, alarms, clock, log, timezone: config.site.timezone, retentionDays: config.storage.retention_days,
+      rolledUpTo: () => (db.prepare("SELECT watermark FROM rollup_state WHERE name = '1m'").pluck().get() as number | undefined) ?? 0,
     });
     const backups = createBackups({ db, dataDir: config.data_dir, settings: settingsStore, clock, log, keep: config.archive.backups_keep, alarms });
     const diskGuard = createDiskGuard({

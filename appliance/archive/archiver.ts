@@ -30,6 +30,11 @@ export interface ArchiverDeps {
   log: Logger;
   timezone: string;
   retentionDays: number;
+  /**
+   * STO-3: the 1-minute roll-up watermark. Raw rows leave only once rolled up, so long-range charts
+   * keep the archived days (a roll-up backlog, e.g. the first start on a full store, holds them back).
+   */
+  rolledUpTo?: () => number;
 }
 
 export interface ArchiveRunResult {
@@ -153,8 +158,9 @@ export function createArchiver(deps: ArchiverDeps) {
     }
   }
 
-  /** The days to archive now, oldest first: complete days that ended retention_days ago. */
-  function* dueDays(cutoff: number): Generator<string> {
+  /** The days to archive now, oldest first: complete days that ended retention_days ago (and rolled up). */
+  function* dueDays(retentionCutoff: number): Generator<string> {
+    const cutoff = Math.min(retentionCutoff, deps.rolledUpTo?.() ?? Number.MAX_SAFE_INTEGER);
     let cursor = 0;
     for (;;) {
       const oldest = archiveLog.oldestFrom(cursor);
@@ -265,6 +271,9 @@ export function createArchiver(deps: ArchiverDeps) {
     attempts: (limit = 50): ArchiveLogRow[] => archiveLog.recent(limit),
     /** STO-4: a day's verified rows can go first when the disk is critical. */
     archiveDayNow: async (day: string) => {
+      if (siteDayRange(day, timezone).end > (deps.rolledUpTo?.() ?? Number.MAX_SAFE_INTEGER)) {
+        throw new ArchiveFailure(`${day} is not rolled up yet`);
+      }
       const s3 = createS3(settings.current());
       try {
         return await archiveDay(s3, day);

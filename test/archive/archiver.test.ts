@@ -58,6 +58,17 @@ describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', ()
     assert.deepEqual(inBucket.map((o) => o.bytes), listed.map((e) => e.bytes));
   });
 
+  test('a day not yet rolled up stays until the roll-ups have passed it (STO-3 charts keep it)', async () => {
+    f.settings.save(s3.settings());
+    let watermark = day(6).start + 3_600_000; // roll-ups are behind, inside Jan 6
+    const archiver = f.archiver({ rolledUpTo: () => watermark });
+    assert.deepEqual((await archiver.run()).archived.map((a) => a.day), ['2026-01-05']);
+    assert.equal(f.rowsIn(day(6).start, day(8).end).length, 2 * 432);
+    await assert.rejects(archiver.archiveDayNow('2026-01-06'), /not rolled up yet/);
+    watermark = day(9).start;
+    assert.deepEqual((await archiver.run()).archived.map((a) => a.day), ['2026-01-06', '2026-01-07']);
+  });
+
   test('without storage settings nothing is archived or deleted and the status says archiving is off (ARC-5)', async () => {
     const before = f.rowsIn(0, Number.MAX_SAFE_INTEGER);
     const archiver = f.archiver();

@@ -38,6 +38,12 @@ test('the appliance archives a past day to S3 through its jobs; failures raise a
     assert.equal(parts.archiver.status().enabled, false);
     assert.equal(parts.readings.raw('ARC-1', dayStart, dayStart + DAY).length, 20);
 
+    // Raw rows leave only once rolled up (STO-3): here the roll-up job has not run yet.
+    parts.storageSettings.save(s3.settings());
+    assert.equal((await parts.scheduler.runNow('archive')).ok, true);
+    assert.equal(parts.readings.raw('ARC-1', dayStart, dayStart + DAY).length, 20, 'kept until rolled up');
+    assert.equal((await parts.scheduler.runNow('rollup')).ok, true);
+
     // Settings: the secret is sealed at rest and redacted on read.
     parts.storageSettings.save(s3.settings({ bucket: 'wrong-bucket' }));
     assert.equal(parts.storageSettings.redacted().secret_access_key, '******');
