@@ -31,6 +31,15 @@ import { createJwt, loadJwtSecret } from './users/jwt.ts';
 import { createUserService } from './users/service.ts';
 import { createLiveState } from './live/state.ts';
 import { createLiveHub } from './live/hub.ts';
+import { createArchiver } from './archive/archiver.ts';
+import { createBackups } from './archive/backup.ts';
+import { createDiskGuard, type StatFs } from './archive/disk-guard.ts';
+import { testConnection } from './archive/s3.ts';
+import { createStorageSettings } from './archive/settings.ts';
+import { createMaintenance } from './jobs/maintenance.ts';
+import { appSchedule } from './jobs/schedule.ts';
+import { createScheduler } from './jobs/scheduler.ts';
+import { createJobRunRepository } from './storage/job-runs.ts';
 
 export interface AppOptions {
   config: Config;
@@ -41,12 +50,15 @@ export interface AppOptions {
   /** A stage failed beyond repair (the writer thread died); main.ts exits so systemd restarts. */
   onFatal?: (error: Error) => void;
   version?: string;
+  /** LIC-3 daily check-in (03:00), provided by the licensing stage; without it the job does nothing. */
+  checkIn?: () => Promise<unknown>;
+  /** Test hook for the disk guard (STO-4): a small artificial disk. */
+  statfs?: StatFs;
 }
 
-const ROLLUP_EVERY_MS = 60_000;
 const STATS_LOG_EVERY_MS = 60_000;
 
-export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0' }: AppOptions) {
+export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', checkIn, statfs }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
   const bus = createBus();
   let db: Db | null = null;
@@ -107,13 +119,61 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       bus, clock, log, live, activeAlarms: () => alarms.active(),
       history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
     });
+    const archive = buildArchive(db, { writer, alarms, presence, configRepo, box });
     return {
       deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier,
-      configRepo, box, users, audit, live, hub,
+      configRepo, box, users, audit, live, hub, ...archive,
     };
   }
 
-  let rollupTimer: NodeJS.Timeout | null = null;
+  /** ARC-*, STO-3/4, OPS-2: storage settings, archive, backups, disk guard and the job schedule. */
+  function buildArchive(
+    db: Db,
+    { writer, alarms, presence, configRepo, box }: {
+      writer: ReturnType<typeof createGroupCommitWriter>; alarms: ReturnType<typeof createAlarmEngine>; presence: ReturnType<typeof createPresence>;
+      configRepo: ReturnType<typeof createConfigRepository>; box: ReturnType<typeof createSecretBox>;
+    },
+  ) {
+    const settingsStore = createStorageSettings({ config: configRepo, box, clock });
+    const storageSettings = {
+      ...settingsStore,
+      /** ARC-1 "test connection": with `input` the unsaved settings from the form, else the saved ones. */
+      testConnection: (input?: unknown) => testConnection(input === undefined ? settingsStore.current() : settingsStore.validate({ ...(input as object), enabled: false }), clock.now),
+    };
+    const archiver = createArchiver({
+      db, dbFile, writer, settings: settingsStore, alarms, clock, log, timezone: config.site.timezone, retentionDays: config.storage.retention_days,
+      rolledUpTo: () => (db.prepare("SELECT watermark FROM rollup_state WHERE name = '1m'").pluck().get() as number | undefined) ?? 0,
+    });
+    const backups = createBackups({ db, dataDir: config.data_dir, settings: settingsStore, clock, log, keep: config.archive.backups_keep, alarms });
+    const diskGuard = createDiskGuard({
+      db, dataDir: config.data_dir, lowFreeMb: config.storage.disk_low_free_mb, criticalFreeMb: config.storage.disk_critical_free_mb,
+      writer, archiver, archivingEnabled: () => settingsStore.enabled(), alarms, clock, log, timezone: config.site.timezone, statfs,
+    });
+    const maintenance = createMaintenance({
+      db, writer, clock, rollup1mDays: config.storage.rollup_1m_days, rollup1hDays: config.storage.rollup_1h_days,
+    });
+    const scheduler = createScheduler({
+      timezone: config.site.timezone, clock, log, runs: createJobRunRepository(db),
+      jobs: appSchedule({
+        sweepOffline: () => presence.sweep(),
+        health: () => diskGuard.check(),
+        rollup: () => writer.rollup(clock.now()),
+        archive: async () => {
+          const result = await archiver.run();
+          // The job shows failed (archive_log and the ARCHIVE alarm hold the details).
+          if (result.failed) throw new Error(`archive of ${result.failed.day} failed: ${result.failed.error}`);
+          return result;
+        },
+        checkIn,
+        maintenance: () => maintenance.run(),
+        backup: () => backups.backupNow(),
+        archiveSchedule: config.archive.schedule,
+        backupSchedule: config.archive.backup_schedule,
+      }),
+    });
+    return { storageSettings, archiver, backups, diskGuard, scheduler };
+  }
+
   let statsTimer: NodeJS.Timeout | null = null;
   let api: FastifyInstance | null = null;
   let httpPort = 0;
@@ -150,10 +210,6 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     }, 'pipeline');
   }
   const unsubscribers: (() => void)[] = [];
-
-  function runRollup() {
-    parts?.writer.rollup(clock.now()).catch((err) => log.error({ err }, 'roll-up failed'));
-  }
 
   return {
     bus,
@@ -194,18 +250,17 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
         readings, live: parts.live, hub: parts.hub, commands: broker, alarmEngine: alarms, alarmRepo: parts.alarmRepo,
         alarmSettings: parts.alarmSettings, configRepo: parts.configRepo,
+        archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
       });
       await api.listen({ host: config.http.host, port: config.http.port });
       httpPort = (api.server.address() as AddressInfo).port;
-      // STO-3 roll-ups; the job scheduler (OPS-2) takes this over when it lands.
-      rollupTimer = setInterval(runRollup, ROLLUP_EVERY_MS);
-      rollupTimer.unref();
+      parts.scheduler.start(); // OPS-2: roll-ups, archive, backup, maintenance, health, check-in
       statsTimer = setInterval(logStats, STATS_LOG_EVERY_MS);
       statsTimer.unref();
     },
     /** OPS-4: stop accepting, flush pending commits, close the database. */
     async stop() {
-      if (rollupTimer) clearInterval(rollupTimer);
+      await parts?.scheduler.stop(); // lets a running job finish while the writer is still there
       if (statsTimer) clearInterval(statsTimer);
       logStats();
       parts?.hub.stop();

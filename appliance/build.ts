@@ -14,6 +14,7 @@ export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
       main: 'appliance/main.ts',
       'writer-worker': 'appliance/storage/writer-worker.ts',
       'checkpoint-worker': 'appliance/storage/checkpoint-worker.ts',
+      'export-worker': 'appliance/archive/export-worker.ts',
     },
     outdir,
     bundle: true,
@@ -28,5 +29,5 @@ export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await buildAppliance();
-  console.log('built dist/main.js, dist/writer-worker.js, dist/checkpoint-worker.js');
+  console.log('built dist/main.js, dist/writer-worker.js, dist/checkpoint-worker.js, dist/export-worker.js');
 }

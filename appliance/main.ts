@@ -7,6 +7,7 @@ import { createLogger } from './core/log.ts';
 import { createApp } from './app.ts';
 import { runAlarmsCommand } from './cli/alarms.ts';
 import { runDevicesCommand } from './cli/devices.ts';
+import { runBackupCommand, runRestoreCommand } from './cli/archive.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -19,6 +20,8 @@ Commands:
   serve (default)          run the appliance (MQTT broker, ingest, storage)
   devices <sub> ...        register and manage detectors (mcs-edge devices --help)
   alarms <sub> ...         alarm records, acknowledgement, notification settings (mcs-edge alarms --help)
+  backup                   write a database backup now (safe while running; ARC-4)
+  restore <file>           replace the database with a backup (appliance stopped; mcs-edge restore --help)
   check                    validate the configuration and exit (0 ok, 78 invalid)
   --version, --help
 
@@ -112,6 +115,12 @@ async function main(argv: string[]) {
       return;
     case 'alarms':
       process.exitCode = await runAlarmsCommand(args.slice(1), configOrExit(configFile));
+      return;
+    case 'backup':
+      process.exitCode = await runBackupCommand(args.slice(1), configOrExit(configFile));
+      return;
+    case 'restore':
+      process.exitCode = await runRestoreCommand(args.slice(1), configOrExit(configFile));
       return;
     default:
       process.stderr.write(`mcs-edge: unknown command '${command}'\n\n${USAGE}\n`);

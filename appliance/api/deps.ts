@@ -15,6 +15,11 @@ import type { ReadingRepository } from '../storage/readings.ts';
 import type { UserService } from '../users/service.ts';
 import type { LicenseGate } from './access.ts';
 import type { SystemFigures } from './routes/system.ts';
+import type { Archiver } from '../archive/archiver.ts';
+import type { Backups } from '../archive/backup.ts';
+import type { StorageSettingsStore } from '../archive/settings.ts';
+import type { Scheduler } from '../jobs/scheduler.ts';
+import type { StorageTestResult } from '../contract/storage.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -31,5 +36,11 @@ export interface ApiDeps {
   alarmSettings: AlarmSettingsStore;
   configRepo: ConfigRepository;
   figures: SystemFigures;
+  archive: {
+    storageSettings: StorageSettingsStore & { testConnection(input?: unknown): Promise<StorageTestResult> };
+    archiver: Archiver;
+    backups: Backups;
+    scheduler: Scheduler;
+  };
   license?: LicenseGate & { state(): Record<string, unknown> };
 }

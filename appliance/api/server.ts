@@ -16,6 +16,7 @@ import { configRoutes } from './routes/config.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { liveRoutes } from './routes/live.ts';
+import { storageRoutes } from './routes/storage.ts';
 import { systemRoutes } from './routes/system.ts';
 import { userRoutes } from './routes/users.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -53,12 +54,14 @@ export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstanc
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const invalid = request.routeOptions?.config?.invalid ?? 'REQUEST_INVALID';
-    let known: AppError | null = error instanceof AppError ? error : null;
-    if (!known && error.validation) known = new AppError(invalid, validationProblems(error), `invalid request: ${validationProblems(error).join('; ')}`);
-    known ??= clientError(error, invalid);
+    // Invalid input is always 400, with the area's business code (API-2), whatever that code's usual status.
+    const badInput = error.validation
+      ? new AppError(invalid, validationProblems(error), `invalid request: ${validationProblems(error).join('; ')}`)
+      : clientError(error, invalid);
+    const known = error instanceof AppError ? error : badInput;
     if (known) {
       if (known.key === 'TOO_MANY_LOGINS') reply.header('retry-after', String((known.detail as { retry_after_s: number }).retry_after_s));
-      return reply.status(known.http).send({ code: known.code, message: known.message, detail: known.detail ?? null });
+      return reply.status(badInput ? 400 : known.http).send({ code: known.code, message: known.message, detail: known.detail ?? null });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
@@ -88,6 +91,7 @@ export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstanc
     api.register(configRoutes(deps));
     api.register(dashboardRoutes(deps));
     api.register(systemRoutes(deps));
+    api.register(storageRoutes(deps));
     api.register(liveRoutes(deps));
   });
   app.register(uiRoutes()); // UI-1: the kiosk and admin app (ui/dist)

@@ -2,6 +2,7 @@
 // then MCS_* environment variables. Every error is listed; the caller exits 78 (EX_CONFIG) so
 // systemd's RestartPreventExitStatus=78 does not loop on a broken config.
 import { readFileSync } from 'node:fs';
+import cron from 'node-cron';
 import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -48,10 +49,26 @@ export const ConfigSchema = Type.Object(
         retention_days: Type.Integer({ minimum: 1, maximum: 3650, default: 3 }),
         rollup_1m_days: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
         rollup_1h_days: Type.Integer({ minimum: 1, maximum: 36_500, default: 730 }),
+        disk_low_free_mb: Type.Integer({
+          minimum: 1, maximum: 10_000_000, default: 1024,
+          description: 'STO-4: below this free space (MB, disk plus reusable database pages) a DISK system alarm',
+        }),
+        disk_critical_free_mb: Type.Integer({
+          minimum: 1, maximum: 10_000_000, default: 256,
+          description: 'STO-4: below this, raw data is pruned: archived first, then (alarmed) the oldest unarchived',
+        }),
         synchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')], {
           default: 'FULL',
           description: 'FULL: a PUBACKed reading survives a power cut too; NORMAL: a process crash only',
         }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    archive: Type.Object(
+      {
+        schedule: Type.String({ default: '0 2 * * *', description: 'ARC-1 nightly archive (cron, site time)' }),
+        backup_schedule: Type.String({ default: '0 3 * * 0', description: 'ARC-4 weekly backup (cron, site time)' }),
+        backups_keep: Type.Integer({ minimum: 1, maximum: 365, default: 4, description: 'ARC-4 local backups kept' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -128,6 +145,16 @@ function crossChecks(config: Config, errors: string[], partial = false): void {
   if (mqtt.port !== 0 && mqtt.port === http.port) errors.push('mqtt.port: must differ from http.port');
   if (mqtt.tls_cert && mqtt.tls_port !== 0 && mqtt.tls_port === mqtt.port) {
     errors.push('mqtt.tls_port: must differ from mqtt.port');
+  }
+  if (isPlainObject(config.storage) && config.storage.disk_critical_free_mb >= config.storage.disk_low_free_mb) {
+    errors.push('storage.disk_critical_free_mb: must be below storage.disk_low_free_mb');
+  }
+  if (isPlainObject(config.archive)) {
+    for (const key of ['schedule', 'backup_schedule'] as const) {
+      if (isText(config.archive[key]) && !cron.validate(config.archive[key])) {
+        errors.push(`archive.${key}: '${config.archive[key]}' is not a cron expression (e.g. '0 2 * * *')`);
+      }
+    }
   }
   if (!isText(config.site.timezone)) return;
   try {

@@ -18,12 +18,17 @@ export interface WriterThreadOptions {
 export type WriterRequest =
   | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[] }
   | { type: 'rollup'; id: number; now: number }
+  | { type: 'delete'; id: number; snId: number; from: number; to: number; receivedBefore: number }
+  | { type: 'pruneRollup'; id: number; table: 'readings_1m' | 'readings_1h'; snId: number; before: number }
+  | { type: 'maintenance'; id: number }
   | { type: 'close'; id: number };
 
 export type WriterResponse =
   | { type: 'ready'; id: 0 }
   | { type: 'batch'; id: number; inserted: Uint8Array; ms: number }
   | { type: 'rollup'; id: number; result: RollupResult }
+  | { type: 'delete'; id: number; deleted: number }
+  | { type: 'maintenance'; id: number; result: unknown }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; message: string; code: string };
 
@@ -71,7 +76,7 @@ const CHECKPOINT_EVERY_MS = 1000;
  * threads, so a `.ts` worker registers tsx itself before loading its entry. A bundled build points
  * at plain JavaScript and starts it directly.
  */
-function startWorker(url: URL, workerData: object): Worker {
+export function startWorker(url: URL, workerData: object): Worker {
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
   const boot = `
     const { workerData } = require('node:worker_threads');
@@ -244,6 +249,27 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         if (reply.type !== 'rollup') throw new Error('unexpected writer reply');
         if (reply.result.caughtUp || !worker) return reply.result;
       }
+    },
+    /**
+     * ARC-2 / STO-4: raw rows leave through the writer thread, between group commits, so a deletion
+     * never fights the writer for the lock; one device's range per message keeps each step short.
+     */
+    async deleteRange(snId: number, from: number, to: number, receivedBefore: number): Promise<number> {
+      const reply = await request({ type: 'delete', id: nextId++, snId, from, to, receivedBefore });
+      if (reply.type !== 'delete') throw new Error('unexpected writer reply');
+      return reply.deleted;
+    },
+    /** STO-3: one device's roll-up buckets older than `before` (roll-up retention). */
+    async pruneRollup(table: 'readings_1m' | 'readings_1h', snId: number, before: number): Promise<number> {
+      const reply = await request({ type: 'pruneRollup', id: nextId++, table, snId, before });
+      if (reply.type !== 'delete') throw new Error('unexpected writer reply');
+      return reply.deleted;
+    },
+    /** OPS-2: PRAGMA optimize and a TRUNCATE checkpoint on the writer's connection, between commits. */
+    async maintenance(): Promise<unknown> {
+      const reply = await request({ type: 'maintenance', id: nextId++ });
+      if (reply.type !== 'maintenance') throw new Error('unexpected writer reply');
+      return reply.result;
     },
     /** Commits what is queued, then closes the checkpointer and the writer (which checkpoints last). */
     async stop(): Promise<void> {

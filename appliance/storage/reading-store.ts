@@ -163,7 +163,32 @@ export function createReadingStore(db: Db) {
     return { buckets, watermark: Math.max(upTo, current) };
   }
 
+  const deleteRange = db.prepare<[number, number, number, number]>(
+    'DELETE FROM readings WHERE sn_id = ? AND ts >= ? AND ts < ? AND ts + recv_delta < ?',
+  );
+
+  const pruneMinutes = db.prepare<[number, number]>('DELETE FROM readings_1m WHERE sn_id = ? AND ts < ?');
+  const pruneHours = db.prepare<[number, number]>('DELETE FROM readings_1h WHERE sn_id = ? AND ts < ?');
+
   return {
+    /** STO-3 roll-up retention: one device's buckets older than `before`, one short transaction. */
+    pruneRollup(table: 'readings_1m' | 'readings_1h', snId: number, before: number): number {
+      const statement = table === 'readings_1m' ? pruneMinutes : pruneHours;
+      return db.transaction(() => statement.run(snId, before).changes).immediate();
+    },
+    /** OPS-2 nightly maintenance on the writer's connection: planner statistics, then a WAL reset. */
+    maintenance(): { optimized: boolean; checkpoint: unknown } {
+      db.pragma('optimize');
+      const checkpoint = db.pragma('wal_checkpoint(TRUNCATE)');
+      return { optimized: true, checkpoint: (checkpoint as unknown[])[0] ?? null };
+    },
+    /**
+     * ARC-2 / STO-4: deletes one device's rows in [from, to) received before `receivedBefore` — the
+     * exact set an archive export took — in one short transaction, so group commits interleave.
+     */
+    deleteRange(snId: number, from: number, to: number, receivedBefore: number): number {
+      return db.transaction(() => deleteRange.run(snId, from, to, receivedBefore).changes).immediate();
+    },
     /** Inserts a batch in one transaction; `inserted[i]` is 0 for a duplicate (ING-4). */
     writeBatch(rows: Float64Array, count: number, updates: WriterUpdate[] = []): Uint8Array {
       const inserted = new Uint8Array(count);

@@ -33,6 +33,15 @@ port.on('message', (request: WriterRequest) => {
       case 'rollup':
         reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
+      case 'delete':
+        reply({ type: 'delete', id: request.id, deleted: store.deleteRange(request.snId, request.from, request.to, request.receivedBefore) });
+        break;
+      case 'pruneRollup':
+        reply({ type: 'delete', id: request.id, deleted: store.pruneRollup(request.table, request.snId, request.before) });
+        break;
+      case 'maintenance':
+        reply({ type: 'maintenance', id: request.id, result: store.maintenance() });
+        break;
       case 'close':
         db.pragma('wal_checkpoint(TRUNCATE)');
         db.close();

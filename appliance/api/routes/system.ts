@@ -86,10 +86,12 @@ export function systemRoutes(deps: ApiDeps) {
       const d = await disk();
       const failing = figures.failingChannels();
       const backlog = figures.writerBacklog();
+      const archive = deps.archive.archiver.status();
       const problems = [
         ...(d.used_pct >= DISK_WARN_PCT ? [`disk ${d.used_pct} % used`] : []),
         ...failing.map((channel) => `notification channel ${channel} failing`),
         ...(backlog > 50_000 ? [`ingest backlog ${backlog}`] : []),
+        ...(archive.last_attempt?.status === 'failed' ? [`archive of ${archive.last_attempt.day} failed: ${archive.last_attempt.error ?? ''}`] : []),
       ];
       return {
         status: problems.length ? 'degraded' : 'ok',
@@ -104,7 +106,7 @@ export function systemRoutes(deps: ApiDeps) {
         notifications: { backlog: figures.outboxBacklog(), failing_channels: failing },
         disk: { used_pct: d.used_pct, free_bytes: d.free_bytes },
         license: deps.license ? deps.license.state() : { mode: 'evaluation' },
-        archive: { last: null },
+        archive,
       };
     });
 

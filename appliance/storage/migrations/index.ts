@@ -6,6 +6,7 @@ import { m002_rollup_dirty } from './002_rollup_dirty.ts';
 import { m003_latest_readings } from './003_latest_readings.ts';
 import { m004_alarms } from './004_alarms.ts';
 import { m005_users_audit } from './005_users_audit.ts';
+import { m006_archive_jobs } from './006_archive_jobs.ts';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit];
+export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs];

@@ -1,0 +1,125 @@
+// The S3 side of archiving and backups (ARC-1, ARC-4): any S3-compatible endpoint (R2, AWS, MinIO).
+// Checksums only when required: R2 and s3rver store streamed uploads corrupted otherwise
+// (ARCHITECTURE, measured facts). Uploads stream through lib-storage (multipart above 5 MB).
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { StorageSettings, StorageTestResult } from '../contract/storage.ts';
+import { ErrorCodes } from '../core/errors.ts';
+import { missingFields } from './settings.ts';
+
+/** The S3 minimum part size: the least memory held per part in flight. */
+export const PART_SIZE = 5 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+export function createS3(settings: StorageSettings) {
+  const client = new S3Client({
+    endpoint: settings.endpoint || undefined,
+    region: settings.region || 'auto',
+    forcePathStyle: settings.force_path_style,
+    credentials: { accessKeyId: settings.access_key_id, secretAccessKey: settings.secret_access_key ?? '' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+    requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: 10_000 },
+  });
+  const Bucket = settings.bucket;
+  const fullKey = (key: string) => `${settings.prefix}${key}`;
+
+  return {
+    fullKey,
+    /** Streams `body` to the bucket; aborting `signal` stops it. */
+    async upload(key: string, body: Readable, options: { contentType: string; metadata?: Record<string, string>; signal?: AbortSignal }) {
+      const upload = new Upload({
+        client,
+        params: { Bucket, Key: fullKey(key), Body: body, ContentType: options.contentType, Metadata: options.metadata },
+        partSize: PART_SIZE,
+        queueSize: 2,
+        leavePartsOnError: false,
+      });
+      const onAbort = () => void upload.abort().catch(() => {});
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await upload.done();
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    /** Size and metadata, or null when the object does not exist. */
+    async head(key: string): Promise<{ bytes: number; metadata: Record<string, string> } | null> {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: fullKey(key) }));
+        return { bytes: head.ContentLength ?? -1, metadata: head.Metadata ?? {} };
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return null;
+        throw err;
+      }
+    },
+    async get(key: string): Promise<Readable> {
+      const object = await client.send(new GetObjectCommand({ Bucket, Key: fullKey(key) }));
+      return object.Body as Readable;
+    },
+    /** Reads the object back and hashes it: the end-to-end check of ARC-2. */
+    async sha256(key: string): Promise<{ sha256: string; bytes: number }> {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of await this.get(key)) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+      return { sha256: hash.digest('hex'), bytes };
+    },
+    async put(key: string, body: string) {
+      await client.send(new PutObjectCommand({ Bucket, Key: fullKey(key), Body: body, ContentType: 'text/plain' }));
+    },
+    async delete(key: string) {
+      await client.send(new DeleteObjectCommand({ Bucket, Key: fullKey(key) }));
+    },
+    /** Keys under a prefix (one page: enough for listing what the log does not know). */
+    async list(prefix: string): Promise<{ key: string; bytes: number }[]> {
+      const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: fullKey(prefix), MaxKeys: 1000 }));
+      return (page.Contents ?? []).map((o) => ({ key: (o.Key ?? '').slice(settings.prefix.length), bytes: o.Size ?? 0 }));
+    },
+    destroy: () => client.destroy(),
+  };
+}
+export type S3 = ReturnType<typeof createS3>;
+
+/** A short, non-leaking description of an S3 failure for logs, archive_log and the API. */
+export function describeS3Error(err: unknown): string {
+  const e = err as Error & { Code?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const code = e.Code ?? e.code ?? e.name;
+  return [code, status ? `HTTP ${status}` : '', e.message].filter(Boolean).join(': ').slice(0, 500);
+}
+
+/** ARC-1 "test connection": writes, reads back and deletes a small object; 60001 when any step fails. */
+export async function testConnection(settings: StorageSettings, now: () => number = Date.now): Promise<StorageTestResult> {
+  const started = now();
+  const failed = (step: StorageTestResult['step'], message: string): StorageTestResult => ({
+    ok: false, code: ErrorCodes.ARCHIVE_CONFIG_INVALID.code, step, message, duration_ms: now() - started,
+  });
+  const missing = missingFields(settings);
+  if (missing.length) return failed('config', `storage settings incomplete: ${missing.join('; ')}`);
+  const s3 = createS3(settings);
+  const key = `.mcs-edge-test/${started}-${Math.random().toString(36).slice(2)}.txt`;
+  const body = `mcs-edge connection test ${new Date(started).toISOString()}`;
+  let step: StorageTestResult['step'] = 'write';
+  try {
+    await s3.put(key, body);
+    step = 'read';
+    const back = Buffer.concat(await (await s3.get(key)).toArray()).toString('utf8');
+    if (back !== body) return failed('read', 'the object read back differs from what was written');
+    step = 'delete';
+    await s3.delete(key);
+    return { ok: true, message: `wrote, read and deleted ${s3.fullKey(key)} in bucket ${settings.bucket}`, duration_ms: now() - started };
+  } catch (err) {
+    return failed(step, `${step} failed: ${describeS3Error(err)}`);
+  } finally {
+    s3.destroy();
+  }
+}

@@ -1,0 +1,59 @@
+// A real S3-compatible server for archive tests: s3rver in-process on an ephemeral loopback port,
+// its data in a temp dir. It accepts the credentials S3RVER / S3RVER and checks signatures.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// @ts-expect-error s3rver ships no types
+import S3rver from 's3rver';
+
+export interface TestS3 {
+  endpoint: string;
+  port: number;
+  bucket: string;
+  /** Storage settings (API input) pointing at this server. */
+  settings(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** Stops the server (keeping its data) — "S3 unreachable". */
+  kill(): Promise<void>;
+  /** Listens to each HTTP request the server receives (to fail mid-upload). */
+  onRequest(listener: (req: { method?: string; url?: string }) => void): void;
+  /** Starts it again on the same port and data. */
+  revive(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startS3(bucket = 'mcs-archive', port = 0): Promise<TestS3> {
+  const dir = mkdtempSync(join(tmpdir(), 'mcs-s3-'));
+  const make = (p: number) => new S3rver({ port: p, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: bucket, configs: [] }] });
+  let server = make(port);
+  const address = (await server.run()) as { port: number };
+  let running = true;
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const kill = async () => {
+    if (!running) return;
+    running = false;
+    server.httpServer?.closeAllConnections?.();
+    await server.close();
+  };
+  return {
+    endpoint,
+    port: address.port,
+    bucket,
+    settings: (overrides = {}) => ({
+      enabled: true, endpoint, region: 'us-east-1', bucket, access_key_id: 'S3RVER', secret_access_key: 'S3RVER', prefix: '', force_path_style: true, ...overrides,
+    }),
+    kill,
+    onRequest(listener: (req: { method?: string; url?: string }) => void) {
+      server.httpServer.on('request', listener);
+    },
+    async revive() {
+      if (running) return;
+      server = make(address.port);
+      await server.run();
+      running = true;
+    },
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
