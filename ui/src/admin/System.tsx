@@ -56,8 +56,8 @@ export function SystemPage({ session }: PageProps) {
         <Notice error={license.error} />
         {license.data && <Facts data={license.data} />}
       </div>
-      <StorageSettings admin={can(session, 'admin')} />
-      <Archives />
+      {can(session, 'admin') && <StorageSettings admin />}
+      {can(session, 'operator') && <Archives />}
     </section>
   );
 }
