@@ -28,7 +28,9 @@ export function TopBar(props: { title: string; counts: LiveCounts; link: LinkSta
       </div>
       <div class={`link link-${link}`} data-link={link}>{t(`link.${link}`)}</div>
       {document.fullscreenEnabled && !document.fullscreenElement && (
-        <button type="button" class="fullscreen" title={t('kiosk.fullscreen')} onClick={() => void document.documentElement.requestFullscreen().catch(() => undefined)}>⛶</button>
+        <button type="button" class="fullscreen" title={t('kiosk.fullscreen')} onClick={() => void document.documentElement.requestFullscreen().catch(() => undefined)}>
+          <svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5" stroke="currentColor" fill="none" stroke-width="2" /></svg>
+        </button>
       )}
       <button type="button" class="lang-switch" onClick={() => setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN')}>
         {lang() === 'zh-CN' ? 'EN' : '中文'}
