@@ -72,6 +72,19 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    license: Type.Object(
+      {
+        file: Type.String({ default: '', description: "LIC-2 license file; empty = <data_dir>/license.key (a file placed there is picked up while running)" }),
+        server_url: Type.String({
+          default: '',
+          description: "LIC-3 vendor's license server, e.g. https://license.example.com; empty = none: an online license runs on its 72 h grace, then locks",
+        }),
+        machine_id: Type.String({ default: '', description: 'LIC-1 machine id override (tests, containers); empty = /etc/machine-id' }),
+        checkin_time: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '03:00', description: 'daily check-in, site time' }),
+        timeout_s: Type.Integer({ minimum: 1, maximum: 300, default: 15 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     admin: Type.Object(
       { password: Type.String({ default: '', description: 'first admin password (API-4)' }) },
       { default: {}, additionalProperties: false },
@@ -155,6 +168,15 @@ function crossChecks(config: Config, errors: string[], partial = false): void {
         errors.push(`archive.${key}: '${config.archive[key]}' is not a cron expression (e.g. '0 2 * * *')`);
       }
     }
+  }
+  if (isPlainObject(config.license) && isText(config.license.server_url) && config.license.server_url) {
+    let url: URL | null = null;
+    try {
+      url = new URL(config.license.server_url);
+    } catch {
+      url = null;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol)) errors.push(`license.server_url: not an http(s) URL ('${config.license.server_url}')`);
   }
   if (!isText(config.site.timezone)) return;
   try {
