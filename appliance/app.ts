@@ -277,7 +277,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
         readings, live: parts.live, hub: parts.hub, commands: broker, alarmEngine: alarms, alarmRepo: parts.alarmRepo,
-        alarmSettings: parts.alarmSettings, configRepo: parts.configRepo,
+        alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
       });
       await api.listen({ host: config.http.host, port: config.http.port });

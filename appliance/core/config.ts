@@ -117,7 +117,7 @@ export function envNameOf(path: string[]): string {
   return 'MCS_' + path.join('_').toUpperCase();
 }
 
-const NON_CONFIG_ENV = new Set(['MCS_CONFIG']);
+const NON_CONFIG_ENV = new Set(['MCS_CONFIG', 'MCS_LICENSE_DEV_PUBLIC_KEY_FILE']);
 
 export function loadConfig(sources: ConfigSources = {}): ConfigResult {
   const errors: string[] = [];

@@ -152,7 +152,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     clientCount: (): number => clients.size,
     start() {
       unsubscribe.push(
-        bus.on('readings', (readings) => {
+        bus.on('live_readings', ({ readings }) => { // stored or not (LIC-4: the kiosk sees a locked plant too)
           for (const r of readings) changed.add(r.sn);
         }),
         bus.on('device_status', (event) => {

@@ -73,7 +73,9 @@ export function createLiveState(deps: LiveStateDeps) {
   return {
     start() {
       for (const r of deps.latestAll()) latest.set(r.sn, r);
-      unsubscribe = deps.bus.on('readings', (readings: ReadingEvent[]) => {
+      // 'live_readings', not 'readings': while the license is locked readings are not stored, and the
+      // kiosk must still show them (LIC-4); otherwise the two carry the same batches.
+      unsubscribe = deps.bus.on('live_readings', ({ readings }: { readings: ReadingEvent[] }) => {
         for (const r of readings) {
           const known = latest.get(r.sn);
           if (known && known.ts > r.ts) continue; // a late resend does not replace a newer value
