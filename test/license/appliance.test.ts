@@ -121,6 +121,8 @@ test('locked: readings are not stored and nothing is notified, but live readings
     assert.equal(parts.readings.count(), 0, 'LIC-4: not stored');
     assert.equal(parts.ingest.totals.dropped.license_locked, 1);
     assert.ok(parts.alarms.active().some((a) => a.sn === 'GAS-1' && a.type === 'HIGH'), 'the alarm state stays true for the kiosk');
+    const kiosk = parts.live.device('GAS-1'); // what the kiosk WebSocket sends
+    assert.deepEqual([kiosk.ppm, kiosk.alarms], [5000, ['HIGH']], 'the kiosk shows the live value and the alarm while locked');
     await new Promise((resolve) => setTimeout(resolve, 200)); // give a wrongly queued notification its chance
     assert.equal(webhook.received.length, 0, 'LIC-4: no notification while locked');
     assert.equal(parts.notifier.outbox.backlog(), 0);
