@@ -74,11 +74,14 @@ export interface CheckinOptions {
   version: string;
   publicKey: KeyObject;
   timeoutMs?: number;
+  /** Ends the request early (the appliance stopping). */
+  signal?: AbortSignal;
   fetchImpl?: typeof fetch;
 }
 
 export async function checkIn(options: CheckinOptions): Promise<CheckinOutcome> {
   const { serverUrl, machineId, licenseKey, version, publicKey, timeoutMs = 15_000, fetchImpl = fetch } = options;
+  const timeout = AbortSignal.timeout(timeoutMs);
   const nonce = randomBytes(16).toString('hex');
   const request: CheckinRequest = { machine_id: machineId, license_key: licenseKey, version, nonce };
   let status: number;
@@ -88,7 +91,7 @@ export async function checkIn(options: CheckinOptions): Promise<CheckinOutcome> 
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(request),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
     });
     status = response.status;
     text = await response.text();

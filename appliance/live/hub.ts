@@ -152,8 +152,11 @@ export function createLiveHub(deps: LiveHubDeps) {
     clientCount: (): number => clients.size,
     start() {
       unsubscribe.push(
-        bus.on('live_readings', ({ readings }) => { // stored or not (LIC-4: the kiosk sees a locked plant too)
+        bus.on('readings', (readings) => {
           for (const r of readings) changed.add(r.sn);
+        }),
+        bus.on('live_readings', (live) => { // LIC-4: not stored while locked, still shown
+          if (!live.stored) for (const r of live.readings) changed.add(r.sn);
         }),
         bus.on('device_status', (event) => {
           changed.add(event.sn);
