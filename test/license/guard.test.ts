@@ -205,6 +205,29 @@ describe('license guard', () => {
     assert.equal(a.guard.state().mode, 'valid');
   });
 
+  test('stopping does not wait for a license server that never answers (OPS-4)', async () => {
+    const hung = await startHttpServer(() => 'never');
+    try {
+      const { guard } = newGuard({ licenseText: issued().text, serverUrl: hung.url });
+      guard.start(); // checks in at start, in the background
+      await eventually(() => hung.received.length === 1, 2000, 'the check-in request');
+      const started = Date.now();
+      await guard.stop();
+      assert.ok(Date.now() - started < 500, `stopped in ${Date.now() - started} ms`);
+      assert.equal(guard.state().last_checkin?.result, 'unreachable');
+    } finally {
+      await hung.close();
+    }
+  });
+
+  test('a license cannot be checked when the machine id cannot be read: locked with 20004, saying why', () => {
+    const { guard } = newGuard({ licenseText: issued({ machine_id: null }).text, machineId: 'not-a-machine-id' });
+    guard.start();
+    const state = guard.state();
+    assert.deepEqual([state.mode, state.code, state.machine_id], ['locked', 20004, null]);
+    assert.match(state.message, /machine's id cannot be read.*\/etc\/machine-id/);
+  });
+
   test('no license file is evaluation mode with 10 devices and no check-in', async () => {
     const { guard } = newGuard();
     guard.start();
