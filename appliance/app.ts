@@ -124,11 +124,11 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const license = createLicenseGuard({
       settings: {
         file: config.license.file, serverUrl: config.license.server_url, machineId: config.license.machine_id,
-        checkinTime: config.license.checkin_time, timeoutMs: config.license.timeout_s * 1000,
+        timeoutMs: config.license.timeout_s * 1000,
       },
       dataDir: config.data_dir,
       publicKeyPem: licensePublicKeyPem ?? VENDOR_PUBLIC_KEY_PEM,
-      timezone: config.site.timezone, version, clock, log, bus, fetchImpl: licenseFetch,
+      version, clock, log, bus, fetchImpl: licenseFetch,
       devicesUsed: () => broker.connectedDevices(),
       // Seed §8.4: LICENSE system alarms (grace ending, locked) through the alarm lifecycle.
       systemAlarm: (source, holds, detail) => (holds ? alarms.raiseSystem('LICENSE', source, detail) : alarms.clearSystem('LICENSE', source)),
@@ -183,12 +183,14 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         health: () => diskGuard.check(),
         rollup: () => writer.rollup(clock.now()),
         archive: async () => {
+          // LIC-4: archiving stops while the license is locked (readings are not stored either).
+          if (parts && !parts.license.allows('archive')) return { skipped: 'license locked' };
           const result = await archiver.run();
           // The job shows failed (archive_log and the ARCHIVE alarm hold the details).
           if (result.failed) throw new Error(`archive of ${result.failed.day} failed: ${result.failed.error}`);
           return result;
         },
-        // LIC-3: the daily 03:00 check-in is the license guard's (it also checks in at start and retries after a failure).
+        // LIC-3: the daily 03:00 check-in; the guard also checks in at start and retries hourly after a failure.
         checkIn: async () => (parts ? parts.license.checkIn() : null),
         maintenance: () => maintenance.run(),
         backup: () => backups.backupNow(),

@@ -80,7 +80,6 @@ export const ConfigSchema = Type.Object(
           description: "LIC-3 vendor's license server, e.g. https://license.example.com; empty = none: an online license runs on its 72 h grace, then locks",
         }),
         machine_id: Type.String({ default: '', description: 'LIC-1 machine id override (tests, containers); empty = /etc/machine-id' }),
-        checkin_time: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '03:00', description: 'daily check-in, site time' }),
         timeout_s: Type.Integer({ minimum: 1, maximum: 300, default: 15 }),
       },
       { default: {}, additionalProperties: false },

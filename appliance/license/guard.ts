@@ -19,7 +19,6 @@ import type { Clock } from '../core/clock.ts';
 import { AppError, type ErrorName } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { LicenseState } from '../contract/license.ts';
-import { nextDailyAt } from './daily.ts';
 
 export const TOKEN_FILE_NAME = 'license-token.json';
 export const DEFAULT_LICENSE_FILE_NAME = 'license.key';
@@ -33,11 +32,10 @@ export type LicensedAction = 'store_readings' | 'notify' | 'archive' | 'api_writ
 type Checkin = NonNullable<LicenseState['last_checkin']>;
 
 export interface LicenseGuardDeps {
-  settings: { file: string; serverUrl: string; machineId: string; checkinTime: string; timeoutMs: number };
+  settings: { file: string; serverUrl: string; machineId: string; timeoutMs: number };
   dataDir: string;
   /** The vendor's public key (PEM); app.ts passes the shipped one unless a test hands its own. */
   publicKeyPem: string;
-  timezone: string;
   version: string;
   clock: Clock;
   log: Logger;
@@ -177,14 +175,13 @@ export function createLicenseGuard(deps: LicenseGuardDeps) {
     return lastCheckin;
   }
 
-  function scheduleCheckin(after: Checkin | null) {
-    if (!running) return;
+  /** The daily 03:00 check-in is the job scheduler's (OPS-2); after a network failure the guard retries hourly. */
+  function scheduleRetry(after: Checkin | null) {
     if (timers.checkin) clearTimeout(timers.checkin);
-    const now = clock.now();
-    const daily = nextDailyAt(now, settings.checkinTime, deps.timezone);
+    timers.checkin = undefined;
     const failed = after?.result === 'unreachable' || after?.result === 'untrusted';
-    const at = failed ? Math.min(daily, now + RETRY_AFTER_FAILURE_MS) : daily;
-    timers.checkin = setTimeout(() => void guard.checkIn(), Math.max(1000, at - now));
+    if (!running || !failed) return;
+    timers.checkin = setTimeout(() => void guard.checkIn(), RETRY_AFTER_FAILURE_MS);
     timers.checkin.unref();
   }
 
@@ -218,7 +215,6 @@ export function createLicenseGuard(deps: LicenseGuardDeps) {
       timers.poll.unref();
       timers.tick.unref();
       if (file.status === 'ok') void guard.checkIn();
-      else scheduleCheckin(null);
     },
     /** Ends a check-in in flight at once (OPS-4: a stop must not wait for a slow license server). */
     async stop() {
@@ -227,7 +223,7 @@ export function createLicenseGuard(deps: LicenseGuardDeps) {
       stopping.abort();
       await inFlight?.catch(() => {});
     },
-    /** LIC-3 check-in as a plain async function (the job scheduler's 03:00 job). Never throws. */
+    /** LIC-3 check-in as a plain async function: the scheduler's 03:00 job (jobs/schedule.ts). Never throws. */
     checkIn(): Promise<Checkin | null> {
       inFlight ??= runCheckin()
         .catch((err) => {
@@ -236,7 +232,7 @@ export function createLicenseGuard(deps: LicenseGuardDeps) {
         })
         .then((result) => {
           inFlight = null;
-          scheduleCheckin(result);
+          scheduleRetry(result);
           return result;
         });
       return inFlight;

@@ -126,6 +126,8 @@ test('locked: readings are not stored and nothing is notified, but live readings
     await new Promise((resolve) => setTimeout(resolve, 200)); // give a wrongly queued notification its chance
     assert.equal(webhook.received.length, 0, 'LIC-4: no notification while locked');
     assert.equal(parts.notifier.outbox.backlog(), 0);
+    const archive = await parts.scheduler.runNow('archive');
+    assert.deepEqual([archive.ok, archive.result], [true, { skipped: 'license locked' }], 'LIC-4: no archiving while locked');
 
     // The server is back: the next check-in unlocks without a restart.
     await server.up();
@@ -137,6 +139,9 @@ test('locked: readings are not stored and nothing is notified, but live readings
     assert.match(webhook.received[0].body, /GAS-2/);
     assert.equal(parts.readings.count(), 1);
     assert.deepEqual(live.map((e) => e.stored), [false, true], 'stored readings reach the live path too');
+    assert.notDeepEqual((await parts.scheduler.runNow('archive')).result, { skipped: 'license locked' }, 'archiving resumes');
+    const checkInJob = await parts.scheduler.runNow('license-check-in');
+    assert.equal((checkInJob.result as { result: string }).result, 'valid', 'the 03:00 job is the guard check-in');
   } finally {
     for (const client of clients) client.end(true);
     await app.stop();

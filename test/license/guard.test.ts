@@ -42,8 +42,8 @@ function newGuard(options: GuardOptions = {}) {
   if (options.licenseText) writeFileSync(join(dir, 'license.key'), options.licenseText);
   const alarms: string[] = [];
   const guard = createLicenseGuard({
-    settings: { file: '', serverUrl: options.serverUrl ?? server.url, machineId: options.machineId ?? MACHINE_A, checkinTime: '03:00', timeoutMs: 2000 },
-    dataDir: dir, publicKeyPem: keys.publicPem, timezone: 'Asia/Shanghai', version: '0.1.0', clock, log: silentLogger(),
+    settings: { file: '', serverUrl: options.serverUrl ?? server.url, machineId: options.machineId ?? MACHINE_A, timeoutMs: 2000 },
+    dataDir: dir, publicKeyPem: keys.publicPem, version: '0.1.0', clock, log: silentLogger(),
     devicesUsed: () => 3,
     systemAlarm: (source, holds) => alarms.push(`${holds ? 'raise' : 'clear'} ${source}`),
     filePollMs: 20,
