@@ -1,5 +1,5 @@
 // The composition root (ARCHITECTURE): builds the stages in flow order —
-// storage → writer → devices → notifier → alarms → presence → ingest → broker — starts them in that order and
+// storage → writer → devices → notifier → alarms → license → presence → ingest → broker — starts them in that order and
 // stops them in reverse, so on SIGTERM the broker stops accepting first and the writer flushes
 // last (its last commits still reach the alarm engine).
 import type { Config } from './core/config.ts';
@@ -14,6 +14,8 @@ import { createBroker } from './broker/broker.ts';
 import { createDeviceCache } from './devices/cache.ts';
 import { createDeviceService } from './devices/service.ts';
 import { createIngest } from './ingest/pipeline.ts';
+import { createLicenseGuard } from './license/guard.ts';
+import { VENDOR_PUBLIC_KEY_PEM } from '../licensing/vendor-public-key.ts';
 import { createPresence } from './ingest/presence.ts';
 import { dbFileIn, openDb, schemaVersion, type Db } from './storage/db.ts';
 import { createAlarmRepository } from './storage/alarms.ts';
@@ -50,15 +52,21 @@ export interface AppOptions {
   /** A stage failed beyond repair (the writer thread died); main.ts exits so systemd restarts. */
   onFatal?: (error: Error) => void;
   version?: string;
-  /** LIC-3 daily check-in (03:00), provided by the licensing stage; without it the job does nothing. */
-  checkIn?: () => Promise<unknown>;
   /** Test hook for the disk guard (STO-4): a small artificial disk. */
   statfs?: StatFs;
+  /**
+   * Test hook: the vendor public key (PEM) licenses are checked with; default the compiled-in
+   * licensing/vendor-public-key.ts. Deliberately not a config setting: a key the customer could
+   * configure would let anyone sign their own license.
+   */
+  licensePublicKeyPem?: string;
+  /** Test hook: how the license check-in reaches the server. */
+  licenseFetch?: typeof fetch;
 }
 
 const STATS_LOG_EVERY_MS = 60_000;
 
-export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', checkIn, statfs }: AppOptions) {
+export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', statfs, licensePublicKeyPem, licenseFetch }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
   const bus = createBus();
   let db: Db | null = null;
@@ -83,8 +91,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const deviceCache = createDeviceCache(deviceRepo);
     const devices = createDeviceService({ devices: deviceRepo, pending: pendingRepo, clock, onChange: () => deviceCache.reload() });
     const presence = createPresence({ bus, clock, timeoutMs: config.ingest.offline_timeout_s * 1000 });
+    // LIC-4/LIC-5: the stages ask the license guard (built below) what they may do, at the moment they act.
     const ingest = createIngest({
       devices: deviceCache, writer, presence, bus, clock, log, clockSkewMs: config.ingest.clock_skew_s * 1000,
+      storeReadings: () => license.allows('store_readings'),
     });
     const broker = createBroker({
       devices: deviceCache,
@@ -95,6 +105,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       tls: config.mqtt.tls_cert ? { port: config.mqtt.tls_port, cert: config.mqtt.tls_cert, key: config.mqtt.tls_key } : undefined,
       factorySecret: config.mqtt.factory_secret,
       adminPassword: config.mqtt.admin_password,
+      deviceLimit: () => license.maxDevices(),
     });
     const alarmRepo = createAlarmRepository(db);
     const configRepo = createConfigRepository(db);
@@ -108,6 +119,19 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const notifier = createNotifier({
       db, bus, engine: alarms, alarms: alarmRepo, devices: deviceCache, settings: alarmSettings, clock, log,
       site: { language: config.site.language, timezone: config.site.timezone },
+      mayNotify: () => license.allows('notify'),
+    });
+    const license = createLicenseGuard({
+      settings: {
+        file: config.license.file, serverUrl: config.license.server_url, machineId: config.license.machine_id,
+        timeoutMs: config.license.timeout_s * 1000,
+      },
+      dataDir: config.data_dir,
+      publicKeyPem: licensePublicKeyPem ?? VENDOR_PUBLIC_KEY_PEM,
+      version, clock, log, bus, fetchImpl: licenseFetch,
+      devicesUsed: () => broker.connectedDevices(),
+      // Seed §8.4: LICENSE system alarms (grace ending, locked) through the alarm lifecycle.
+      systemAlarm: (source, holds, detail) => (holds ? alarms.raiseSystem('LICENSE', source, detail) : alarms.clearSystem('LICENSE', source)),
     });
     // The LAN side: users and sessions (API-3), the audit log (API-5), the live picture and its WebSocket hub (API-6).
     const users = createUserService({ users: createUserRepository(db), jwt: createJwt(loadJwtSecret(config.data_dir)), clock, log });
@@ -122,7 +146,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const archive = buildArchive(db, { writer, alarms, presence, configRepo, box });
     return {
       deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier,
-      configRepo, box, users, audit, live, hub, ...archive,
+      configRepo, box, users, audit, live, hub, license, ...archive,
     };
   }
 
@@ -159,12 +183,15 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         health: () => diskGuard.check(),
         rollup: () => writer.rollup(clock.now()),
         archive: async () => {
+          // LIC-4: archiving stops while the license is locked (readings are not stored either).
+          if (parts && !parts.license.allows('archive')) return { skipped: 'license locked' };
           const result = await archiver.run();
           // The job shows failed (archive_log and the ARCHIVE alarm hold the details).
           if (result.failed) throw new Error(`archive of ${result.failed.day} failed: ${result.failed.error}`);
           return result;
         },
-        checkIn,
+        // LIC-3: the daily 03:00 check-in; the guard also checks in at start and retries hourly after a failure.
+        checkIn: async () => (parts ? parts.license.checkIn() : null),
         maintenance: () => maintenance.run(),
         backup: () => backups.backupNow(),
         archiveSchedule: config.archive.schedule,
@@ -194,6 +221,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       outboxBacklog: () => p.notifier.outbox.backlog(),
       failingChannels: () => p.notifier.outbox.failingChannels(),
       wsClients: () => p.hub.clientCount(),
+      /** LIC: the license state for the health answer (`license` component) and the UI. */
+      license: () => p.license.state(),
     };
   }
 
@@ -226,11 +255,12 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     async start() {
       db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8 });
       parts = build(db);
-      const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms, notifier } = parts;
+      const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms, notifier, license } = parts;
       await writer.start();
       deviceCache.start();
       notifier.start(); // listens for alarm events; resumes what is pending in the outbox
       alarms.start(); // before anything can emit readings or status changes
+      license.start(); // the gate is consulted before the broker admits a device (LIC-5)
       // In-memory state is rebuilt from SQLite: when each device was last heard from.
       const lastReceived = new Map(readings.latestAll().map((r) => [r.sn, r.received_at]));
       presence.restore(
@@ -249,7 +279,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
         readings, live: parts.live, hub: parts.hub, commands: broker, alarmEngine: alarms, alarmRepo: parts.alarmRepo,
-        alarmSettings: parts.alarmSettings, configRepo: parts.configRepo,
+        alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
       });
       await api.listen({ host: config.http.host, port: config.http.port });
@@ -268,8 +298,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       api = null;
       if (parts) {
         parts.live.stop();
-        const { broker, presence, deviceCache, writer, alarms, notifier } = parts;
+        const { broker, presence, deviceCache, writer, alarms, notifier, license } = parts;
         await broker.stop();
+        await license.stop();
         presence.stop();
         deviceCache.stop();
         await writer.stop(); // the last commits still reach the alarm engine
@@ -290,7 +321,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         http: httpPort,
         devices: p.deviceCache.size(),
         timezone: config.site.timezone,
-        license: 'evaluation',
+        license: p.license.mode(),
       };
     },
   };

@@ -2,6 +2,7 @@
 // The appliance binary: `mcs-edge [serve]` runs it; `devices …` administers detectors; `check`
 // validates the configuration. Config: embedded defaults ← file (--config / MCS_CONFIG) ← MCS_* env.
 import { readFileSync } from 'node:fs';
+import { isSea } from 'node:sea';
 import { EXIT_CONFIG, loadConfig, type Config } from './core/config.ts';
 import { createLogger } from './core/log.ts';
 import { createApp } from './app.ts';
@@ -39,12 +40,30 @@ function configOrExit(configFile: string | undefined): Config {
   return result.config;
 }
 
+/**
+ * Development, tests and benchmarks run the appliance from source with more than the evaluation's
+ * 10 devices: MCS_LICENSE_DEV_PUBLIC_KEY_FILE names a vendor public key of their own to check
+ * licenses with. Never honoured by the packaged single executable (PKG-1), where it would let a
+ * customer sign their own licenses.
+ */
+function devLicensePublicKey(log: ReturnType<typeof createLogger>): string | undefined {
+  const file = process.env.MCS_LICENSE_DEV_PUBLIC_KEY_FILE;
+  if (!file) return undefined;
+  if (isSea()) {
+    log.warn('MCS_LICENSE_DEV_PUBLIC_KEY_FILE is ignored by the packaged binary');
+    return undefined;
+  }
+  log.warn({ file }, 'development build: licenses are checked with a development key');
+  return readFileSync(file, 'utf8');
+}
+
 async function serve(config: Config) {
   const log = createLogger({ level: config.log.level, file: config.log.file || undefined });
   const app = createApp({
     config,
     log,
     version: VERSION,
+    licensePublicKeyPem: devLicensePublicKey(log),
     onFatal: () => {
       log.flush?.();
       process.exit(1); // systemd restarts us; nothing unacknowledged is lost (ING-6)

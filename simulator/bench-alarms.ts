@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { createApp } from '../appliance/app.ts';
+import { writeDevLicense } from '../licensing/dev-license.ts';
 import { loadConfig } from '../appliance/core/config.ts';
 import { silentLogger } from '../appliance/core/log.ts';
 import { deviceUsername, upTopic } from '../appliance/contract/topics.ts';
@@ -28,9 +29,16 @@ async function main() {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const config = loadConfig({ overrides: { data_dir: dataDir, http: { port: 0, host: '127.0.0.1' }, mqtt: { port: 0, host: '127.0.0.1' }, log: { level: 'silent' } } });
+  // More devices than evaluation's 10: an offline development license (licensing/dev-license.ts).
+  const devLicense = writeDevLicense(dataDir, devices + 10);
+  const config = loadConfig({
+    overrides: {
+      data_dir: dataDir, http: { port: 0, host: '127.0.0.1' }, mqtt: { port: 0, host: '127.0.0.1' }, log: { level: 'silent' },
+      license: { machine_id: devLicense.machineId },
+    },
+  });
   if (!config.ok) throw new Error(config.errors.join('\n'));
-  const app = createApp({ config: config.config, log: silentLogger() });
+  const app = createApp({ config: config.config, log: silentLogger(), licensePublicKeyPem: devLicense.publicPem });
   await app.start();
   const clients: mqtt.MqttClient[] = [];
   try {

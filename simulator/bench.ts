@@ -25,6 +25,7 @@ import { createSecretBox } from '../appliance/core/secrets.ts';
 import { createAlarmSettings } from '../appliance/notify/alarm-settings.ts';
 import { createConfigRepository } from '../appliance/storage/config.ts';
 import { startApiProbe } from './api-probe.ts';
+import { writeDevLicense } from '../licensing/dev-license.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SECRET = 'bench-factory-secret';
@@ -247,6 +248,8 @@ async function main() {
         ...process.env, MCS_DATA_DIR: dataDir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(httpPort), MCS_ADMIN_PASSWORD: 'bench-admin-pass',
         MCS_MQTT_FACTORY_SECRET: SECRET, MCS_LOG_LEVEL: 'info', MCS_STORAGE_SYNCHRONOUS: values.synchronous!,
         MCS_MQTT_HOST: '127.0.0.1',
+        // More devices than evaluation's 10: an offline development license (licensing/dev-license.ts).
+        ...writeDevLicense(dataDir, devices + 10).env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

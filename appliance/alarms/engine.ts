@@ -162,7 +162,15 @@ export function createAlarmEngine(deps: AlarmEngineDeps) {
   return {
     start() {
       for (const record of alarms.active()) remember(record);
-      unsubscribe.push(bus.on('readings', onReadings), bus.on('device_status', onDeviceStatus));
+      unsubscribe.push(
+        bus.on('readings', onReadings),
+        // LIC-4: readings not stored while the license is locked are still evaluated, so alarm states
+        // stay true on the kiosk (stored ones arrive through 'readings' above, once).
+        bus.on('live_readings', (live) => {
+          if (!live.stored) onReadings(live.readings);
+        }),
+        bus.on('device_status', onDeviceStatus),
+      );
     },
     stop() {
       for (const off of unsubscribe.splice(0)) off();

@@ -20,6 +20,7 @@ import type { Backups } from '../archive/backup.ts';
 import type { StorageSettingsStore } from '../archive/settings.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import type { StorageTestResult } from '../contract/storage.ts';
+import type { LicenseState } from '../contract/license.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -42,5 +43,5 @@ export interface ApiDeps {
     backups: Backups;
     scheduler: Scheduler;
   };
-  license?: LicenseGate & { state(): Record<string, unknown> };
+  license: LicenseGate & { state(): LicenseState; install(text: string): LicenseState };
 }

@@ -8,7 +8,8 @@ import { safeEqualText, verifyPassword } from '../devices/credentials.ts';
 import type { DeviceCache } from '../devices/cache.ts';
 import type { Session } from './acl.ts';
 
-export type Refusal = 'bad_username' | 'bad_password' | 'unknown_device' | 'disabled' | 'empty_client_id';
+/** Why a CONNECT was refused; 'license': more devices than the license allows (LIC-5, 20003). */
+export type Refusal = 'bad_username' | 'bad_password' | 'unknown_device' | 'disabled' | 'empty_client_id' | 'license';
 
 /** MQTT 3.1.1 CONNACK return codes. */
 export const CONNACK = { IDENTIFIER_REJECTED: 2, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const;

@@ -18,6 +18,8 @@ export interface BrokerDeps extends AuthenticatorDeps {
   host: string;
   port: number;
   tls?: { port: number; cert: string; key: string };
+  /** LIC-5: how many distinct devices may be connected at once (the license's max_devices). Default: no limit. */
+  deviceLimit?: () => number;
 }
 
 export interface BrokerStats {
@@ -37,6 +39,8 @@ export function createBroker(deps: BrokerDeps) {
   const sessions = new WeakMap<Client, Session>();
   /** The current connection of each device, so a takeover's old connection does not mark it offline. */
   const currentClient = new Map<string, Client>();
+  /** LIC-5: the registered devices connected now (pending serials and the admin user do not count). */
+  const connectedDevices = new Set<string>();
   const emptyIdPersistent = new WeakSet<Client>();
   /** The credential a device connection was admitted with; a change (reset, removal) ends it. */
   const admittedWith = new WeakMap<Client, string | null>();
@@ -70,7 +74,13 @@ export function createBroker(deps: BrokerDeps) {
               log.info({ username, remote: remoteOf(client), reason: result.refusal }, 'connection refused');
               return callback(authError(result.refusal, result.returnCode) as never, false);
             }
+            if (result.session.role === 'device' && !admitsDevice(result.session.sn)) {
+              stats.refused.license = (stats.refused.license ?? 0) + 1;
+              log.warn({ username, remote: remoteOf(client), reason: 'license', connected: connectedDevices.size }, 'connection refused: the license allows no more devices (20003)');
+              return callback(authError('license: device limit reached (20003)', CONNACK.NOT_AUTHORIZED) as never, false);
+            }
             sessions.set(client, result.session);
+            if (result.session.role === 'device') connectedDevices.add(result.session.sn);
             if (result.session.role !== 'admin') {
               // Tracked from here, not from 'clientReady', so a change right after CONNACK still finds it.
               currentClient.set(result.session.sn, client);
@@ -113,6 +123,22 @@ export function createBroker(deps: BrokerDeps) {
     });
   }
 
+  /**
+   * LIC-5: a device is admitted while fewer distinct devices than the license allows are connected;
+   * a device reconnecting (taking over its own session) is always admitted, and devices already
+   * connected are never dropped when the limit is lowered. Checked and counted in the same turn of
+   * the event loop, so concurrent CONNECTs cannot both take the last place.
+   */
+  function admitsDevice(sn: string): boolean {
+    if (!deps.deviceLimit || connectedDevices.has(sn)) return true;
+    const limit = deps.deviceLimit();
+    if (connectedDevices.size >= limit) {
+      // A connection that closed before aedes registered it never reports a disconnect: free its place.
+      for (const other of connectedDevices) if (currentClient.get(other)?.closed !== false) connectedDevices.delete(other);
+    }
+    return connectedDevices.size < limit;
+  }
+
   function onClientReady() {
     stats.connected++;
     stats.connects++;
@@ -123,6 +149,7 @@ export function createBroker(deps: BrokerDeps) {
     const session = sessions.get(client);
     if (!session || session.role === 'admin' || currentClient.get(session.sn) !== client) return;
     currentClient.delete(session.sn);
+    connectedDevices.delete(session.sn);
     if (!stopping) deps.ingest.handleDisconnect(session.sn);
   }
 
@@ -153,6 +180,7 @@ export function createBroker(deps: BrokerDeps) {
     ports: { mqtt: 0, mqtts: 0 },
     async start() {
       stopping = false;
+      connectedDevices.clear();
       deps.devices.onReload(closeRevoked);
       aedes = await buildAedes();
       aedes.on('clientReady', onClientReady);
@@ -179,6 +207,8 @@ export function createBroker(deps: BrokerDeps) {
       await Promise.all(closed);
     },
     isConnected: (sn: string): boolean => currentClient.has(sn),
+    /** LIC-5: distinct registered devices connected now. */
+    connectedDevices: (): number => connectedDevices.size,
     /** DEV-3: a command to one device (or all with sn '*'), QoS 1. */
     sendCommand(sn: string, command: DeviceCommand): Promise<void> {
       const topic = sn === '*' ? BROADCAST_CMD_TOPIC : cmdTopic(sn);

@@ -25,9 +25,31 @@ export interface ReadingEvent {
   overrange: boolean;
 }
 
+/** The live path (API-6 kiosk, alarms): every accepted reading, stored or not. */
+export interface LiveReadingsEvent {
+  readings: ReadingEvent[];
+  /**
+   * true: committed to SQLite — the same readings the 'readings' event carries, emitted right after it.
+   * false: not stored because the license is locked (LIC-4); the kiosk still shows them and the
+   * alarm engine still evaluates them, so the plant is never blinded.
+   */
+  stored: boolean;
+}
+
+export interface LicenseEvent {
+  mode: 'evaluation' | 'valid' | 'grace' | 'locked';
+  reason: string;
+  code: number;
+  message: string;
+}
+
 export interface BusEvents {
   /** Readings committed to SQLite (after the group commit). */
   readings: ReadingEvent[];
+  /** Every accepted reading for the live view (kiosk WebSocket): see LiveReadingsEvent. */
+  live_readings: LiveReadingsEvent;
+  /** The license mode or its reason changed (LIC-4 lock screen, LIC-6 banner). */
+  license: LicenseEvent;
   device_status: DeviceStatusEvent;
   /** A serial number not yet registered tried to send data (ING-3). */
   pending_device: { sn: string; ts: number };

@@ -72,6 +72,18 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    license: Type.Object(
+      {
+        file: Type.String({ default: '', description: "LIC-2 license file; empty = <data_dir>/license.key (a file placed there is picked up while running)" }),
+        server_url: Type.String({
+          default: '',
+          description: "LIC-3 vendor's license server, e.g. https://license.example.com; empty = none: an online license runs on its 72 h grace, then locks",
+        }),
+        machine_id: Type.String({ default: '', description: 'LIC-1 machine id override (tests, containers); empty = /etc/machine-id' }),
+        timeout_s: Type.Integer({ minimum: 1, maximum: 300, default: 15 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     admin: Type.Object(
       { password: Type.String({ default: '', description: 'first admin password (API-4)' }) },
       { default: {}, additionalProperties: false },
@@ -104,7 +116,7 @@ export function envNameOf(path: string[]): string {
   return 'MCS_' + path.join('_').toUpperCase();
 }
 
-const NON_CONFIG_ENV = new Set(['MCS_CONFIG']);
+const NON_CONFIG_ENV = new Set(['MCS_CONFIG', 'MCS_LICENSE_DEV_PUBLIC_KEY_FILE']);
 
 export function loadConfig(sources: ConfigSources = {}): ConfigResult {
   const errors: string[] = [];
@@ -155,6 +167,15 @@ function crossChecks(config: Config, errors: string[], partial = false): void {
         errors.push(`archive.${key}: '${config.archive[key]}' is not a cron expression (e.g. '0 2 * * *')`);
       }
     }
+  }
+  if (isPlainObject(config.license) && isText(config.license.server_url) && config.license.server_url) {
+    let url: URL | null = null;
+    try {
+      url = new URL(config.license.server_url);
+    } catch {
+      url = null;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol)) errors.push(`license.server_url: not an http(s) URL ('${config.license.server_url}')`);
   }
   if (!isText(config.site.timezone)) return;
   try {

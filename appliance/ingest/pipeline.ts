@@ -25,6 +25,8 @@ export interface IngestDeps {
   clockSkewMs: number;
   /** Pending serials are written at most this often each (ING-3). */
   pendingWriteEveryMs?: number;
+  /** LIC-4: whether readings may be stored now (false while the license is locked). Default: always. */
+  storeReadings?: () => boolean;
 }
 
 export interface DeviceIngestStats extends SequenceState, ClockState {
@@ -71,6 +73,8 @@ export function createIngest(deps: IngestDeps) {
   const pendingSeen = new Map<string, { lastWrite: number; messages: number }>();
   const totals = { received: 0, stored: 0, duplicates: 0, pending: 0, dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number> };
   let committed: ReadingEvent[] = [];
+  let liveOnly: ReadingEvent[] = [];
+  const storeReadings = deps.storeReadings ?? (() => true);
 
   function statsOf(sn: string): DeviceIngestStats {
     let stats = perDevice.get(sn);
@@ -95,6 +99,14 @@ export function createIngest(deps: IngestDeps) {
     const batch = committed;
     committed = [];
     bus.emit('readings', batch);
+    bus.emit('live_readings', { readings: batch, stored: true });
+  }
+
+  /** LIC-4: while locked, readings skip storage but still reach the live view and the alarm engine. */
+  function publishLiveOnly() {
+    const batch = liveOnly;
+    liveOnly = [];
+    bus.emit('live_readings', { readings: batch, stored: false });
   }
 
   function countDuplicate(stats: DeviceIngestStats) {
@@ -179,6 +191,12 @@ export function createIngest(deps: IngestDeps) {
         sn, ts, receivedAt, ppm, vRaw: reading.v_raw, temp: reading.temp, humi: reading.humi ?? null,
         bat: reading.bat, rssi: reading.rssi, err: reading.err, overrange,
       };
+      if (!storeReadings()) {
+        drop(sn, 'license_locked');
+        if (liveOnly.length === 0) queueMicrotask(publishLiveOnly);
+        liveOnly.push(event);
+        return done(); // acknowledged: received and shown, deliberately not stored
+      }
       const row = packReading(device.sn_id, reading.seq, (overrange ? R.FLAG_OVERRANGE : 0) | (skewed ? R.FLAG_CLOCK_SKEW : 0), event);
       if (qos === 0) done();
       writer.enqueue(row, (error, inserted) => {

@@ -16,6 +16,8 @@ export const DROP_REASONS = [
   'acl_violation',
   'device_disabled',
   'store_failed',
+  /** LIC-4: the license is locked: shown live (kiosk, alarms) but not stored. */
+  'license_locked',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

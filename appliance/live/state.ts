@@ -73,13 +73,21 @@ export function createLiveState(deps: LiveStateDeps) {
   return {
     start() {
       for (const r of deps.latestAll()) latest.set(r.sn, r);
-      unsubscribe = deps.bus.on('readings', (readings: ReadingEvent[]) => {
+      const onReadings = (readings: ReadingEvent[]) => {
         for (const r of readings) {
           const known = latest.get(r.sn);
           if (known && known.ts > r.ts) continue; // a late resend does not replace a newer value
           latest.set(r.sn, { ts: r.ts, ppm: r.ppm, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi, err: r.err });
         }
-      });
+      };
+      const off = [
+        deps.bus.on('readings', onReadings),
+        // LIC-4: while the license is locked readings are not stored, and the kiosk must still show them.
+        deps.bus.on('live_readings', (live) => {
+          if (!live.stored) onReadings(live.readings);
+        }),
+      ];
+      unsubscribe = () => off.forEach((f) => f());
     },
     stop() {
       unsubscribe?.();

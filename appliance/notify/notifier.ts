@@ -26,6 +26,8 @@ export interface NotifierDeps {
   log: Logger;
   site: { language: Language; timezone: string };
   outbox?: Partial<OutboxOptions>;
+  /** LIC-4: whether notifications may be sent now (false while the license is locked). Default: always. */
+  mayNotify?: () => boolean;
 }
 
 export function createNotifier(deps: NotifierDeps) {
@@ -77,6 +79,10 @@ export function createNotifier(deps: NotifierDeps) {
     if (kind === 'cleared' && (alarm.notified_at === null || alarm.repeat_count > 0)) return;
     const at = kind === 'cleared' ? (alarm.cleared_at ?? clock.now()) : alarm.triggered_at;
     const decision = decide(kind, alarm.type, at, settings.current().schedule, site.timezone);
+    if (deps.mayNotify && !deps.mayNotify()) {
+      log.info({ id: alarm.id, type: alarm.type, source: alarm.source, kind }, 'license locked: alarm recorded, not sent (LIC-4)');
+      return;
+    }
     if (decision !== 'notify') {
       if (decision === 'log_only') log.info({ id: alarm.id, type: alarm.type, source: alarm.source }, 'alarm outside the schedule: recorded, not sent');
       return;

@@ -127,6 +127,20 @@ describe('alarm lifecycle (ALM-2, ALM-3)', () => {
     assert.equal(rows()[0].sn, null);
   });
 
+  test('live readings not stored (license locked, LIC-4) are evaluated; stored ones are evaluated once, from the committed batch', () => {
+    const reading = (ppm: number): ReadingEvent => {
+      clock.advance(10_000);
+      return { sn: 'GAS-1', ts: clock.now(), receivedAt: clock.now(), ppm, vRaw: ppm, temp: 25, humi: null, bat: 90, rssi: -70, err: 0, overrange: false };
+    };
+    bus.emit('live_readings', { readings: [reading(1500)], stored: false });
+    assert.deepEqual(events, ['raised:HIGH:1']);
+    const committed = [reading(100)];
+    bus.emit('live_readings', { readings: committed, stored: true });
+    assert.deepEqual(events, ['raised:HIGH:1'], "the stored batch's live copy is not evaluated again");
+    bus.emit('readings', committed);
+    assert.deepEqual(events, ['raised:HIGH:1', 'cleared:HIGH:1']);
+  });
+
   test('readings of unknown devices and of devices without limits raise nothing', () => {
     bus.emit('readings', [{ sn: 'NOBODY', ts: 0, receivedAt: 0, ppm: 1e6, vRaw: 0, temp: 25, humi: null, bat: 90, rssi: 0, err: 0, overrange: false }]);
     assert.deepEqual(events, []);

@@ -183,6 +183,13 @@ describe('cross checks', () => {
     assertSomeError(errors(loadConfig({ env: { MCS_MQTT_PORT: '8080' } })), /mqtt\.port/);
   });
 
+  test('license: no server by default; a server URL must be http(s)', () => {
+    const config = ok(loadConfig({ env: {} }));
+    assert.deepEqual(config.license, { file: '', server_url: '', machine_id: '', timeout_s: 15 });
+    assert.equal(ok(loadConfig({ env: { MCS_LICENSE_SERVER_URL: 'https://license.example.com' } })).license.server_url, 'https://license.example.com');
+    assertSomeError(errors(loadConfig({ env: { MCS_LICENSE_SERVER_URL: 'license.example.com' } })), /license\.server_url: not an http\(s\) URL/);
+  });
+
   test('a schema error and a cross-check error are reported together', () => {
     const file = writeJson({ http: { port: -1 }, site: { timezone: 'Mars/Olympus_Mons' } });
     const list = errors(loadConfig({ file, env: {} }));

@@ -10,6 +10,7 @@ import { upTopic } from '../../appliance/contract/topics.ts';
 import { runDevicesCommand } from '../../appliance/cli/devices.ts';
 import { dbFileIn, openDb } from '../../appliance/storage/db.ts';
 import { connectDevice, freePort, ROOT, spawnAppliance, tempDir, testConfig } from '../helpers/appliance.ts';
+import { devLicenseEnv } from '../helpers/license.ts';
 
 const DEVICES = 20;
 
@@ -77,7 +78,7 @@ describe('the appliance process', () => {
     try {
       const passwords = await registerDevices(temp.dir);
       const port = await freePort();
-      const env = { MCS_DATA_DIR: temp.dir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()) };
+      const env = { MCS_DATA_DIR: temp.dir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()), ...devLicenseEnv(temp.dir, DEVICES) };
       const appliance = await spawnAppliance(env);
       const url = `mqtt://127.0.0.1:${port}`;
       const clients = new Map<string, MqttClient>();
@@ -107,7 +108,9 @@ describe('the appliance process', () => {
     try {
       const passwords = await registerDevices(temp.dir);
       const port = await freePort();
-      const appliance = await spawnAppliance({ MCS_DATA_DIR: temp.dir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()) });
+      const appliance = await spawnAppliance({
+        MCS_DATA_DIR: temp.dir, MCS_MQTT_PORT: String(port), MCS_HTTP_PORT: String(await freePort()), ...devLicenseEnv(temp.dir, DEVICES),
+      });
       const clients = new Map<string, MqttClient>();
       for (const [sn, password] of passwords) clients.set(sn, await connectDevice(`mqtt://127.0.0.1:${port}`, sn, password));
       const acked = new Set<string>();
@@ -121,6 +124,7 @@ describe('the appliance process', () => {
       assert.equal(code, 0, appliance.output());
       assert.ok(took < 10_000, `stopped in ${took} ms`);
       assert.match(appliance.output(), /stopped cleanly/);
+      assert.match(appliance.output(), /"license":"valid"/, 'the startup summary names the license mode');
       const statsLine = appliance.output().split('\n').find((line) => line.includes('"stage":"stats"'));
       assert.ok(statsLine, 'the pipeline counters are logged at stop');
       // Readings in flight at SIGTERM are stored though their PUBACK no longer reaches the client.

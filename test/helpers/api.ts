@@ -3,6 +3,8 @@
 import type { Role } from '../../appliance/contract/users.ts';
 import { startApp, type RunningApp } from './appliance.ts';
 
+type StartOptions = Parameters<typeof startApp>[1];
+
 export const ADMIN_PASSWORD = 'admin-secret-1';
 
 export interface CallOptions {
@@ -20,8 +22,8 @@ export interface ApiApp extends RunningApp {
   http: string;
 }
 
-export async function startApi(overrides: Record<string, unknown> = {}): Promise<ApiApp> {
-  const running = await startApp({ admin: { password: ADMIN_PASSWORD }, ...overrides });
+export async function startApi(overrides: Record<string, unknown> = {}, options: StartOptions = {}): Promise<ApiApp> {
+  const running = await startApp({ admin: { password: ADMIN_PASSWORD }, ...overrides }, options);
   const { app } = running;
   const call: ApiApp['call'] = async (method, url, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };

@@ -36,10 +36,15 @@ export interface RunningApp {
 }
 
 /** An in-process appliance on a temp data dir with a hand-driven clock. */
-export async function startApp(overrides: Record<string, unknown> = {}, options: { maxPageCount?: number } = {}): Promise<RunningApp> {
+export async function startApp(
+  overrides: Record<string, unknown> = {},
+  options: { maxPageCount?: number; licensePublicKeyPem?: string; clock?: ReturnType<typeof manualClock> } = {},
+): Promise<RunningApp> {
   const temp = tempDir();
-  const clock = manualClock(Date.now());
-  const app = createApp({ config: testConfig(temp.dir, overrides), log: silentLogger(), clock, maxPageCount: options.maxPageCount });
+  const clock = options.clock ?? manualClock(Date.now());
+  const app = createApp({
+    config: testConfig(temp.dir, overrides), log: silentLogger(), clock, maxPageCount: options.maxPageCount, licensePublicKeyPem: options.licensePublicKeyPem,
+  });
   await app.start();
   return {
     app,

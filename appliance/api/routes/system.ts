@@ -8,6 +8,8 @@ import { Type } from '@sinclair/typebox';
 import { iso, Paged, TimeParam } from '../../contract/api.ts';
 import type { ApiDeps } from '../deps.ts';
 import { timeParam } from './ranges.ts';
+import { auditor } from '../audit.ts';
+import { LicenseStateSchema } from '../../contract/license.ts';
 
 export interface SystemFigures {
   version: string;
@@ -60,6 +62,7 @@ function rateTracker(count: () => number, now: () => number) {
 
 export function systemRoutes(deps: ApiDeps) {
   const { figures } = deps;
+  const audit = auditor(deps.audit, deps.clock);
   const perMinute = rateTracker(() => figures.ingest.received, () => Date.now());
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   const startedAt = Date.now();
@@ -87,10 +90,12 @@ export function systemRoutes(deps: ApiDeps) {
       const failing = figures.failingChannels();
       const backlog = figures.writerBacklog();
       const archive = deps.archive.archiver.status();
+      const license = deps.license.state();
       const problems = [
         ...(d.used_pct >= DISK_WARN_PCT ? [`disk ${d.used_pct} % used`] : []),
         ...failing.map((channel) => `notification channel ${channel} failing`),
         ...(backlog > 50_000 ? [`ingest backlog ${backlog}`] : []),
+        ...(license.mode === 'locked' || license.mode === 'grace' ? [`license ${license.mode}: ${license.message}`] : []),
         ...(archive.last_attempt?.status === 'failed' ? [`archive of ${archive.last_attempt.day} failed: ${archive.last_attempt.error ?? ''}`] : []),
       ];
       return {
@@ -105,7 +110,7 @@ export function systemRoutes(deps: ApiDeps) {
         alarms: { active: figures.activeAlarms() },
         notifications: { backlog: figures.outboxBacklog(), failing_channels: failing },
         disk: { used_pct: d.used_pct, free_bytes: d.free_bytes },
-        license: deps.license ? deps.license.state() : { mode: 'evaluation' },
+        license,
         archive,
       };
     });
@@ -158,8 +163,21 @@ export function systemRoutes(deps: ApiDeps) {
       };
     });
 
-    api.get('/api/system/license', { schema: { tags }, config: { access: 'viewer' } }, async () =>
-      deps.license ? deps.license.state() : { mode: 'evaluation', max_devices: 10, devices_used: deps.live.counts().total });
+    api.get('/api/system/license', { schema: { tags, response: { 200: LicenseStateSchema } }, config: { access: 'viewer' } }, async () => deps.license.state());
+
+    api.post('/api/system/license', {
+      schema: {
+        tags, summary: 'install a license file from the vendor (its text as `file`); takes effect at once (LIC-2)',
+        body: Type.Object({ file: Type.String({ minLength: 1, maxLength: 64 * 1024 }) }, { additionalProperties: false }),
+        response: { 200: LicenseStateSchema },
+      },
+      config: { access: 'admin', licensed: false, invalid: 'LICENSE_INVALID' }, // installing a license is how a locked box gets unlocked
+    }, async (request) => {
+      const before = deps.license.state();
+      const after = deps.license.install(request.body.file);
+      audit(request, 'license.install', after.license_key ?? null, before, after);
+      return after;
+    });
 
     api.get('/api/system/logs', { schema: { tags, summary: 'the audit log (API-5), newest first', querystring: AuditQuery, response: { 200: Paged(AuditView) } }, config: { access: 'admin' } }, async (request) => {
       const { page, size, start, end, ...filter } = request.query;
