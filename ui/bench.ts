@@ -46,7 +46,7 @@ function chromiumCpuSeconds(): number {
 }
 
 const built = await buildUi();
-const appliance = await startUiAppliance();
+const appliance = await startUiAppliance({}, { licensedDevices: N + 10 }); // beyond evaluation's 10 devices
 const token = appliance.adminToken;
 log(`appliance on ${appliance.http}; registering ${N} devices`);
 const PASSWORD = 'bench-password-1';

@@ -63,6 +63,7 @@ test('an admin logs in, adds a device, and its simulated detector shows online w
   await admin.fill('input[name=password]', 'admin-secret-1');
   await admin.click('button[type=submit]');
   await admin.locator('[data-page="overview"] [data-tile="online"]').waitFor();
+  await admin.locator('[data-license="evaluation"]', { hasText: 'up to 10 devices' }).waitFor(); // LIC-6 banner
 
   await admin.click('[data-nav="devices"]');
   await admin.click('[data-action="add-device"]');
@@ -227,7 +228,7 @@ test('a webhook saved with a secret keeps it when sent back as ******; CSV expor
   assert.ok(rows.length > 3 && rows.slice(1).every((r) => r.split(',')[1] === SN));
 
   await admin.goto(`${appliance.http}/admin/system`);
-  await admin.locator('[data-section="license"] dl').waitFor();
+  await admin.locator('[data-section="license"] [data-license-mode="evaluation"]').waitFor();
   const storage = admin.locator('[data-section="storage"]');
   await storage.locator('input[name=bucket]').fill('plant-a-archive');
   assert.equal(await storage.locator('input[name=secret_access_key]').getAttribute('type'), 'password');

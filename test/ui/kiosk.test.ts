@@ -24,7 +24,7 @@ const SN = 'UI-K001';
 const OLD_SN = 'UI-K002';
 
 before(async () => {
-  appliance = await startUiAppliance();
+  appliance = await startUiAppliance({}, { licensedDevices: 50 }); // more than evaluation's 10 devices
   const token = appliance.adminToken;
   const created = await appliance.api('POST', '/api/devices', { sn: SN, name: 'Compressor', high_limit: 5000, pos_x: 30, pos_y: 50 }, token);
   await appliance.api('POST', '/api/devices', { sn: OLD_SN, name: 'Dryer', pos_x: 70, pos_y: 50 }, token).then(async (old) => {

@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp, type App } from '../../appliance/app.ts';
 import { systemClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
+import { writeDevLicense } from '../../licensing/dev-license.ts';
 import { buildUi } from '../../ui/build.ts';
 import { freePort, ROOT, testConfig } from '../helpers/appliance.ts';
 import { ADMIN_PASSWORD } from '../helpers/api.ts';
@@ -39,14 +40,19 @@ let uiBuilt: Promise<unknown> | null = null;
 /** The tests run against the current UI source: one build per test file (under a second). */
 export const ensureUi = () => (uiBuilt ??= buildUi());
 
-export async function startUiAppliance(overrides: Record<string, unknown> = {}): Promise<UiAppliance> {
+/** `licensedDevices`: more than evaluation's 10 devices, with an offline development license (licensing/dev-license.ts). */
+export async function startUiAppliance(overrides: Record<string, unknown> = {}, options: { licensedDevices?: number } = {}): Promise<UiAppliance> {
   await ensureUi();
   const dataDir = mkdtempSync(join(tmpdir(), 'mcs-ui-'));
   const ports = { http: await freePort(), mqtt: await freePort() };
-  const config = testConfig(dataDir, { http: { port: ports.http, host: '127.0.0.1' }, mqtt: { port: ports.mqtt, host: '127.0.0.1' }, admin: { password: ADMIN_PASSWORD }, ...overrides });
+  const license = options.licensedDevices ? writeDevLicense(dataDir, options.licensedDevices) : null;
+  const config = testConfig(dataDir, {
+    http: { port: ports.http, host: '127.0.0.1' }, mqtt: { port: ports.mqtt, host: '127.0.0.1' }, admin: { password: ADMIN_PASSWORD },
+    ...(license ? { license: { machine_id: license.machineId } } : {}), ...overrides,
+  });
   let app: App | null = null;
   const start = async () => {
-    app = createApp({ config, log: silentLogger(), clock: systemClock });
+    app = createApp({ config, log: silentLogger(), clock: systemClock, licensePublicKeyPem: license?.publicPem });
     await app.start();
   };
   await start();

@@ -14,6 +14,7 @@ import { ChannelsPage } from './Channels.tsx';
 import { DataPage } from './DataQuery.tsx';
 import { DevicesPage } from './Devices.tsx';
 import { EditorPage } from './DashboardEditor.tsx';
+import { LicenseBanner } from './License.tsx';
 import { LangSwitch, Login, PasswordChange } from './Login.tsx';
 import { OverviewPage } from './Overview.tsx';
 import { SystemPage } from './System.tsx';
@@ -108,6 +109,7 @@ export function AdminApp() {
         ))}
       </nav>
       <main class="admin-main" data-page={page.path}>
+        <LicenseBanner />
         <View session={session} />
       </main>
     </div>
