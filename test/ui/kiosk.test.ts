@@ -138,19 +138,21 @@ test('the language switch is remembered; a bad kiosk token says so and stops ret
   await other.close();
 });
 
+const ALARM_COUNT = 16; // about twice what the list shows at 1920×1080
+
 test('more alarms than fit: the list scrolls by itself (nobody scrolls a kiosk)', async () => {
   const clients: MqttClient[] = [];
   try {
-    for (let i = 1; i <= 10; i++) {
+    for (let i = 1; i <= ALARM_COUNT; i++) {
       const sn = `UI-ALM${String(i).padStart(2, '0')}`;
       const created = await appliance.api('POST', '/api/devices', { sn, name: `Tank ${i}`, high_limit: 100 }, appliance.adminToken);
       const client = await connectDevice(appliance.mqttUrl, sn, created.body.password);
       clients.push(client);
       await publishReading(client, sn, { ts: Math.floor(Date.now() / 1000), seq: 1, v_raw: 500 });
     }
-    await kiosk.locator('.kiosk-alarms .alarm-item').nth(9).waitFor({ timeout: 10_000 });
+    await kiosk.locator('.kiosk-alarms .alarm-item').nth(ALARM_COUNT - 1).waitFor({ timeout: 10_000 });
     const list = kiosk.locator('.kiosk-alarms ul');
-    assert.ok(await list.evaluate((el) => el.scrollHeight > el.clientHeight), 'the ten alarms overflow the list');
+    assert.ok(await list.evaluate((el) => el.scrollHeight > el.clientHeight), 'the alarms overflow the list');
     assert.equal(await list.evaluate((el) => el.scrollTop), 0);
     await kiosk.waitForFunction(() => document.querySelector('.kiosk-alarms ul').scrollTop > 0, undefined, { timeout: 10_000 });
   } finally {
