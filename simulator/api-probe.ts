@@ -1,8 +1,9 @@
 // Issue 4's API figures under load (`npm run bench -- --api-probe`): while the detectors report,
 // N WebSocket dashboard clients stay connected and two requests are timed over and over —
 // the first device page (GET /api/devices?page=1&size=50) and one device's 24 h history at
-// 1-minute buckets. Reports latency percentiles and what the WebSocket clients received.
-import WebSocket from 'ws';
+// 1-minute buckets. Reports latency percentiles and what the WebSocket clients received (they run
+// in their own process: receiving megabytes a second must not delay the timed requests).
+import { spawn } from 'node:child_process';
 
 export interface ApiProbeOptions {
   http: string;
@@ -22,7 +23,22 @@ function percentiles(values: number[]) {
   return { n: sorted.length, p50_ms: at(0.5), p99_ms: at(0.99), max_ms: sorted.length ? Math.round(sorted[sorted.length - 1] * 10) / 10 : null };
 }
 
+/** The appliance answers HTTP once it has started (a loaded box may take a few seconds). */
+async function waitForHttp(http: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`${http}/api/system/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`api probe: ${http} did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 export async function startApiProbe(options: ApiProbeOptions) {
+  await waitForHttp(options.http);
   const login = await fetch(`${options.http}/api/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: options.username, password: options.password }),
   });
@@ -30,19 +46,13 @@ export async function startApiProbe(options: ApiProbeOptions) {
   const token = ((await login.json()) as { access_token: string }).access_token;
   const headers = { authorization: `Bearer ${token}` };
 
-  const sockets: WebSocket[] = [];
-  let wsMessages = 0;
-  let wsBytes = 0;
-  let wsClosed = 0;
-  for (let i = 0; i < options.wsClients; i++) {
-    const socket = new WebSocket(`${options.http.replace('http', 'ws')}/ws/dashboard?token=${token}`);
-    socket.on('message', (data: Buffer) => {
-      wsMessages++;
-      wsBytes += data.length;
-    });
-    socket.on('close', () => wsClosed++);
-    sockets.push(socket);
-  }
+  const wsClients = spawn(process.execPath, [
+    '--import', 'tsx', new URL('./ws-clients.ts', import.meta.url).pathname,
+    '--url', options.http.replace('http', 'ws'), '--token', token, '--clients', String(options.wsClients),
+  ], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let wsOutput = '';
+  wsClients.stdout.on('data', (chunk) => (wsOutput += chunk));
+  const wsReport = new Promise<Record<string, number>>((resolve) => wsClients.on('exit', () => resolve(JSON.parse(wsOutput.trim() || '{}'))));
 
   const latencies = { devices_page: [] as number[], history_24h_1m: [] as number[] };
   const errors: string[] = [];
@@ -70,12 +80,12 @@ export async function startApiProbe(options: ApiProbeOptions) {
   }, 1000 / options.rate);
 
   return {
-    stop() {
+    async stop() {
       clearInterval(timer);
       clearInterval(waitSteady);
-      for (const socket of sockets) socket.terminate();
+      wsClients.stdin.end();
       return {
-        ws_clients: options.wsClients, ws_messages: wsMessages, ws_mb: Math.round(wsBytes / 1e5) / 10, ws_closed_early: wsClosed,
+        ...(await wsReport),
         devices_page: percentiles(latencies.devices_page), history_24h_1m: percentiles(latencies.history_24h_1m),
         api_errors: errors.slice(0, 5), api_error_count: errors.length,
       };

@@ -267,7 +267,7 @@ async function main() {
       : null;
     const load = await runLoad(`mqtt://127.0.0.1:${port}`);
     await probe?.stop();
-    const apiFigures = apiProbe?.stop();
+    const apiFigures = await apiProbe?.stop();
     const wallS = (performance.now() - loadStarted) / 1000;
     clearInterval(sampler);
     const after = sampleProcess(appliance.pid!);
