@@ -142,6 +142,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const hub = createLiveHub({
       bus, clock, log, live, activeAlarms: () => alarms.active(),
       history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
+      onDevicesChanged: (listener) => deviceCache.onReload(listener),
     });
     const archive = buildArchive(db, { writer, alarms, presence, configRepo, box });
     return {

@@ -27,6 +27,9 @@ export const DashboardView = Type.Object({
   ...DashboardSettings.properties,
   background: Type.Union([BackgroundInfo, Type.Null()]),
   updated_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** The site's timezone and language (OPS-5): the kiosk's clock and times follow the plant, not the PC. */
+  timezone: Type.String(),
+  language: Type.String(),
 });
 export type DashboardView = Static<typeof DashboardView>;
 

@@ -39,7 +39,12 @@ export interface LiveHubDeps {
   activeAlarms: () => import('../contract/alarm.ts').AlarmRecord[];
   history: (sn: string, from: number, to: number) => HistoryPoint[];
   isKnownDevice: (sn: string) => boolean;
+  /** Told after any device change (added, edited, moved, removed; by the API or the CLI). */
+  onDevicesChanged: (listener: () => void) => void;
 }
+
+/** After device changes, the clients get a fresh snapshot this soon (a batch of edits makes one). */
+export const SNAPSHOT_AFTER_CHANGE_MS = 300;
 
 export function createLiveHub(deps: LiveHubDeps) {
   const { bus, clock, live } = deps;
@@ -48,6 +53,7 @@ export function createLiveHub(deps: LiveHubDeps) {
   const changed = new Set<string>();
   let statusChanges: DeviceStatusChange[] = [];
   let statusTimer: NodeJS.Timeout | null = null;
+  let snapshotTimer: NodeJS.Timeout | null = null;
   const unsubscribe: (() => void)[] = [];
   let realtimeTimer: NodeJS.Timeout | null = null;
   let heartbeatTimer: NodeJS.Timeout | null = null;
@@ -111,6 +117,12 @@ export function createLiveHub(deps: LiveHubDeps) {
     }
   }
 
+  /** Names, positions, limits or the device list changed: every client gets the new picture. */
+  function resnapshot() {
+    snapshotTimer = null;
+    if (clients.size) broadcast(snapshot());
+  }
+
   function flushStatus() {
     statusTimer = null;
     const data = statusChanges;
@@ -169,6 +181,9 @@ export function createLiveHub(deps: LiveHubDeps) {
           broadcast({ type: 'alarm', kind: event.kind, data: alarmView(event.alarm), ts: iso(clock.now()) });
         }),
       );
+      deps.onDevicesChanged(() => {
+        if (realtimeTimer) snapshotTimer ??= setTimeout(resnapshot, SNAPSHOT_AFTER_CHANGE_MS);
+      });
       realtimeTimer = setInterval(flush, REALTIME_EVERY_MS);
       heartbeatTimer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
     },
@@ -177,6 +192,8 @@ export function createLiveHub(deps: LiveHubDeps) {
       if (realtimeTimer) clearInterval(realtimeTimer);
       if (heartbeatTimer) clearInterval(heartbeatTimer);
       if (statusTimer) clearTimeout(statusTimer);
+      if (snapshotTimer) clearTimeout(snapshotTimer);
+      realtimeTimer = null;
       for (const client of clients) client.socket.close(1001, 'server stopping');
       clients.clear();
     },
@@ -192,6 +209,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     },
     flush,
     flushStatus,
+    resnapshot,
   };
 }
 export type LiveHub = ReturnType<typeof createLiveHub>;

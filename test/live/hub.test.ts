@@ -34,11 +34,15 @@ function setup() {
   const bus = createBus();
   const devices = new Map([['A', { sn: 'A', name: 'A', location: '', gas: 'CH4', unit: 'ppm', pos_x: null, pos_y: null, high_limit: 100, low_limit: null } as Device]]);
   const live = createLiveState({ bus, latestAll: () => [], devices: { get: (sn) => devices.get(sn), all: () => devices.values() }, isOnline: () => true, activeAlarms: () => [] });
-  const hub = createLiveHub({ bus, clock: manualClock(0), log: silentLogger(), live, activeAlarms: () => [], history: () => [], isKnownDevice: (sn) => devices.has(sn) });
+  const changeListeners: (() => void)[] = [];
+  const hub = createLiveHub({
+    bus, clock: manualClock(0), log: silentLogger(), live, activeAlarms: () => [], history: () => [], isKnownDevice: (sn) => devices.has(sn),
+    onDevicesChanged: (listener) => changeListeners.push(listener),
+  });
   live.start();
   hub.start();
   const reading = (ppm: number) => bus.emit('readings', [{ sn: 'A', ts: 1000 + ppm, receivedAt: 0, ppm, vRaw: 0, temp: 20, humi: null, bat: 90, rssi: -60, err: 0, overrange: false }]);
-  return { hub, bus, reading, stop: () => (hub.stop(), live.stop()) };
+  return { hub, bus, reading, devices, devicesChanged: () => changeListeners.forEach((l) => l()), stop: () => (hub.stop(), live.stop()) };
 }
 
 test('a batch carries the devices that changed, and an empty batch still goes out as a heartbeat', () => {
@@ -83,5 +87,19 @@ test('a slow client is skipped while its buffer is full, then gets every device;
   assert.equal(hub.clientCount(), 1);
   assert.equal(fast.sent.at(-1).type, 'device_status');
   assert.deepEqual(fast.sent.at(-1).data.map((d: { status: string }) => d.status), ['offline', 'online'], 'gathered into one message');
+  stop();
+});
+
+test('after a device change every client gets a fresh snapshot, once for a batch of changes', async () => {
+  const { hub, devices, devicesChanged, stop } = setup();
+  const socket = new FakeSocket();
+  hub.add(socket as unknown as WebSocket, 'kiosk');
+  devices.set('B', { ...devices.get('A')!, sn: 'B', pos_x: 50, pos_y: 50 });
+  devicesChanged();
+  devicesChanged();
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const snapshots = socket.sent.filter((m) => m.type === 'snapshot');
+  assert.equal(snapshots.length, 2, 'the first on connect, one for both changes');
+  assert.deepEqual(snapshots[1].data.devices.map((d: { sn: string }) => d.sn), ['A', 'B']);
   stop();
 });

@@ -43,6 +43,8 @@ export function dashboardRoutes(deps: ApiDeps) {
       ...rest,
       background: background && { content_type: background.content_type, size: background.size, uploaded_at: iso(background.uploaded_at), url: `${BG_URL}?v=${background.uploaded_at}` },
       updated_at: updatedAt ? iso(updatedAt) : null,
+      timezone: deps.config.site.timezone,
+      language: deps.config.site.language,
     };
   }
 
