@@ -51,10 +51,26 @@ const locale = () => (current === 'zh-CN' ? 'zh-CN' : 'en-GB');
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Local date and time, YYYY-MM-DD HH:mm:ss (the same in both languages: plant staff read it). */
+// OPS-5: times are shown in the plant's timezone (from GET /api/config/dashboard), not the PC's.
+let siteTimeParts: Intl.DateTimeFormat | null = null;
+export function setSiteTimezone(timezone: string): void {
+  try {
+    siteTimeParts = new Intl.DateTimeFormat('en-GB', {
+      timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    });
+  } catch {
+    siteTimeParts = null; // an unknown zone: the browser's
+  }
+}
+
 export function formatTime(value: string | number | null | undefined, withSeconds = true): string {
   if (value === null || value === undefined) return '—';
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return '—';
+  if (siteTimeParts) {
+    const p = Object.fromEntries(siteTimeParts.formatToParts(d).map((part) => [part.type, part.value]));
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${withSeconds ? `:${p.second}` : ''}`;
+  }
   const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
   return `${date} ${pad(d.getHours())}:${pad(d.getMinutes())}${withSeconds ? `:${pad(d.getSeconds())}` : ''}`;
 }

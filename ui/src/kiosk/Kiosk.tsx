@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DashboardView } from '../../../appliance/contract/dashboard.ts';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import type { LiveDeviceInfo } from '../../../appliance/contract/live.ts';
-import { t, useLang } from '../i18n/i18n.ts';
+import { setSiteTimezone, t, useLang } from '../i18n/i18n.ts';
 import { api, ApiError, setApiToken } from '../lib/api.ts';
 import { createLiveLink, type LinkState, type LiveLink } from '../lib/live-link.ts';
 import { PlanFrame } from '../lib/PlanFrame.tsx';
@@ -17,7 +17,10 @@ import { Marker, type MarkerLook } from './Marker.tsx';
 import { TopBar } from './TopBar.tsx';
 import { TrendPanel } from './TrendPanel.tsx';
 
-const DEFAULTS = { title: '', stale_after_s: 120, connection_timeout_s: 5, show_unplaced: true, background: null, updated_at: null } satisfies DashboardView;
+const DEFAULTS = {
+  title: '', stale_after_s: 120, connection_timeout_s: 5, show_unplaced: true, background: null, updated_at: null,
+  timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, language: 'zh-CN',
+} satisfies DashboardView;
 const SETTINGS_REFRESH_MS = 60_000;
 const HISTORY_REFRESH_MS = 60_000;
 const UNKNOWN_RETRY_MS = 30_000;
@@ -52,6 +55,7 @@ export function Kiosk() {
     setApiToken(token);
     let timer = 0;
     const load = () => api.get<DashboardView>('/api/config/dashboard').then((view) => {
+      setSiteTimezone(view.timezone);
       setSettings(view);
       linkRef.current?.setTimeoutMs(view.connection_timeout_s * 1000);
     }, (error) => {
