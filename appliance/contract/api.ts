@@ -25,6 +25,19 @@ export const Paged = <T extends TSchema>(item: T) =>
 
 export const Message = Type.Object({ message: Type.String() });
 
+/** API-5: one audit log entry as GET /api/system/logs and the admin UI show it. */
+export const AuditEntryView = Type.Object({
+  id: Type.Integer(),
+  at: IsoTime,
+  username: Type.String(),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  action: Type.String(),
+  target: Type.Union([Type.String(), Type.Null()]),
+  before: Type.Unknown(),
+  after: Type.Unknown(),
+});
+export type AuditEntryView = Static<typeof AuditEntryView>;
+
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : iso(ms));
 

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { iso, Paged, TimeParam } from '../../contract/api.ts';
+import { AuditEntryView, iso, Paged, TimeParam } from '../../contract/api.ts';
 import type { ApiDeps } from '../deps.ts';
 import { timeParam } from './ranges.ts';
 import { auditor } from '../audit.ts';
@@ -42,10 +42,6 @@ const AuditQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const AuditView = Type.Object({
-  id: Type.Integer(), at: Type.String(), username: Type.String(), ip: Type.Union([Type.String(), Type.Null()]), action: Type.String(),
-  target: Type.Union([Type.String(), Type.Null()]), before: Type.Unknown(), after: Type.Unknown(),
-});
 
 /** Messages per minute over the last minute, sampled from the ingest counter. */
 function rateTracker(count: () => number, now: () => number) {
@@ -179,7 +175,7 @@ export function systemRoutes(deps: ApiDeps) {
       return after;
     });
 
-    api.get('/api/system/logs', { schema: { tags, summary: 'the audit log (API-5), newest first', querystring: AuditQuery, response: { 200: Paged(AuditView) } }, config: { access: 'admin' } }, async (request) => {
+    api.get('/api/system/logs', { schema: { tags, summary: 'the audit log (API-5), newest first', querystring: AuditQuery, response: { 200: Paged(AuditEntryView) } }, config: { access: 'admin' } }, async (request) => {
       const { page, size, start, end, ...filter } = request.query;
       const { total, items } = deps.audit.list({ ...filter, from: timeParam(start, 'start'), to: timeParam(end, 'end'), limit: size, offset: (page - 1) * size });
       return { total, page, size, data: items.map((e) => ({ ...e, at: iso(e.at) })) };

@@ -4,17 +4,9 @@ import { formatTime, t } from '../i18n/i18n.ts';
 import { api, query } from '../lib/api.ts';
 import { inputValue, Notice, Pager, useLoad } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
+import type { AuditEntryView } from '../../../appliance/contract/api.ts';
 
-interface Entry {
-  id: number;
-  at: string;
-  username: string;
-  ip: string | null;
-  action: string;
-  target: string | null;
-  before: unknown;
-  after: unknown;
-}
+type Entry = AuditEntryView;
 const SIZE = 50;
 const brief = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value));
 
