@@ -225,7 +225,7 @@ logged() {
   output=$("$@" 2>&1 </dev/null) || status=$?
   [[ -z $output ]] || log_line "$output"
   if ((status != 0)); then
-    LAST_OUTPUT=$(printf '%s' "$output" | tail -n 5)
+    LAST_OUTPUT=$(printf '%s' "$output" | tail -n 5 | tr -s '\n \t' ' ')
     return "$status"
   fi
 }
@@ -251,7 +251,7 @@ on_exit() {
 # ---------------------------------------------------------------------------------------------
 CHANGES_STARTED=0 CHANGED=0 CREATED_USER=0 CREATED_GROUP=0 ENABLED_BY_US=0
 SERVICE_WAS_RUNNING=0 SERVICE_TOUCHED=0 DB_BACKUP_DIR="" OLD_VERSION=""
-CREATED_PATHS=() REPLACED_PATHS=()
+CREATED_PATHS=() REPLACED_PATHS=() TOUCHED_DIRS=()
 
 begin_changes() {
   CHANGES_STARTED=1
@@ -263,6 +263,7 @@ ensure_dir() { # path mode [owner:group]
   if [[ ! -d $dir ]]; then
     local missing=$dir
     while [[ ! -d $(dirname "$missing") ]]; do missing=$(dirname "$missing"); done
+    remember_mtime "$(dirname "$missing")"
     mkdir -p "$dir"
     CREATED_PATHS+=("$missing")
   fi
@@ -284,6 +285,7 @@ install_file() { # source target mode [owner:group]
     return 0
   fi
   local staged
+  remember_mtime "$(dirname "$target")"
   staged=$(dirname "$target")/.$(basename "$target").new-$$
   cp "$source" "$staged"
   set_mode_owner "$staged" "$mode" "$owner"
@@ -314,6 +316,21 @@ remove_file() {
   CHANGED=1
 }
 
+# A directory's mtime changes when this run adds or removes entries; a rollback puts it back.
+remember_mtime() {
+  local dir=$1 i
+  for i in "${!TOUCHED_DIRS[@]}"; do [[ ${TOUCHED_DIRS[i]} != "$dir" ]] || return 0; done
+  touch -r "$dir" "$WORK/mtime-${#TOUCHED_DIRS[@]}"
+  TOUCHED_DIRS+=("$dir")
+}
+
+restore_mtime_of() {
+  local dir=$1 i
+  for i in "${!TOUCHED_DIRS[@]}"; do
+    [[ ${TOUCHED_DIRS[i]} != "$dir" ]] || { touch -c -m -r "$WORK/mtime-$i" "$dir" 2>/dev/null || true; return 0; }
+  done
+}
+
 rollback() {
   CURRENT_STEP="rollback"
   say "Undoing the changes of this run…"
@@ -326,6 +343,7 @@ rollback() {
   for ((i = ${#CREATED_PATHS[@]} - 1; i >= 0; i--)); do
     rm -rf "${CREATED_PATHS[i]}" && log_line "removed ${CREATED_PATHS[i]}"
   done
+  for ((i = ${#TOUCHED_DIRS[@]} - 1; i >= 0; i--)); do restore_mtime_of "${TOUCHED_DIRS[i]}"; done
   if [[ -n $DB_BACKUP_DIR ]]; then restore_database; fi
   if uses_systemd; then
     ((ENABLED_BY_US == 0)) || logged systemctl disable "$SERVICE"

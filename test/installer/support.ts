@@ -81,26 +81,35 @@ export function stampVersion(script: string, version: string): string {
   return stamped;
 }
 
-/** The same binary and installer under another version's name (an upgrade that works). */
+/**
+ * The same program and installer under another version's name (an upgrade that works). A few
+ * bytes appended (a loader ignores what follows an ELF file's sections; a shell script sees a
+ * comment) make it another file, as a new build would be.
+ */
 export function repackRelease(from: ReleaseArtifacts, version: string): ReleaseArtifacts {
-  return packRelease({
-    outDir: mkdtempSync(join(tmpdir(), 'mcs-release-')), version, binary: readFileSync(from.binary),
-    installScript: from.installScript,
-  });
+  const binary = Buffer.concat([readFileSync(from.binary), Buffer.from(`\n# repacked as ${version}\n`)]);
+  return packRelease({ outDir: mkdtempSync(join(tmpdir(), 'mcs-release-')), version, binary, installScript: from.installScript });
 }
 
 /**
- * A release whose binary answers --version and `check` but exits 1 when it should serve: the
- * new version that never becomes healthy.
+ * A release whose binary answers --version and `check` but, asked to serve, first "migrates" the
+ * database (overwrites its header) and then exits 1: the new version that never becomes healthy
+ * and leaves a database the old version cannot open.
  */
 export function brokenRelease(from: ReleaseArtifacts, version: string): ReleaseArtifacts {
   const binary = `#!/bin/sh
+config=""
+previous=""
 for arg in "$@"; do
   case $arg in
     --version) echo '${version}'; exit 0 ;;
     check) echo 'configuration ok'; exit 0 ;;
   esac
+  [ "$previous" = --config ] && config=$arg
+  previous=$arg
 done
+data_dir=$(sed -n 's/^ *"data_dir": *"\\(.*\\)",$/\\1/p' "$config")
+printf 'migrated by ${version}, not SQLite' | dd of="$data_dir/mcs-edge.db" conv=notrunc 2>/dev/null
 echo 'broken build: cannot start' >&2
 exit 1
 `;
