@@ -4,7 +4,7 @@
 // The same file is the entry of the single executable (PKG-1, installer/package.ts).
 import { readFileSync } from 'node:fs';
 import { EXIT_CONFIG, loadConfig, type Config } from './core/config.ts';
-import { createLogger, type Logger } from './core/log.ts';
+import { createLogger, silentLogger, type Logger } from './core/log.ts';
 import { isSingleExecutable, prepareSeaRuntime } from './core/sea-runtime.ts';
 import { createSdNotifier } from './core/sd-notify.ts';
 import { VERSION } from './core/version.ts';
@@ -153,7 +153,7 @@ async function main(argv: string[]) {
       process.exitCode = await runBackupCommand(args.slice(1), runtimeConfigOrExit(configFile));
       return;
     case 'license':
-      process.exitCode = await runLicenseCommand(args.slice(1), configOrExit(configFile));
+      process.exitCode = await runLicenseCommand(args.slice(1), configOrExit(configFile), { publicKeyPem: devLicensePublicKey(silentLogger()) });
       return;
     case 'restore':
       process.exitCode = await runRestoreCommand(args.slice(1), runtimeConfigOrExit(configFile));
