@@ -58,6 +58,23 @@ const addonsFromRuntime: Plugin = {
   },
 };
 
+/**
+ * Optional speed-ups that dependencies try to require inside try/catch (ws: bufferutil and
+ * utf-8-validate; the AWS SDK: the CRT signer) and that are not installed: bundled as a module that
+ * fails the way a missing one does, instead of a require the executable would warn about at start.
+ */
+const ABSENT_OPTIONAL_MODULES = /^(bufferutil|utf-8-validate|@aws-sdk\/signature-v4-crt)$/;
+const absentOptionalModules: Plugin = {
+  name: 'absent-optional-modules',
+  setup(build) {
+    build.onResolve({ filter: ABSENT_OPTIONAL_MODULES }, (args) => ({ path: args.path, namespace: 'absent-optional' }));
+    build.onLoad({ filter: /.*/, namespace: 'absent-optional' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the single executable`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
 export interface Release {
   version: string;
   /** mcs-edge-<version>-linux-<arch> */
@@ -110,7 +127,7 @@ async function bundleAppliance(version: string, outdir: string): Promise<void> {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
-    plugins: [addonsFromRuntime],
+    plugins: [addonsFromRuntime, absentOptionalModules],
     // import.meta exists only in ES modules: its url is the bundle file's own (the workers are
     // found beside the extracted copies through core/sea-runtime.ts, not through it).
     banner: { js: 'var __mcs_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
