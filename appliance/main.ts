@@ -111,9 +111,14 @@ async function serve(config: Config) {
 }
 
 /** The configuration of a command that opens the database: in the single executable, extract its runtime first. */
-function runtimeConfigOrExit(configFile: string | undefined): Config {
+function runtimeConfigOrExit(configFile: string | undefined, options = { prune: false }): Config {
   const config = configOrExit(configFile);
-  prepareSeaRuntime(config.data_dir);
+  try {
+    prepareSeaRuntime(config.data_dir, options);
+  } catch (err) {
+    process.stderr.write(`mcs-edge: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   return config;
 }
 
@@ -142,7 +147,7 @@ async function main(argv: string[]) {
       return;
     }
     case 'serve':
-      return serve(runtimeConfigOrExit(configFile));
+      return serve(runtimeConfigOrExit(configFile, { prune: true }));
     case 'devices':
       process.exitCode = await runDevicesCommand(args.slice(1), runtimeConfigOrExit(configFile));
       return;

@@ -46,7 +46,7 @@ function fileMatches(file: string, expected: string): boolean {
  * is there (written beside and renamed, so a crash never leaves half a file that would be
  * dlopen'ed), removes other builds' directories, and returns the directory.
  */
-export function extractRuntime(dataDir: string, assets: AssetSource = seaAssets): string {
+export function extractRuntime(dataDir: string, assets: AssetSource = seaAssets, options: { prune?: boolean } = {}): string {
   const manifest = JSON.parse(assets.read(SEA_MANIFEST_KEY).toString('utf8')) as SeaManifest;
   const runtimeRoot = join(resolve(dataDir), 'runtime');
   const dir = join(runtimeRoot, manifest.build);
@@ -62,19 +62,30 @@ export function extractRuntime(dataDir: string, assets: AssetSource = seaAssets)
     renameSync(partial, target);
   }
   chmodSync(dir, 0o755);
-  for (const entry of readdirSync(runtimeRoot)) {
-    if (entry !== manifest.build) rmSync(join(runtimeRoot, entry), { recursive: true, force: true });
+  if (options.prune ?? true) {
+    for (const entry of readdirSync(runtimeRoot)) {
+      if (entry !== manifest.build) rmSync(join(runtimeRoot, entry), { recursive: true, force: true });
+    }
   }
   return dir;
 }
 
 /**
  * In the single executable: extract the runtime and point the addon loader, the worker threads and
- * the UI at it. A no-op from source or from the dist/ bundle.
+ * the UI at it. A no-op from source or from the dist/ bundle. Only the service (`prune`) removes
+ * other builds' directories: a command line of another version must not take the running
+ * service's worker scripts away.
  */
-export function prepareSeaRuntime(dataDir: string): void {
+export function prepareSeaRuntime(dataDir: string, options: { prune: boolean }): void {
   if (!isSingleExecutable() || process.env[RUNTIME_DIR_ENV]) return;
-  const dir = extractRuntime(dataDir);
+  let dir: string;
+  try {
+    dir = extractRuntime(dataDir, seaAssets, options);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`cannot unpack the runtime into ${join(resolve(dataDir), 'runtime')} (${code ?? (err as Error).message})${
+      code === 'EACCES' || code === 'EPERM' ? ': run as the user that owns the data directory (the installed `mcs-edge` wrapper does)' : ''}`);
+  }
   process.env[RUNTIME_DIR_ENV] = dir;
   if (existsSync(join(dir, 'ui', 'index.html'))) process.env.MCS_UI_DIR = join(dir, 'ui');
 }

@@ -42,6 +42,17 @@ test('assets are written under runtime/<build>, kept when identical, rewritten w
   }
 });
 
+test("a command line (no prune) adds its build's directory and leaves the others to the service", () => {
+  const temp = tempDir();
+  try {
+    extractRuntime(temp.dir, assets('1.0.0-svc', { 'w.cjs': 'service' }));
+    extractRuntime(temp.dir, assets('1.1.0-cli', { 'w.cjs': 'cli' }), { prune: false });
+    assert.deepEqual(readdirSync(join(temp.dir, 'runtime')).sort(), ['1.0.0-svc', '1.1.0-cli']);
+  } finally {
+    temp.remove();
+  }
+});
+
 test('an asset that does not match its manifest, or a key leaving the directory, stops the extraction', () => {
   const temp = tempDir();
   try {

@@ -61,6 +61,11 @@ test('the binary answers --version, --help, check and license machine-id with no
 
   const id = runBinary(['license', 'machine-id'], { MCS_LICENSE_MACHINE_ID: MACHINE_ID });
   assert.equal(id.stdout.trim(), MACHINE_ID);
+  const notADir = join(temp.dir, 'not-a-directory');
+  writeFileSync(notADir, '');
+  const unpack = runBinary(['devices', 'list'], { MCS_DATA_DIR: notADir });
+  assert.equal(unpack.code, 1);
+  assert.match(unpack.stderr, /cannot unpack the runtime into .*not-a-directory\/runtime \(ENOTDIR\)/);
   const unknown = runBinary(['frobnicate']);
   assert.equal(unknown.code, 64);
   assert.match(unknown.stderr, /unknown command 'frobnicate'/);
