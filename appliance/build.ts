@@ -1,21 +1,27 @@
-// `npm run build`: bundles the appliance into plain JavaScript under dist/ (what the packaged
-// binary runs, PKG-1): the main entry and the writer thread as separate files, npm packages
-// (and the native SQLite addon) left external.
+// `npm run build`: bundles the appliance into plain ES-module JavaScript under dist/ (what the
+// benchmarks run): the main entry and the worker threads as separate files, npm packages (and the
+// native SQLite addon) left external. The single executable has its own bundle (installer/package.ts).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
+const ENTRIES = {
+  main: 'appliance/main.ts',
+  'writer-worker': 'appliance/storage/writer-worker.ts',
+  'checkpoint-worker': 'appliance/storage/checkpoint-worker.ts',
+  'export-worker': 'appliance/archive/export-worker.ts',
+};
+
 export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
-  rmSync(outdir, { recursive: true, force: true });
+  // Only this build's files: dist/ also holds the release (installer/package.ts).
+  for (const name of Object.keys(ENTRIES)) {
+    for (const file of [`${name}.js`, `${name}.js.map`]) rmSync(`${outdir}/${file}`, { force: true });
+  }
+  const { version } = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string };
   await build({
     absWorkingDir: ROOT,
-    entryPoints: {
-      main: 'appliance/main.ts',
-      'writer-worker': 'appliance/storage/writer-worker.ts',
-      'checkpoint-worker': 'appliance/storage/checkpoint-worker.ts',
-      'export-worker': 'appliance/archive/export-worker.ts',
-    },
+    entryPoints: ENTRIES,
     outdir,
     bundle: true,
     platform: 'node',
@@ -23,6 +29,7 @@ export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
     format: 'esm',
     packages: 'external',
     sourcemap: true,
+    define: { __MCS_VERSION__: JSON.stringify(version) },
     logLevel: 'warning',
   });
 }

@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The appliance binary: `mcs-edge [serve]` runs it; `devices …` administers detectors; `check`
 // validates the configuration. Config: embedded defaults ← file (--config / MCS_CONFIG) ← MCS_* env.
+// The same file is the entry of the single executable (PKG-1, installer/package.ts).
 import { readFileSync } from 'node:fs';
-import { isSea } from 'node:sea';
 import { EXIT_CONFIG, loadConfig, type Config } from './core/config.ts';
-import { createLogger } from './core/log.ts';
+import { createLogger, silentLogger, type Logger } from './core/log.ts';
+import { isSingleExecutable, prepareSeaRuntime } from './core/sea-runtime.ts';
+import { createSdNotifier } from './core/sd-notify.ts';
+import { VERSION } from './core/version.ts';
 import { createApp } from './app.ts';
 import { runAlarmsCommand } from './cli/alarms.ts';
 import { runDevicesCommand } from './cli/devices.ts';
 import { runBackupCommand, runRestoreCommand } from './cli/archive.ts';
+import { runLicenseCommand } from './cli/license.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 const USAGE = `MCS Edge ${VERSION} — gas-detector edge appliance
@@ -23,6 +26,7 @@ Commands:
   alarms <sub> ...         alarm records, acknowledgement, notification settings (mcs-edge alarms --help)
   backup                   write a database backup now (safe while running; ARC-4)
   restore <file>           replace the database with a backup (appliance stopped; mcs-edge restore --help)
+  license <sub>            this machine's id, or check a license file (mcs-edge license --help)
   check                    validate the configuration and exit (0 ok, 78 invalid)
   --version, --help
 
@@ -46,10 +50,10 @@ function configOrExit(configFile: string | undefined): Config {
  * licenses with. Never honoured by the packaged single executable (PKG-1), where it would let a
  * customer sign their own licenses.
  */
-function devLicensePublicKey(log: ReturnType<typeof createLogger>): string | undefined {
+function devLicensePublicKey(log: Logger): string | undefined {
   const file = process.env.MCS_LICENSE_DEV_PUBLIC_KEY_FILE;
   if (!file) return undefined;
-  if (isSea()) {
+  if (isSingleExecutable()) {
     log.warn('MCS_LICENSE_DEV_PUBLIC_KEY_FILE is ignored by the packaged binary');
     return undefined;
   }
@@ -58,7 +62,8 @@ function devLicensePublicKey(log: ReturnType<typeof createLogger>): string | und
 }
 
 async function serve(config: Config) {
-  const log = createLogger({ level: config.log.level, file: config.log.file || undefined });
+  const log = await createLogger({ level: config.log.level, file: config.log.file || undefined });
+  const systemd = await createSdNotifier({ log }); // PKG-3: Type=notify with a watchdog
   const app = createApp({
     config,
     log,
@@ -77,11 +82,13 @@ async function serve(config: Config) {
     process.exit(1);
   }
   log.info({ version: VERSION, ...app.summary() }, 'MCS Edge started'); // OPS-3 startup summary
+  systemd.ready(`serving, version ${VERSION}`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    systemd.stopping();
     // OPS-4: never hang longer than the deadline.
     setTimeout(() => {
       log.error('shutdown deadline passed, exiting');
@@ -101,6 +108,18 @@ async function serve(config: Config) {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The configuration of a command that opens the database: in the single executable, extract its runtime first. */
+function runtimeConfigOrExit(configFile: string | undefined, options = { prune: false }): Config {
+  const config = configOrExit(configFile);
+  try {
+    prepareSeaRuntime(config.data_dir, options);
+  } catch (err) {
+    process.stderr.write(`mcs-edge: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  return config;
 }
 
 async function main(argv: string[]) {
@@ -128,18 +147,21 @@ async function main(argv: string[]) {
       return;
     }
     case 'serve':
-      return serve(configOrExit(configFile));
+      return serve(runtimeConfigOrExit(configFile, { prune: true }));
     case 'devices':
-      process.exitCode = await runDevicesCommand(args.slice(1), configOrExit(configFile));
+      process.exitCode = await runDevicesCommand(args.slice(1), runtimeConfigOrExit(configFile));
       return;
     case 'alarms':
-      process.exitCode = await runAlarmsCommand(args.slice(1), configOrExit(configFile));
+      process.exitCode = await runAlarmsCommand(args.slice(1), runtimeConfigOrExit(configFile));
       return;
     case 'backup':
-      process.exitCode = await runBackupCommand(args.slice(1), configOrExit(configFile));
+      process.exitCode = await runBackupCommand(args.slice(1), runtimeConfigOrExit(configFile));
+      return;
+    case 'license':
+      process.exitCode = await runLicenseCommand(args.slice(1), configOrExit(configFile), { publicKeyPem: devLicensePublicKey(silentLogger()) });
       return;
     case 'restore':
-      process.exitCode = await runRestoreCommand(args.slice(1), configOrExit(configFile));
+      process.exitCode = await runRestoreCommand(args.slice(1), runtimeConfigOrExit(configFile));
       return;
     default:
       process.stderr.write(`mcs-edge: unknown command '${command}'\n\n${USAGE}\n`);
@@ -147,4 +169,7 @@ async function main(argv: string[]) {
   }
 }
 
-await main(process.argv.slice(2));
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`mcs-edge: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

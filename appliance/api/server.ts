@@ -2,6 +2,7 @@
 // app.ts listens. One error shape for every failure: {code, message, detail} with the seed's
 // business codes; 5xx messages are not leaked. Every route has TypeBox schemas for input and
 // output, which also make the OpenAPI document at /api/docs.
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
@@ -44,7 +45,12 @@ function clientError(error: FastifyError, invalid: AppError['key']): AppError | 
 }
 
 export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstance {
+  const { tls_cert: tlsCert, tls_key: tlsKey } = deps.config.http;
+  // PKG-2: the installer's certificate (self-signed for the LAN, or the plant's own) makes the
+  // admin UI, the kiosk and the API HTTPS on the same port.
+  const https = tlsCert && tlsKey ? { https: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } } : {};
   const app = Fastify({
+    ...(https as object),
     loggerInstance: deps.log.child({ stage: 'api' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }), // OPS-3: no log line per request

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ArchiveLog, ExportRow } from '../storage/archive-log.ts';
 import { startWorker } from '../storage/group-commit.ts';
+import { extractedWorker } from '../core/sea-runtime.ts';
 
 /** Seed §5.3 Step 2. */
 export const CSV_HEADER = 'time,sn,v_raw,ppm,temp,humi,bat,rssi,seq';
@@ -81,7 +82,8 @@ export async function* csvChunks(source: ArchiveLog, range: ExportRange, perDevi
 }
 
 const fromSource = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(fromSource ? './export-worker.ts' : './export-worker.js', import.meta.url);
+const exportWorkerUrl = () =>
+  extractedWorker('export-worker') ?? new URL(fromSource ? './export-worker.ts' : './export-worker.js', import.meta.url);
 
 /**
  * The export on a worker thread (export-worker.ts) with its own read-only connection to `file`:
@@ -89,7 +91,7 @@ const WORKER_URL = new URL(fromSource ? './export-worker.ts' : './export-worker.
  * loop that acknowledges readings).
  */
 export function exportDayInWorker(file: string, range: ExportRange): { stream: Readable; result: Promise<ExportResult>; abort: () => void } {
-  const worker = startWorker(WORKER_URL, { file, range });
+  const worker = startWorker(exportWorkerUrl(), { file, range });
   let owed = 0;
   let settled = false;
   const stream = new Readable({

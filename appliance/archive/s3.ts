@@ -3,10 +3,7 @@
 // (ARCHITECTURE, measured facts). Uploads stream through lib-storage (multipart above 5 MB).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { StorageSettings, StorageTestResult } from '../contract/storage.ts';
 import { ErrorCodes } from '../core/errors.ts';
 import { missingFields } from './settings.ts';
@@ -15,17 +12,31 @@ import { missingFields } from './settings.ts';
 export const PART_SIZE = 5 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/**
+ * The AWS SDK is loaded at the first request, not at start: it is the largest part of the bundle
+ * (a third of the appliance's start time and tens of MB of heap, PKG-1) and many boxes never
+ * configure storage.
+ */
+let sdkLoading: Promise<[typeof import('@aws-sdk/client-s3'), typeof import('@aws-sdk/lib-storage')]> | null = null;
+const loadSdk = () => (sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]));
+
 export function createS3(settings: StorageSettings) {
-  const client = new S3Client({
-    endpoint: settings.endpoint || undefined,
-    region: settings.region || 'auto',
-    forcePathStyle: settings.force_path_style,
-    credentials: { accessKeyId: settings.access_key_id, secretAccessKey: settings.secret_access_key ?? '' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
-    requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: 10_000 },
-  });
+  let client: S3Client | null = null;
+  let sdk: Awaited<ReturnType<typeof loadSdk>> | null = null;
+  async function connect() {
+    sdk ??= await loadSdk();
+    client ??= new sdk[0].S3Client({
+      endpoint: settings.endpoint || undefined,
+      region: settings.region || 'auto',
+      forcePathStyle: settings.force_path_style,
+      credentials: { accessKeyId: settings.access_key_id, secretAccessKey: settings.secret_access_key ?? '' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+      requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: 10_000 },
+    });
+    return { client, commands: sdk[0], Upload: sdk[1].Upload };
+  }
   const Bucket = settings.bucket;
   const fullKey = (key: string) => `${settings.prefix}${key}`;
 
@@ -33,6 +44,7 @@ export function createS3(settings: StorageSettings) {
     fullKey,
     /** Streams `body` to the bucket; aborting `signal` stops it. */
     async upload(key: string, body: Readable, options: { contentType: string; metadata?: Record<string, string>; signal?: AbortSignal }) {
+      const { client, Upload } = await connect();
       const upload = new Upload({
         client,
         params: { Bucket, Key: fullKey(key), Body: body, ContentType: options.contentType, Metadata: options.metadata },
@@ -50,8 +62,9 @@ export function createS3(settings: StorageSettings) {
     },
     /** Size and metadata, or null when the object does not exist. */
     async head(key: string): Promise<{ bytes: number; metadata: Record<string, string> } | null> {
+      const { client, commands } = await connect();
       try {
-        const head = await client.send(new HeadObjectCommand({ Bucket, Key: fullKey(key) }));
+        const head = await client.send(new commands.HeadObjectCommand({ Bucket, Key: fullKey(key) }));
         return { bytes: head.ContentLength ?? -1, metadata: head.Metadata ?? {} };
       } catch (err) {
         const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -60,7 +73,8 @@ export function createS3(settings: StorageSettings) {
       }
     },
     async get(key: string): Promise<Readable> {
-      const object = await client.send(new GetObjectCommand({ Bucket, Key: fullKey(key) }));
+      const { client, commands } = await connect();
+      const object = await client.send(new commands.GetObjectCommand({ Bucket, Key: fullKey(key) }));
       return object.Body as Readable;
     },
     /** Reads the object back and hashes it: the end-to-end check of ARC-2. */
@@ -74,17 +88,20 @@ export function createS3(settings: StorageSettings) {
       return { sha256: hash.digest('hex'), bytes };
     },
     async put(key: string, body: string) {
-      await client.send(new PutObjectCommand({ Bucket, Key: fullKey(key), Body: body, ContentType: 'text/plain' }));
+      const { client, commands } = await connect();
+      await client.send(new commands.PutObjectCommand({ Bucket, Key: fullKey(key), Body: body, ContentType: 'text/plain' }));
     },
     async delete(key: string) {
-      await client.send(new DeleteObjectCommand({ Bucket, Key: fullKey(key) }));
+      const { client, commands } = await connect();
+      await client.send(new commands.DeleteObjectCommand({ Bucket, Key: fullKey(key) }));
     },
     /** Keys under a prefix (one page: enough for listing what the log does not know). */
     async list(prefix: string): Promise<{ key: string; bytes: number }[]> {
-      const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: fullKey(prefix), MaxKeys: 1000 }));
+      const { client, commands } = await connect();
+      const page = await client.send(new commands.ListObjectsV2Command({ Bucket, Prefix: fullKey(prefix), MaxKeys: 1000 }));
       return (page.Contents ?? []).map((o) => ({ key: (o.Key ?? '').slice(settings.prefix.length), bytes: o.Size ?? 0 }));
     },
-    destroy: () => client.destroy(),
+    destroy: () => client?.destroy(),
   };
 }
 export type S3 = ReturnType<typeof createS3>;

@@ -50,7 +50,7 @@ export async function runBackupCommand(args: string[], config: Config, out = pro
   try {
     const settings = createStorageSettings({ config: createConfigRepository(db), box: createSecretBox(config.data_dir), clock: systemClock });
     const backups = createBackups({
-      db, dataDir: config.data_dir, settings, clock: systemClock, log: createLogger({ level: 'warn' }), keep: config.archive.backups_keep,
+      db, dataDir: config.data_dir, settings, clock: systemClock, log: await createLogger({ level: 'warn' }), keep: config.archive.backups_keep,
     });
     const result = await backups.backupNow();
     out.write(`backup written: ${backups.dir}/${result.file} (${result.bytes} bytes)${result.uploaded_key ? `, uploaded as ${result.uploaded_key}` : ''}\n`);

@@ -1,7 +1,7 @@
 // SPEC §12: one validated config — embedded defaults, then a JSON file (`--config` or MCS_CONFIG),
 // then MCS_* environment variables. Every error is listed; the caller exits 78 (EX_CONFIG) so
 // systemd's RestartPreventExitStatus=78 does not loop on a broken config.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import cron from 'node-cron';
 import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -19,7 +19,12 @@ export const ConfigSchema = Type.Object(
       { default: {}, additionalProperties: false },
     ),
     http: Type.Object(
-      { host: Type.String({ default: '0.0.0.0' }), port: Port(8080) },
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Port(8080),
+        tls_cert: Type.String({ default: '', description: 'PEM file; the admin UI, kiosk and API are HTTPS when cert and key are set' }),
+        tls_key: Type.String({ default: '' }),
+      },
       { default: {}, additionalProperties: false },
     ),
     mqtt: Type.Object(
@@ -151,8 +156,17 @@ function crossChecks(config: Config, errors: string[], partial = false): void {
   const { mqtt, http } = config;
   const isText = (value: unknown) => typeof value === 'string';
   if (partial && !(isPlainObject(mqtt) && isPlainObject(http) && isPlainObject(config.site))) return;
-  if (Boolean(mqtt.tls_cert) !== Boolean(mqtt.tls_key)) {
-    errors.push('mqtt.tls_cert / mqtt.tls_key: set both or neither');
+  for (const [section, tls] of [['mqtt', mqtt], ['http', http]] as const) {
+    if (Boolean(tls.tls_cert) !== Boolean(tls.tls_key)) errors.push(`${section}.tls_cert / ${section}.tls_key: set both or neither`);
+    for (const key of ['tls_cert', 'tls_key'] as const) {
+      const file = tls[key];
+      if (!isText(file) || !file) continue;
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (err) {
+        errors.push(`${section}.${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
   }
   if (mqtt.port !== 0 && mqtt.port === http.port) errors.push('mqtt.port: must differ from http.port');
   if (mqtt.tls_cert && mqtt.tls_port !== 0 && mqtt.tls_port === mqtt.port) {

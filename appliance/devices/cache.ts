@@ -21,7 +21,17 @@ export function createDeviceCache(repo: DeviceRepository, pollMs = DEVICE_CACHE_
   }
 
   return {
-    get: (sn: string): Device | undefined => bySn.get(sn),
+    /**
+     * A miss looks at the change version first: a device registered a moment ago by the CLI or
+     * the API is known at once, not up to a poll later, so its first CONNECT and readings are not
+     * taken for an unknown serial's (ING-3 pending) and acknowledged without being stored.
+     */
+    get(sn: string): Device | undefined {
+      const device = bySn.get(sn);
+      if (device || version < 0) return device;
+      reloadIfChanged();
+      return bySn.get(sn);
+    },
     all: (): IterableIterator<Device> => bySn.values(),
     size: (): number => bySn.size,
     reload,

@@ -4,6 +4,7 @@
 // slow disk makes batches larger rather than the queue of transactions longer.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/log.ts';
+import { extractedWorker } from '../core/sea-runtime.ts';
 import { ROW_FIELDS } from './reading-row.ts';
 import type { RollupResult, WriterUpdate } from './reading-store.ts';
 
@@ -65,10 +66,13 @@ interface PendingBatch {
 }
 
 // From source this module is storage/group-commit.ts beside writer-worker.ts; in the bundle
-// (appliance/build.ts) it is inside dist/main.js beside dist/writer-worker.js.
+// (appliance/build.ts) it is inside dist/main.js beside dist/writer-worker.js; in the single
+// executable the workers are extracted assets (core/sea-runtime.ts).
 const fromSource = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
-const CHECKPOINT_URL = new URL(fromSource ? './checkpoint-worker.ts' : './checkpoint-worker.js', import.meta.url);
+const writerWorkerUrl = () =>
+  extractedWorker('writer-worker') ?? new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
+const checkpointWorkerUrl = () =>
+  extractedWorker('checkpoint-worker') ?? new URL(fromSource ? './checkpoint-worker.ts' : './checkpoint-worker.js', import.meta.url);
 const CHECKPOINT_EVERY_MS = 1000;
 
 /**
@@ -184,7 +188,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       const threadOptions: WriterThreadOptions = {
         file: options.file, synchronous: options.synchronous, cacheMb: options.cacheMb, maxPageCount: options.maxPageCount,
       };
-      worker = startWorker(WORKER_URL, threadOptions);
+      worker = startWorker(writerWorkerUrl(), threadOptions);
       worker.on('message', onMessage);
       const died = (err: Error) => {
         if (stopping) return;
@@ -201,7 +205,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         replies.set(0, { resolve: () => resolve(), reject });
         worker!.once('error', reject);
       });
-      checkpointer = startWorker(CHECKPOINT_URL, { file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous });
+      checkpointer = startWorker(checkpointWorkerUrl(), { file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous });
       checkpointer.on('message', (message: { type: string; message?: string }) => {
         if (message.type === 'error') log.warn({ error: message.message }, 'checkpoint failed');
       });

@@ -163,11 +163,22 @@ describe('cross checks', () => {
     assertSomeError(list, /tls_key/);
   });
 
-  test('a TLS certificate with its key is accepted', () => {
-    const config = ok(
-      loadConfig({ env: { MCS_MQTT_TLS_CERT: '/etc/mcs-edge/cert.pem', MCS_MQTT_TLS_KEY: '/etc/mcs-edge/key.pem' } }),
-    );
-    assert.equal(config.mqtt.tls_key, '/etc/mcs-edge/key.pem');
+  test('a TLS certificate with its key is accepted, for MQTT and for HTTP', () => {
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    fs.writeFileSync(cert, 'cert');
+    fs.writeFileSync(key, 'key');
+    const config = ok(loadConfig({
+      env: { MCS_MQTT_TLS_CERT: cert, MCS_MQTT_TLS_KEY: key, MCS_HTTP_TLS_CERT: cert, MCS_HTTP_TLS_KEY: key },
+    }));
+    assert.equal(config.mqtt.tls_key, key);
+    assert.equal(config.http.tls_cert, cert);
+  });
+
+  test('a TLS file that cannot be read is an error naming the setting and the file (PKG-2: `check` catches it before a start)', () => {
+    const list = errors(loadConfig({ env: { MCS_HTTP_TLS_CERT: path.join(dir, 'missing.pem'), MCS_HTTP_TLS_KEY: path.join(dir, 'missing-key.pem') } }));
+    assertSomeError(list, /http\.tls_cert: cannot read .*missing\.pem \(ENOENT\)/);
+    assertSomeError(list, /http\.tls_key: cannot read/);
   });
 
   test('an unknown time zone is an error naming it', () => {

@@ -9,7 +9,7 @@ import { eventually, tempDir } from '../helpers/appliance.ts';
 test('with a log file set, JSON lines go to a numbered file that pino-roll rotates', async () => {
   const temp = tempDir();
   try {
-    const log = createLogger({ level: 'info', file: join(temp.dir, 'logs', 'mcs-edge.log') });
+    const log = await createLogger({ level: 'info', file: join(temp.dir, 'logs', 'mcs-edge.log') });
     log.child({ stage: 'test' }).info({ devices: 3 }, 'hello');
     log.debug('not at info level');
     const written = () => (existsSync(join(temp.dir, 'logs')) ? readdirSync(join(temp.dir, 'logs')) : []);

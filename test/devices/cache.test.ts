@@ -57,10 +57,20 @@ describe('device cache', () => {
 
   test('a device added through another connection is noticed by reloadIfChanged()', () => {
     cliRepo.insert('B2', SETTINGS, null, T0);
-    assert.equal(cache.get('B2'), undefined, 'not before the check');
     cache.reloadIfChanged();
+    assert.equal(cache.size(), 2);
+    assert.equal(reloads, 2);
+  });
+
+  test('a device added through another connection is known at its first lookup, before the poll (ING-3: not taken for a pending serial)', () => {
+    cliRepo.insert('B2', SETTINGS, null, T0);
     assert.equal(cache.get('B2')?.sn, 'B2');
     assert.equal(reloads, 2);
+  });
+
+  test("an unknown serial's lookups reload nothing while no device changed", () => {
+    for (let i = 0; i < 5; i++) assert.equal(cache.get('NOPE'), undefined);
+    assert.equal(reloads, 1);
   });
 
   test('a settings change through another connection is noticed by reloadIfChanged()', () => {

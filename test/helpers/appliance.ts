@@ -112,11 +112,22 @@ export interface ChildAppliance {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+export interface SpawnOptions {
+  /** Run this executable (the packaged binary) instead of the sources with tsx. */
+  binary?: string;
+  cwd?: string;
+  /** Start from an empty environment rather than this process's (no PATH, no Node). */
+  cleanEnv?: boolean;
+}
+
 /** The appliance as its own process, as `npm start` runs it. Resolves once it logged its start. */
-export async function spawnAppliance(env: Record<string, string>, args: string[] = []): Promise<ChildAppliance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'appliance/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, MCS_LOG_LEVEL: 'info', ...env },
+export async function spawnAppliance(env: Record<string, string>, args: string[] = [], options: SpawnOptions = {}): Promise<ChildAppliance> {
+  const [command, commandArgs] = options.binary
+    ? [options.binary, args]
+    : [process.execPath, ['--import', 'tsx', join(ROOT, 'appliance/main.ts'), ...args]];
+  const child = spawn(command, commandArgs, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...(options.cleanEnv ? {} : process.env), MCS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,5 +1,4 @@
 // ALM-5: e-mail over SMTP (nodemailer): implicit TLS or STARTTLS, optional login, recipient list.
-import nodemailer from 'nodemailer';
 import { EmailSettings } from './settings.ts';
 import { isTlsSetupError } from './http.ts';
 import type { Channel, SendResult } from './types.ts';
@@ -24,6 +23,8 @@ export const email: Channel<EmailSettings> = {
       if (s.pass && !s.user) report('user', 'required when pass is set');
     }),
   async send(_notice, rendered, settings, options) {
+    // Loaded at the first e-mail, not at start (PKG-1 start time).
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: settings.host,
       port: settings.port,

@@ -1,0 +1,82 @@
+// `npm run bench:package` (PKG-1 figures for BENCHMARKS.md): packages the release, then starts the
+// binary several times and prints JSON: binary and tarball size, start to healthy (the first start
+// extracts the runtime and creates the database; the others find both), and idle RSS.
+//   --runs N      starts to time (default 5)
+//   --idle-s N    seconds to wait before reading the idle RSS (default 10)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageRelease } from './package.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'idle-s': { type: 'string', default: '10' } } });
+const runs = Number(values.runs);
+const idleS = Number(values['idle-s']);
+
+const freePort = () => new Promise<number>((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    server.close(() => resolve(port));
+  });
+});
+
+const rssMb = (pid: number) => {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return +(kb / 1024).toFixed(1);
+};
+
+async function startOnce(binary: string, dataDir: string, keepRunningS = 0) {
+  const [http, mqtt] = [await freePort(), await freePort()];
+  const started = performance.now();
+  const child = spawn(binary, ['serve'], {
+    env: { PATH: '/nonexistent', MCS_DATA_DIR: dataDir, MCS_HTTP_HOST: '127.0.0.1', MCS_HTTP_PORT: String(http), MCS_MQTT_HOST: '127.0.0.1', MCS_MQTT_PORT: String(mqtt), MCS_ADMIN_PASSWORD: 'bench-admin-1' },
+    stdio: 'ignore',
+  });
+  let healthyMs = -1;
+  while (performance.now() - started < 20_000) {
+    const ok = await fetch(`http://127.0.0.1:${http}/api/system/health`).then((r) => r.ok, () => false);
+    if (ok) {
+      healthyMs = performance.now() - started;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  let idleRss: number | null = null;
+  if (keepRunningS > 0) {
+    await new Promise((r) => setTimeout(r, keepRunningS * 1000));
+    idleRss = rssMb(child.pid!);
+  }
+  const exited = new Promise((r) => child.on('exit', r));
+  const stopAt = performance.now();
+  child.kill('SIGTERM');
+  await exited;
+  return { healthyMs: Math.round(healthyMs), stopMs: Math.round(performance.now() - stopAt), idleRss };
+}
+
+const release = await packageRelease({ workDir: join(tmpdir(), 'mcs-edge-bench-package'), outDir: join(tmpdir(), 'mcs-edge-bench-release') });
+const dataDir = mkdtempSync(join(tmpdir(), 'mcs-edge-bench-data-'));
+try {
+  const first = await startOnce(release.binary, dataDir);
+  const warm: number[] = [];
+  const stops: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = await startOnce(release.binary, dataDir);
+    warm.push(run.healthyMs);
+    stops.push(run.stopMs);
+  }
+  const idle = await startOnce(release.binary, dataDir, idleS);
+  warm.sort((a, b) => a - b);
+  console.log(JSON.stringify({
+    binary_mb: +(release.binaryBytes / 1e6).toFixed(1),
+    tarball_mb: +(release.tarballBytes / 1e6).toFixed(1),
+    first_start_to_healthy_ms: first.healthyMs,
+    start_to_healthy_ms: { runs, p50: warm[Math.floor(runs / 2)], max: warm[runs - 1] },
+    sigterm_to_exit_ms_max: Math.max(...stops),
+    idle_rss_mb: idle.idleRss,
+    idle_after_s: idleS,
+  }, null, 2));
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}

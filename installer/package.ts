@@ -1,0 +1,237 @@
+// PKG-1 `npm run package`: the release. One self-contained executable (a Node single-executable
+// application: the appliance bundled to CommonJS by esbuild, with the worker threads, the native
+// addons and the UI as SEA assets that core/sea-runtime.ts extracts at start), and
+// dist/mcs-edge-<version>-linux-<arch>.tar.gz holding it with the installer, the systemd unit and
+// a config template, plus SHA256SUMS and the installer beside it for `curl … | sudo bash`.
+import { build, type Plugin } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { buildUi } from '../ui/build.ts';
+import { loadConfig } from '../appliance/core/config.ts';
+import { SEA_MANIFEST_KEY, type SeaManifest } from '../appliance/core/sea-runtime.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const { inject } = require('postject') as { inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void> };
+
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const WORKERS = ['writer-worker', 'checkpoint-worker', 'export-worker'] as const;
+const WORKER_ENTRIES: Record<(typeof WORKERS)[number], string> = {
+  'writer-worker': 'appliance/storage/writer-worker.ts',
+  'checkpoint-worker': 'appliance/storage/checkpoint-worker.ts',
+  'export-worker': 'appliance/archive/export-worker.ts',
+};
+/** The native addons the bundle loads through `bindings` (see the shim below). */
+const NATIVE_ADDONS = {
+  'better_sqlite3.node': 'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+  'unix_dgram.node': 'node_modules/unix-dgram/build/Release/unix_dgram.node',
+};
+
+/**
+ * `bindings` finds an addon by searching node_modules at run time, which the single executable has
+ * not got: the bundle gets this loader instead, which dlopens the copy extracted by
+ * core/sea-runtime.ts (into MCS_SEA_RUNTIME_DIR, inherited by worker threads).
+ */
+const BINDINGS_SHIM = `
+const { join } = require('node:path');
+const loaded = new Map();
+module.exports = function bindings(name) {
+  const dir = process.env.MCS_SEA_RUNTIME_DIR;
+  if (!dir) throw new Error('native addon ' + name + ' needed before the runtime was extracted');
+  const file = join(dir, String(name).endsWith('.node') ? String(name) : name + '.node');
+  if (!loaded.has(file)) {
+    const module = { exports: {} };
+    process.dlopen(module, file);
+    loaded.set(file, module.exports);
+  }
+  return loaded.get(file);
+};`;
+
+const addonsFromRuntime: Plugin = {
+  name: 'addons-from-runtime',
+  setup(build) {
+    build.onResolve({ filter: /^bindings$/ }, () => ({ path: 'bindings', namespace: 'sea-bindings' }));
+    build.onLoad({ filter: /.*/, namespace: 'sea-bindings' }, () => ({ contents: BINDINGS_SHIM, loader: 'js' }));
+  },
+};
+
+/**
+ * Optional speed-ups that dependencies try to require inside try/catch (ws: bufferutil and
+ * utf-8-validate; the AWS SDK: the CRT signer) and that are not installed: bundled as a module that
+ * fails the way a missing one does, instead of a require the executable would warn about at start.
+ */
+const ABSENT_OPTIONAL_MODULES = /^(bufferutil|utf-8-validate|@aws-sdk\/signature-v4-crt)$/;
+const absentOptionalModules: Plugin = {
+  name: 'absent-optional-modules',
+  setup(build) {
+    build.onResolve({ filter: ABSENT_OPTIONAL_MODULES }, (args) => ({ path: args.path, namespace: 'absent-optional' }));
+    build.onLoad({ filter: /.*/, namespace: 'absent-optional' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the single executable`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
+export interface Release {
+  version: string;
+  /** mcs-edge-<version>-linux-<arch> */
+  name: string;
+  /** where the tarball, SHA256SUMS and install.sh are */
+  releaseDir: string;
+  tarball: string;
+  sums: string;
+  installScript: string;
+  /** the executable, also inside the tarball */
+  binary: string;
+  binaryBytes: number;
+  tarballBytes: number;
+}
+
+export interface PackageOptions {
+  /** default: dist/ */
+  outDir?: string;
+  /** scratch space; default: build/package/ */
+  workDir?: string;
+  log?: (line: string) => void;
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+function run(command: string, args: string[], cwd = ROOT): string {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (result.error) throw new Error(`${command}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+async function bundleAppliance(version: string, outdir: string): Promise<void> {
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: { main: 'appliance/main.ts', ...WORKER_ENTRIES },
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs', // Node 20's single executable runs one CommonJS script
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    plugins: [addonsFromRuntime, absentOptionalModules],
+    // import.meta exists only in ES modules: its url is the bundle file's own (the workers are
+    // found beside the extracted copies through core/sea-runtime.ts, not through it).
+    banner: { js: 'var __mcs_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__mcs_import_meta_url', __MCS_VERSION__: JSON.stringify(version) },
+    logLevel: 'error',
+  });
+}
+
+/** The config template in the tarball: what an admin edits, checked against the schema here. */
+function configTemplate(): string {
+  const template = {
+    data_dir: '/var/lib/mcs-edge',
+    site: { language: 'zh-CN' },
+    http: { host: '0.0.0.0', port: 8080, tls_cert: '', tls_key: '' },
+    mqtt: { host: '0.0.0.0', port: 1883, tls_port: 8883, tls_cert: '', tls_key: '' },
+    log: { level: 'info' },
+  };
+  const checked = loadConfig({ overrides: template });
+  if (!checked.ok) throw new Error(`config template is invalid: ${checked.errors.join('; ')}`);
+  return `${JSON.stringify(template, null, 2)}\n`;
+}
+
+function platformName(): string {
+  if (process.platform !== 'linux') throw new Error(`the single executable is built for linux only (this is ${process.platform})`);
+  return `linux-${process.arch}`; // linux-x64, or linux-arm64 on an arm64 host (PKG-1)
+}
+
+export async function packageRelease(options: PackageOptions = {}): Promise<Release> {
+  const log = options.log ?? (() => {});
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const name = `mcs-edge-${version}-${platformName()}`;
+  const work = options.workDir ?? join(ROOT, 'build', 'package');
+  const outDir = options.outDir ?? join(ROOT, 'dist');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
+
+  log('bundling the appliance and its worker threads (CommonJS)');
+  const bundle = join(work, 'bundle');
+  await bundleAppliance(version, bundle);
+  log('building the UI');
+  const ui = join(work, 'ui');
+  await buildUi(ui);
+
+  // Assets: key → file. The manifest lists their hashes; the build id changes with any of them.
+  const assets: Record<string, string> = {};
+  for (const worker of WORKERS) assets[`${worker}.cjs`] = join(bundle, `${worker}.cjs`);
+  for (const [key, file] of Object.entries(NATIVE_ADDONS)) assets[key] = join(ROOT, file);
+  for (const file of filesUnder(ui)) assets[`ui/${relative(ui, file)}`] = file;
+  const files = Object.entries(assets).map(([key, file]) => ({ key, sha256: sha256(readFileSync(file)) }));
+  const buildId = `${version}-${sha256(Buffer.from(JSON.stringify(files))).slice(0, 12)}`;
+  const manifest: SeaManifest = { build: buildId, files };
+  const manifestFile = join(work, 'manifest.json');
+  writeFileSync(manifestFile, JSON.stringify(manifest));
+
+  log('writing the SEA blob');
+  const blob = join(work, 'sea.blob');
+  const seaConfig = join(work, 'sea-config.json');
+  writeFileSync(seaConfig, JSON.stringify({
+    main: join(bundle, 'main.cjs'),
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    assets: { [SEA_MANIFEST_KEY]: manifestFile, ...assets },
+  }, null, 2));
+  run(process.execPath, ['--experimental-sea-config', seaConfig]);
+
+  log(`injecting it into a copy of ${process.execPath}`);
+  const node = readFileSync(process.execPath);
+  if (!node.includes(SEA_FUSE)) throw new Error(`${process.execPath} has no single-executable fuse (a Node.js ≥ 20.12 official build is needed)`);
+  const stage = join(work, name);
+  mkdirSync(stage, { recursive: true });
+  const binary = join(stage, 'mcs-edge');
+  copyFileSync(process.execPath, binary);
+  chmodSync(binary, 0o755);
+  const stripped = spawnSync('strip', ['--strip-all', binary]); // debug symbols: ~13 MB of 99
+  if (stripped.status !== 0) log('strip is not available: the binary keeps its symbols');
+  await inject(binary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  const printed = run(binary, ['--version']).trim();
+  if (printed !== version) throw new Error(`the built binary says '${printed}', expected '${version}'`);
+
+  const installer = readFileSync(join(ROOT, 'installer', 'install.sh'), 'utf8')
+    .replace(/^MCS_VERSION=.*$/m, `MCS_VERSION="${version}"`);
+  writeFileSync(join(stage, 'install.sh'), installer, { mode: 0o755 });
+  copyFileSync(join(ROOT, 'systemd', 'mcs-edge.service'), join(stage, 'mcs-edge.service'));
+  writeFileSync(join(stage, 'config.example.json'), configTemplate());
+
+  log('writing the tarball and its sums');
+  const tarball = join(outDir, `${name}.tar.gz`);
+  run('tar', ['--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', work, name]);
+  const installScript = join(outDir, 'install.sh');
+  writeFileSync(installScript, installer, { mode: 0o755 });
+  const sums = join(outDir, 'SHA256SUMS');
+  writeFileSync(sums, [tarball, installScript].map((file) => `${sha256(readFileSync(file))}  ${basename(file)}\n`).join(''));
+  return {
+    version, name, releaseDir: outDir, tarball, sums, installScript, binary,
+    binaryBytes: statSync(binary).size, tarballBytes: statSync(tarball).size,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const release = await packageRelease({ log: (line) => console.error(`package: ${line}`) });
+  console.log(JSON.stringify({
+    tarball: relative(ROOT, release.tarball), sums: relative(ROOT, release.sums), installer: relative(ROOT, release.installScript),
+    binary_mb: +(release.binaryBytes / 1e6).toFixed(1), tarball_mb: +(release.tarballBytes / 1e6).toFixed(1),
+  }, null, 2));
+}
