@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -34,7 +34,7 @@ describe('install.sh --from a tarball', () => {
   });
   after(() => {
     root.remove();
-    if (existsSync(licenseFile)) spawnSync('rm', ['-f', licenseFile]);
+    rmSync(licenseFile, { force: true });
   });
 
   test('lays out binary, config, certificate, env file, data dir, license, unit and wrapper with their modes', () => {

@@ -1,5 +1,6 @@
-// Test support for installer/install.sh (PKG-2): releases to install (the real one, or variants
-// repacked from it), running the script, and snapshots of the tree it writes below --root.
+// Test support for installer/install.sh (PKG-2): releases to install (the real one from
+// test/helpers/release.ts, or variants repacked from it), running the script, and snapshots of the
+// tree it writes below --root.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,37 +8,11 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ROOT } from '../helpers/appliance.ts';
+import { releaseArtifacts, type ReleaseArtifacts } from '../helpers/release.ts';
 
 export { ROOT };
 
-export interface ReleaseArtifacts {
-  releaseDir: string;
-  tarball: string;
-  sums: string;
-  installScript: string;
-  version: string;
-  /** the executable as it is inside the tarball */
-  binary: string;
-  name: string;
-}
-
-const MAIN_CHECKOUT = '/work/main';
-
-let standIn: Promise<ReleaseArtifacts> | null = null;
-
-/**
- * Stand-in for test/helpers/release.ts until `npm run package` lands: the release layout around a
- * `mcs-edge` script that runs the real appliance from source.
- */
-export function releaseArtifacts(): Promise<ReleaseArtifacts> {
-  standIn ??= Promise.resolve().then(() => {
-    const version = (JSON.parse(readFileSync(join(MAIN_CHECKOUT, 'package.json'), 'utf8')) as { version: string }).version;
-    const tsx = join(MAIN_CHECKOUT, 'node_modules/tsx/dist/loader.mjs');
-    const binary = `#!/bin/sh\nexec '${process.execPath}' --import 'file://${tsx}' '${MAIN_CHECKOUT}/appliance/main.ts' "$@"\n`;
-    return packRelease({ outDir: mkdtempSync(join(tmpdir(), 'mcs-release-')), version, binary });
-  });
-  return standIn;
-}
+export { releaseArtifacts, type ReleaseArtifacts };
 
 export interface PackOptions {
   outDir: string;
