@@ -351,7 +351,8 @@ rollback() {
   fi
   ((CREATED_USER == 0)) || logged userdel "$SERVICE_USER"
   ((CREATED_GROUP == 0)) || ! getent group "$SERVICE_USER" >/dev/null || logged groupdel "$SERVICE_USER"
-  if ((SERVICE_WAS_RUNNING)); then restart_previous_version; else say "✔ rollback: nothing of this run is left"; fi
+  # Only a service this run stopped or restarted needs starting again.
+  if ((SERVICE_WAS_RUNNING && SERVICE_TOUCHED)); then restart_previous_version; else say "✔ rollback: nothing of this run is left"; fi
 }
 
 restart_previous_version() {
@@ -733,8 +734,11 @@ write_admin_env() {
     PASSWORD_SOURCE=existing STEP_DETAIL="users exist, unchanged"
     return
   fi
+  if [[ -z $ADMIN_PASSWORD && -f $ENV_FILE ]]; then
+    PASSWORD_SOURCE=given STEP_DETAIL="kept the password of an earlier run for the first start"
+    return
+  fi
   if [[ -z $ADMIN_PASSWORD ]]; then
-    remove_file "$ENV_FILE"
     PASSWORD_SOURCE=random STEP_DETAIL="random one-time password at first start"
     return
   fi

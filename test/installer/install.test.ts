@@ -93,13 +93,15 @@ describe('install.sh --from a tarball', () => {
     assert.match(again.stdout, /✔ tls: kept/);
   });
 
-  test('a re-run with another port changes only that setting in the config, keeping hand-made edits', () => {
+  test('a re-run with another port (and no password flag) changes only that setting in the config, keeping hand-made edits and the first-start password', () => {
     const configFile = join(root.dir, 'etc/mcs-edge/config.json');
     const edited = readFileSync(configFile, 'utf8').replace('"level": "info"', '"level": "debug"');
     writeFileSync(configFile, edited);
     const [httpPort] = ports;
-    const rerun = runInstaller(release.installScript, args.map((arg) => (arg === String(httpPort) ? String(httpPort + 1) : arg)));
+    const withoutPassword = args.filter((arg, i) => arg !== '--admin-password' && args[i - 1] !== '--admin-password');
+    const rerun = runInstaller(release.installScript, withoutPassword.map((arg) => (arg === String(httpPort) ? String(httpPort + 1) : arg)));
     assert.equal(rerun.status, 0, rerun.output);
+    assert.equal(readFileSync(join(root.dir, 'etc/mcs-edge/mcs-edge.env'), 'utf8'), "MCS_ADMIN_PASSWORD='first-admin-pw'\n", 'the password for the first start stays');
     assert.match(rerun.stdout, /✔ config: updated/);
     const config = JSON.parse(readFileSync(configFile, 'utf8'));
     assert.equal(config.http.port, httpPort + 1);
@@ -157,6 +159,30 @@ describe('install.sh through curl | bash', () => {
       assert.equal(run.status, 1, run.output);
       assert.match(run.stderr, /✘ release: cannot download .*nothing-here.*404/);
       assert.deepEqual([...withoutInstallLog(snapshotTree(root.dir)).keys()], []);
+    } finally {
+      root.remove();
+    }
+  });
+});
+
+describe('install.sh with a terminal', () => {
+  test('asks for the admin password (twice), the license file and TLS when no flag gives them', async () => {
+    const release = await releaseArtifacts();
+    const root = tempRoot();
+    try {
+      const ports = await freePorts(2);
+      // `script` gives the installer a pseudo-terminal as /dev/tty; the answers wait in its input.
+      const command = `bash ${release.installScript} --from ${release.tarball} --root ${root.dir} --no-start --http-port ${ports[0]} --mqtt-port ${ports[1]}`;
+      const run = spawnSync('script', ['-qec', command, '/dev/null'], { input: 'prompted-pw-1\nprompted-pw-1\n\nnone\n', encoding: 'utf8', timeout: 60_000 });
+      assert.equal(run.status, 0, run.stdout);
+      assert.match(run.stdout, /Admin password \(8-128 characters; empty = random one-time password\):/);
+      assert.match(run.stdout, /Admin password again:/);
+      assert.match(run.stdout, /License key file \(empty = evaluation mode/);
+      assert.match(run.stdout, /TLS: self-signed, none or CERT\.pem,KEY\.pem \[self-signed\]:/);
+      // (The answers are typed ahead, so the terminal echoes them before `read -s` could hide them.)
+      assert.ok(!readFileSync(join(root.dir, INSTALL_LOG), 'utf8').includes('prompted-pw-1'), 'the password is not logged');
+      assert.equal(readFileSync(join(root.dir, 'etc/mcs-edge/mcs-edge.env'), 'utf8'), "MCS_ADMIN_PASSWORD='prompted-pw-1'\n");
+      assert.equal(JSON.parse(readFileSync(join(root.dir, 'etc/mcs-edge/config.json'), 'utf8')).mqtt.tls_cert, '', 'the TLS answer');
     } finally {
       root.remove();
     }
