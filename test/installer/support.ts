@@ -14,6 +14,16 @@ export { ROOT };
 
 export { releaseArtifacts, type ReleaseArtifacts };
 
+/** Scratch dirs of the variant releases a test process packs, removed when it exits. */
+const scratchDirs: string[] = [];
+process.on('exit', () => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mcs-release-'));
+  scratchDirs.push(dir);
+  return dir;
+}
+
 export interface PackOptions {
   outDir: string;
   version: string;
@@ -63,7 +73,7 @@ export function stampVersion(script: string, version: string): string {
  */
 export function repackRelease(from: ReleaseArtifacts, version: string): ReleaseArtifacts {
   const binary = Buffer.concat([readFileSync(from.binary), Buffer.from(`\n# repacked as ${version}\n`)]);
-  return packRelease({ outDir: mkdtempSync(join(tmpdir(), 'mcs-release-')), version, binary, installScript: from.installScript });
+  return packRelease({ outDir: scratchDir(), version, binary, installScript: from.installScript });
 }
 
 /**
@@ -88,7 +98,7 @@ printf 'migrated by ${version}, not SQLite' | dd of="$data_dir/mcs-edge.db" conv
 echo 'broken build: cannot start' >&2
 exit 1
 `;
-  return packRelease({ outDir: mkdtempSync(join(tmpdir(), 'mcs-release-')), version, binary, installScript: from.installScript });
+  return packRelease({ outDir: scratchDir(), version, binary, installScript: from.installScript });
 }
 
 /** A release whose binary refuses every configuration (exit 78), failing the install mid-way. */
@@ -103,7 +113,7 @@ echo 'mcs-edge: invalid configuration (1 error):' >&2
 echo '  http.port: rejected by this test build' >&2
 exit 78
 `;
-  return packRelease({ outDir: mkdtempSync(join(tmpdir(), 'mcs-release-')), version: from.version, binary, installScript: from.installScript });
+  return packRelease({ outDir: scratchDir(), version: from.version, binary, installScript: from.installScript });
 }
 
 export function sha256(data: Buffer | string): string {
