@@ -30,6 +30,7 @@ MODE=install # install | upgrade | uninstall
 FROM="" BASE_URL="" ROOT="" PURGE=0 SKIP_CHECKSUM=0 NO_START=0 UNATTENDED=0
 ADMIN_PASSWORD="" LICENSE_FILE="" TLS_CHOICE=""
 HTTP_PORT_FLAG="" MQTT_PORT_FLAG="" MQTTS_PORT_FLAG=""
+PLATFORM="" # linux-x64 | linux-arm64, from uname -m
 
 usage() {
   cat <<EOF
@@ -377,8 +378,12 @@ check_platform() {
   local os arch
   os=$(uname -s) arch=$(uname -m)
   [[ $os == Linux ]] || fail "MCS Edge runs on Linux; this is $os"
-  [[ $arch == x86_64 ]] || fail "this release is for x86_64 (linux-x64); this machine is $arch — use the linux-arm64 release on ARM"
-  STEP_DETAIL="$os $arch"
+  case $arch in
+    x86_64) PLATFORM=linux-x64 ;;
+    aarch64 | arm64) PLATFORM=linux-arm64 ;; # PKG-1: the same source builds it on an arm64 host
+    *) fail "MCS Edge is built for x86_64 and arm64; this machine is $arch" ;;
+  esac
+  STEP_DETAIL="$os $arch ($PLATFORM)"
 }
 
 check_memory() {
@@ -466,7 +471,7 @@ fetch_release() {
     return
   fi
   local base=${BASE_URL:-https://releases.mcs-edge.example/${MCS_VERSION}}
-  local name="mcs-edge-${MCS_VERSION}-linux-x64.tar.gz"
+  local name="mcs-edge-${MCS_VERSION}-${PLATFORM}.tar.gz"
   TARBALL=$WORK/$name SUMS=$WORK/SHA256SUMS
   logged curl -fsSL --retry 2 -o "$TARBALL" "$base/$name" || fail "cannot download $base/$name: $LAST_OUTPUT"
   if ((SKIP_CHECKSUM == 0)); then
@@ -490,12 +495,12 @@ verify_checksum() {
 unpack_release() {
   mkdir -p "$WORK/release"
   logged tar -xzf "$TARBALL" -C "$WORK/release" --no-same-owner || fail "cannot unpack $TARBALL: $LAST_OUTPUT"
-  local dirs=("$WORK"/release/mcs-edge-*-linux-x64)
-  [[ -d ${dirs[0]} && ${#dirs[@]} == 1 ]] || fail "$TARBALL does not hold one mcs-edge-<version>-linux-x64/ directory"
+  local dirs=("$WORK"/release/mcs-edge-*-"$PLATFORM")
+  [[ -d ${dirs[0]} && ${#dirs[@]} == 1 ]] || fail "$TARBALL does not hold one mcs-edge-<version>-$PLATFORM/ directory (a release for another machine?)"
   RELEASE_DIR=${dirs[0]}
   RELEASE_VERSION=$(basename "$RELEASE_DIR")
   RELEASE_VERSION=${RELEASE_VERSION#mcs-edge-}
-  RELEASE_VERSION=${RELEASE_VERSION%-linux-x64}
+  RELEASE_VERSION=${RELEASE_VERSION%-"$PLATFORM"}
   local file
   for file in mcs-edge mcs-edge.service; do
     [[ -f $RELEASE_DIR/$file ]] || fail "the release has no $file"
@@ -744,6 +749,15 @@ write_admin_env() {
   fi
   install_text "$ENV_FILE" 0600 "$(owner root:root)" <<<"MCS_ADMIN_PASSWORD='$ADMIN_PASSWORD'"
   PASSWORD_SOURCE=given STEP_DETAIL="given password for the first start"
+}
+
+# LIC-2: a license the appliance would refuse (edited, not the vendor's, another machine's) stops
+# the install here, before anything changes, with the binary's own reason.
+check_license_file() {
+  if [[ -z $LICENSE_FILE ]]; then STEP_DETAIL="none given (evaluation mode, 10 devices, until one is added)"; return; fi
+  local verdict
+  verdict=$("$RELEASE_DIR/mcs-edge" license check "$LICENSE_FILE" 2>&1 </dev/null) || fail "${verdict#mcs-edge: }"
+  STEP_DETAIL=$verdict
 }
 
 install_license() {
@@ -1008,6 +1022,7 @@ prepare() {
   MODE_IS_FRESH=1
   ! is_installed || MODE_IS_FRESH=0
   step "settings" resolve_settings
+  step "license check" check_license_file
   step "tools" check_tools
   step "disk" check_disk
   step "ports" check_ports

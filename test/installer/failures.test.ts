@@ -73,6 +73,19 @@ describe('install.sh failures', () => {
     });
   });
 
+  test('a license file the appliance would refuse stops the install before any change, with the reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcs-license-'));
+    try {
+      const license = join(dir, 'license.key');
+      writeFileSync(license, '{"license":"edited by hand"}\n');
+      const run = failingInstall(['--from', release.tarball, '--license-file', license]);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.stderr, /✘ license check: .*license\.key is not a valid license/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a tarball that does not match SHA256SUMS is refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcs-tampered-'));
     try {
