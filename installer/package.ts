@@ -203,7 +203,8 @@ export async function packageRelease(options: PackageOptions = {}): Promise<Rele
   const binary = join(stage, 'mcs-edge');
   copyFileSync(process.execPath, binary);
   chmodSync(binary, 0o755);
-  const stripped = spawnSync('strip', ['--strip-all', binary]); // debug symbols: ~13 MB of 99
+  // Debug symbols (~13 MB of 99) and the build-attribute notes postject's ELF reader warns about.
+  const stripped = spawnSync('strip', ['--strip-all', '--remove-section=.gnu.build.attributes', binary]);
   if (stripped.status !== 0) log('strip is not available: the binary keeps its symbols');
   await inject(binary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
   const printed = run(binary, ['--version']).trim();
