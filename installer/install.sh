@@ -13,6 +13,8 @@
 set -Eeuo pipefail
 
 MCS_VERSION="${MCS_VERSION:-0.0.0-dev}"
+# Where this release is published (stamped by `npm run package -- --release-url URL`).
+MCS_RELEASE_URL="${MCS_RELEASE_URL:-https://releases.mcs-edge.example/${MCS_VERSION}}"
 
 readonly SERVICE=mcs-edge
 readonly SERVICE_USER=mcs
@@ -42,7 +44,7 @@ Usage:
 
 Source:
   --from FILE              install from a downloaded release tarball (SHA256SUMS beside it)
-  --base-url URL           where to download from (default https://releases.mcs-edge.example/<version>)
+  --base-url URL           where to download from (default ${MCS_RELEASE_URL})
   --skip-checksum          install without SHA256SUMS (not recommended)
 Settings (asked for when a terminal is available and --unattended is not given):
   --admin-password P       first admin's password (8-128 characters; default: a random one-time
@@ -470,7 +472,7 @@ fetch_release() {
     STEP_DETAIL=$TARBALL
     return
   fi
-  local base=${BASE_URL:-https://releases.mcs-edge.example/${MCS_VERSION}}
+  local base=${BASE_URL:-$MCS_RELEASE_URL}
   local name="mcs-edge-${MCS_VERSION}-${PLATFORM}.tar.gz"
   TARBALL=$WORK/$name SUMS=$WORK/SHA256SUMS
   logged curl -fsSL --retry 2 -o "$TARBALL" "$base/$name" || fail "cannot download $base/$name: $LAST_OUTPUT"

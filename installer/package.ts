@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
 import { buildUi } from '../ui/build.ts';
 import { loadConfig } from '../appliance/core/config.ts';
 import { SEA_MANIFEST_KEY, type SeaManifest } from '../appliance/core/sea-runtime.ts';
@@ -96,6 +97,8 @@ export interface PackageOptions {
   /** scratch space; default: build/package/ */
   workDir?: string;
   log?: (line: string) => void;
+  /** where the release will be published: the default download address of `curl … | bash` */
+  releaseUrl?: string;
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -148,6 +151,17 @@ function configTemplate(): string {
   const checked = loadConfig({ overrides: template });
   if (!checked.ok) throw new Error(`config template is invalid: ${checked.errors.join('; ')}`);
   return `${JSON.stringify(template, null, 2)}\n`;
+}
+
+/** The installer as released: its version, and where it downloads the tarball from unless told. */
+export function stampInstaller(script: string, release: { version: string; releaseUrl?: string }): string {
+  const stamp = (text: string, name: string, value: string) => {
+    const line = new RegExp(`^${name}=.*$`, 'm');
+    if (!line.test(text)) throw new Error(`install.sh has no ${name}= line`);
+    return text.replace(line, `${name}="${value}"`);
+  };
+  const versioned = stamp(script, 'MCS_VERSION', release.version);
+  return release.releaseUrl ? stamp(versioned, 'MCS_RELEASE_URL', release.releaseUrl.replace(/\/+$/, '')) : versioned;
 }
 
 function platformName(): string {
@@ -210,8 +224,7 @@ export async function packageRelease(options: PackageOptions = {}): Promise<Rele
   const printed = run(binary, ['--version']).trim();
   if (printed !== version) throw new Error(`the built binary says '${printed}', expected '${version}'`);
 
-  const installer = readFileSync(join(ROOT, 'installer', 'install.sh'), 'utf8')
-    .replace(/^MCS_VERSION=.*$/m, `MCS_VERSION="${version}"`);
+  const installer = stampInstaller(readFileSync(join(ROOT, 'installer', 'install.sh'), 'utf8'), { version, releaseUrl: options.releaseUrl });
   writeFileSync(join(stage, 'install.sh'), installer, { mode: 0o755 });
   copyFileSync(join(ROOT, 'systemd', 'mcs-edge.service'), join(stage, 'mcs-edge.service'));
   writeFileSync(join(stage, 'config.example.json'), configTemplate());
@@ -230,7 +243,13 @@ export async function packageRelease(options: PackageOptions = {}): Promise<Rele
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const release = await packageRelease({ log: (line) => console.error(`package: ${line}`) });
+  const { values } = parseArgs({ options: { 'release-url': { type: 'string' } } });
+  const releaseUrl = values['release-url'];
+  if (releaseUrl !== undefined && !/^https?:\/\/[^\s"'$`\\]+$/.test(releaseUrl)) {
+    console.error(`package: --release-url must be an http(s) URL without quotes or spaces: ${releaseUrl}`);
+    process.exit(64);
+  }
+  const release = await packageRelease({ releaseUrl, log: (line) => console.error(`package: ${line}`) });
   console.log(JSON.stringify({
     tarball: relative(ROOT, release.tarball), sums: relative(ROOT, release.sums), installer: relative(ROOT, release.installScript),
     binary_mb: +(release.binaryBytes / 1e6).toFixed(1), tarball_mb: +(release.tarballBytes / 1e6).toFixed(1),

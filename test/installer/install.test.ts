@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   freePorts, INSTALL_LOG, releaseArtifacts, ROOT, runInstaller, runShell, sha256, snapshotTree, tempRoot, withoutInstallLog, type ReleaseArtifacts,
 } from './support.ts';
+import { stampInstaller } from '../../installer/package.ts';
 
 const modeOf = (path: string) => (statSync(path).mode & 0o7777).toString(8).padStart(4, '0');
 
@@ -114,6 +115,11 @@ describe('install.sh through curl | bash', () => {
   before(async () => {
     release = await releaseArtifacts();
     server = createServer((request, response) => {
+      if (request.url === '/stamped/install.sh') {
+        // As `npm run package -- --release-url` publishes it: the download address inside.
+        response.writeHead(200).end(stampInstaller(readFileSync(release.installScript, 'utf8'), { version: release.version, releaseUrl: `${baseUrl}/` }));
+        return;
+      }
       const file = join(release.releaseDir, decodeURIComponent(new URL(request.url!, 'http://x').pathname).replace(/^\/+/, ''));
       if (!file.startsWith(release.releaseDir) || !existsSync(file)) {
         response.writeHead(404).end();
@@ -143,6 +149,20 @@ describe('install.sh through curl | bash', () => {
       assert.equal(config.mqtt.tls_cert, '', '--tls none');
       assert.ok(!existsSync(join(root.dir, 'etc/mcs-edge/tls')));
       assert.ok(!existsSync(join(root.dir, 'etc/mcs-edge/mcs-edge.env')), 'no env file without an admin password');
+    } finally {
+      root.remove();
+    }
+  });
+
+  test('without --base-url it downloads from the address stamped at package time', async () => {
+    const root = tempRoot();
+    try {
+      const ports = await freePorts(2);
+      const run = await runShell(
+        `curl -fsSL ${baseUrl}/stamped/install.sh | bash -s -- --root ${root.dir} --no-start --unattended --tls none --http-port ${ports[0]} --mqtt-port ${ports[1]}`,
+      );
+      assert.equal(run.status, 0, run.output);
+      assert.match(run.stdout, new RegExp(`✔ release: ${baseUrl}/${release.name}\\.tar\\.gz`));
     } finally {
       root.remove();
     }

@@ -7,6 +7,7 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync,
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { stampInstaller } from '../../installer/package.ts';
 import { ROOT } from '../helpers/appliance.ts';
 import { releaseArtifacts, type ReleaseArtifacts } from '../helpers/release.ts';
 
@@ -61,9 +62,7 @@ export function packRelease(options: PackOptions): ReleaseArtifacts {
 
 /** What `npm run package` does to the installer: one line names the release's version. */
 export function stampVersion(script: string, version: string): string {
-  const stamped = script.replace(/^MCS_VERSION=.*$/m, `MCS_VERSION="${version}"`);
-  if (stamped === script) throw new Error('install.sh has no MCS_VERSION= line');
-  return stamped;
+  return stampInstaller(script, { version });
 }
 
 /**
