@@ -59,6 +59,10 @@ async function buildOrReuse(): Promise<ReleaseArtifacts> {
     writeFileSync(join(scratch, 'release.json'), JSON.stringify(record));
     rmSync(dir, { recursive: true, force: true });
     renameSync(scratch, dir);
+    // Releases of earlier sources are 130 MB each: keep only this one.
+    for (const entry of readdirSync(tmpdir())) {
+      if (/^mcs-edge-release-[0-9a-f]{16}$/.test(entry) && join(tmpdir(), entry) !== dir) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    }
   }
   return JSON.parse(readFileSync(recordFile, 'utf8')) as ReleaseArtifacts;
 }
