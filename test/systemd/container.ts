@@ -1,0 +1,89 @@
+// A Debian box with a real systemd for the PKG-2/PKG-3 tests: a bookworm root made once by
+// debootstrap (cached in /var/tmp), booted with systemd-nspawn --ephemeral (a throw-away copy per
+// test file) on the host's network, with the release bound read-only at /root/release. Commands
+// run inside through nsenter. Needs root, `debootstrap` and `systemd-nspawn` (.ci/run installs
+// them) and Debian's package mirror.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'curl', 'openssl', 'ca-certificates', 'procps'];
+const ROOTFS = `/var/tmp/mcs-edge-systemd-box-${PACKAGES.length}`;
+const COMPLETE = join(ROOTFS, '.mcs-edge-complete');
+
+function mirror(): string {
+  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const url = /^URIs:\s*(\S+\/debian)\s*$/m.exec(text)?.[1] ?? /^deb\s+(\S+\/debian)\s+bookworm\s/m.exec(text)?.[1];
+    if (url) return url;
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+/** The cached root file system, made by debootstrap the first time (about 1.5 min). */
+export function ensureRootfs(): string {
+  if (existsSync(COMPLETE)) return ROOTFS;
+  const partial = `${ROOTFS}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  const made = spawnSync('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', partial, mirror()], {
+    encoding: 'utf8', timeout: 15 * 60_000,
+  });
+  if (made.status !== 0) throw new Error(`debootstrap failed (${made.status ?? made.error?.message}): ${(made.stdout + made.stderr).slice(-2000)}`);
+  writeFileSync(join(partial, '.mcs-edge-complete'), new Date().toISOString());
+  writeFileSync(join(partial, 'etc/hostname'), 'mcs-test-box\n');
+  rmSync(ROOTFS, { recursive: true, force: true });
+  renameSync(partial, ROOTFS);
+  return ROOTFS;
+}
+
+export interface Box {
+  /** Runs a bash command inside; never throws. */
+  run(command: string, timeoutMs?: number): { status: number | null; output: string };
+  /** A unit property, as `systemctl show -p NAME --value` prints it. */
+  property(name: string, unit?: string): string;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function bootBox(releaseDir: string): Promise<Box> {
+  const rootfs = ensureRootfs();
+  const machine = `mcs-test-${process.pid}`;
+  const nspawn: ChildProcess = spawn('systemd-nspawn', [
+    '--register=no', '--keep-unit', '--ephemeral', '--quiet', `--machine=${machine}`, '-D', rootfs, `--bind-ro=${releaseDir}:/root/release`, '--boot',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let console = '';
+  nspawn.stdout!.on('data', (chunk) => (console += chunk));
+  nspawn.stderr!.on('data', (chunk) => (console += chunk));
+  const exited = new Promise<void>((resolve) => nspawn.on('exit', () => resolve()));
+
+  let init = 0;
+  const run: Box['run'] = (command, timeoutMs = 120_000) => {
+    const result = spawnSync('nsenter', ['-t', String(init), '-a', '--', '/bin/bash', '-c', command], { encoding: 'utf8', timeout: timeoutMs });
+    return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+  };
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited (${nspawn.exitCode}):\n${console.slice(-3000)}`);
+    const children = spawnSync('pgrep', ['-P', String(nspawn.pid), '-x', 'systemd'], { encoding: 'utf8' }).stdout.trim();
+    if (children) init = Number(children.split('\n')[0]);
+    if (init && /^(running|degraded)$/m.test(run('systemctl is-system-running', 10_000).output)) break;
+    await sleep(500);
+  }
+  if (!init || !/^(running|degraded)$/m.test(run('systemctl is-system-running', 10_000).output)) {
+    nspawn.kill('SIGKILL');
+    throw new Error(`the box did not boot in 60 s:\n${console.slice(-3000)}`);
+  }
+  return {
+    run,
+    property: (name, unit = 'mcs-edge') => run(`systemctl show ${unit} -p ${name} --value`).output.trim(),
+    async stop() {
+      nspawn.kill('SIGTERM'); // nspawn --boot: a clean poweroff of the box; --ephemeral removes its copy
+      await Promise.race([exited, sleep(30_000)]);
+      if (nspawn.exitCode === null) {
+        nspawn.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
