@@ -52,9 +52,9 @@ export async function bootBox(releaseDir: string): Promise<Box> {
   const nspawn: ChildProcess = spawn('systemd-nspawn', [
     '--register=no', '--keep-unit', '--ephemeral', '--quiet', `--machine=${machine}`, '-D', rootfs, `--bind-ro=${releaseDir}:/root/release`, '--boot',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let console = '';
-  nspawn.stdout!.on('data', (chunk) => (console += chunk));
-  nspawn.stderr!.on('data', (chunk) => (console += chunk));
+  let bootLog = '';
+  nspawn.stdout!.on('data', (chunk) => (bootLog += chunk));
+  nspawn.stderr!.on('data', (chunk) => (bootLog += chunk));
   const exited = new Promise<void>((resolve) => nspawn.on('exit', () => resolve()));
 
   let init = 0;
@@ -64,7 +64,7 @@ export async function bootBox(releaseDir: string): Promise<Box> {
   };
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited (${nspawn.exitCode}):\n${console.slice(-3000)}`);
+    if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited (${nspawn.exitCode}):\n${bootLog.slice(-3000)}`);
     const children = spawnSync('pgrep', ['-P', String(nspawn.pid), '-x', 'systemd'], { encoding: 'utf8' }).stdout.trim();
     if (children) init = Number(children.split('\n')[0]);
     if (init && /^(running|degraded)$/m.test(run('systemctl is-system-running', 10_000).output)) break;
@@ -72,7 +72,7 @@ export async function bootBox(releaseDir: string): Promise<Box> {
   }
   if (!init || !/^(running|degraded)$/m.test(run('systemctl is-system-running', 10_000).output)) {
     nspawn.kill('SIGKILL');
-    throw new Error(`the box did not boot in 60 s:\n${console.slice(-3000)}`);
+    throw new Error(`the box did not boot in 60 s:\n${bootLog.slice(-3000)}`);
   }
   return {
     run,
