@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, afterEach, describe, test } from 'node:test';
+import { beforeEach, afterEach, describe, test } from 'node:test';
 import { archiveKey } from '../../appliance/archive/archiver.ts';
 import { CSV_HEADER } from '../../appliance/archive/export.ts';
 import { createS3 } from '../../appliance/archive/s3.ts';
 import { siteDayRange } from '../../appliance/core/site-day.ts';
-import { startS3, type TestS3 } from '../helpers/s3.ts';
+import { s3ForSuite } from '../helpers/s3.ts';
 import { fixture, objectLines, HOUR, JAN5, TZ, type Fixture } from './support.ts';
 
 const DAY = 24 * HOUR;
 const day = (n: number) => siteDayRange(`2026-01-0${n}`, TZ);
 
 describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', () => {
-  let s3: TestS3;
+  const s3 = s3ForSuite();
   let f: Fixture;
-  before(async () => {
-    s3 = await startS3();
-  });
-  after(async () => {
-    await s3.stop();
-  });
   beforeEach(async () => {
     f = await fixture(1);
     // Jan 5, 6 and 7 (site days), 3 devices, a reading every 10 min; now is Jan 10 00:00 → 5..8 due.
@@ -33,7 +27,7 @@ describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', ()
     const jan5 = f.rowsIn(day(5).start, day(5).end);
     const jan9 = f.rowsIn(day(9).start, day(9).end);
     assert.equal(jan5.length, 3 * 144);
-    f.settings.save(s3.settings());
+    f.settings.save(s3().settings());
     const result = await f.archiver().run();
     assert.equal(result.failed, null);
     assert.deepEqual(result.archived.map((a) => a.day), ['2026-01-05', '2026-01-06', '2026-01-07']);
@@ -59,7 +53,7 @@ describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', ()
   });
 
   test('a day not yet rolled up stays until the roll-ups have passed it (STO-3 charts keep it)', async () => {
-    f.settings.save(s3.settings());
+    f.settings.save(s3().settings());
     let watermark = day(6).start + 3_600_000; // roll-ups are behind, inside Jan 6
     const archiver = f.archiver({ rolledUpTo: () => watermark });
     assert.deepEqual((await archiver.run()).archived.map((a) => a.day), ['2026-01-05']);
@@ -88,7 +82,7 @@ describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', ()
   ] as const) {
     test(`with ${name} nothing is deleted, the attempt is logged with 60002 and an ARCHIVE alarm is raised`, async () => {
       const before = f.rowsIn(0, Number.MAX_SAFE_INTEGER);
-      f.settings.save(s3.settings(overrides));
+      f.settings.save(s3().settings(overrides));
       const archiver = f.archiver();
       const result = await archiver.run();
       assert.equal(result.failed?.day, '2026-01-05');
@@ -109,12 +103,12 @@ describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', ()
     f.insert(Array.from({ length: 30 }, (_, i) => `BIG-${i}`), day(5).start, 8640, 10_000);
     const before = f.rowsIn(0, Number.MAX_SAFE_INTEGER);
     const jan5 = f.rowsIn(day(5).start, day(5).end);
-    f.settings.save(s3.settings());
+    f.settings.save(s3().settings());
     let killed = false;
-    s3.onRequest((req) => {
+    s3().onRequest((req) => {
       if (!killed && req.method === 'PUT' && req.url?.includes('sensor_data_20260105')) {
         killed = true;
-        void s3.kill();
+        void s3().kill();
       }
     });
     const archiver = f.archiver();
@@ -125,7 +119,7 @@ describe('archive (ARC-1, ARC-2, ARC-5) against a real S3-compatible server', ()
     assert.equal(f.alarms.raised.length, 1);
     // Offline for days: two more days became due meanwhile.
     f.clock.advance(2 * DAY);
-    await s3.revive();
+    await s3().revive();
     const caughtUp = await archiver.run();
     assert.equal(caughtUp.failed, null);
     assert.deepEqual(caughtUp.archived.map((a) => a.day), ['2026-01-05', '2026-01-06', '2026-01-07', '2026-01-09']);

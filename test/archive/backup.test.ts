@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createBackups } from '../../appliance/archive/backup.ts';
 import { restoreBackup } from '../../appliance/archive/restore.ts';
 import { createS3 } from '../../appliance/archive/s3.ts';
@@ -10,7 +10,7 @@ import { runRestoreCommand } from '../../appliance/cli/archive.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { tempDir, testConfig } from '../helpers/appliance.ts';
-import { startS3, type TestS3 } from '../helpers/s3.ts';
+import { s3ForSuite } from '../helpers/s3.ts';
 import { fixture, JAN5, type Fixture } from './support.ts';
 
 /** Every table's rows, for "identical database". */
@@ -28,15 +28,9 @@ class Sink {
 }
 
 describe('backup and restore (ARC-4)', () => {
-  let s3: TestS3;
+  const s3 = s3ForSuite();
   let f: Fixture;
   let target: ReturnType<typeof tempDir>;
-  before(async () => {
-    s3 = await startS3();
-  });
-  after(async () => {
-    await s3.stop();
-  });
   beforeEach(async () => {
     f = await fixture(1);
     f.insert(['A', 'B'], JAN5, 500, 10_000);
@@ -103,7 +97,7 @@ describe('backup and restore (ARC-4)', () => {
   });
 
   test('only the last N backups are kept; with storage configured each is uploaded', async () => {
-    f.settings.save(s3.settings());
+    f.settings.save(s3().settings());
     const b = backups(2);
     const made: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -119,7 +113,7 @@ describe('backup and restore (ARC-4)', () => {
   });
 
   test('an upload failure keeps the local backup, is logged and raises an alarm', async () => {
-    f.settings.save(s3.settings({ bucket: 'no-such-bucket' }));
+    f.settings.save(s3().settings({ bucket: 'no-such-bucket' }));
     const r = await backups().backupNow();
     assert.match(r.upload_error ?? '', /NoSuchBucket/);
     assert.equal((await backups().list()).length, 1);

@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { createDiskGuard } from '../../appliance/archive/disk-guard.ts';
 import { archiveKey } from '../../appliance/archive/archiver.ts';
 import { createS3 } from '../../appliance/archive/s3.ts';
 import { siteDayRange } from '../../appliance/core/site-day.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
-import { startS3, type TestS3 } from '../helpers/s3.ts';
+import { s3ForSuite } from '../helpers/s3.ts';
 import { fixture, JAN5, TZ, type Fixture } from './support.ts';
 
 const day = (n: number) => siteDayRange(`2026-01-${String(n).padStart(2, '0')}`, TZ);
 const ALL = [0, Number.MAX_SAFE_INTEGER] as const;
 
 describe('disk guard (STO-4) on a small artificial disk', () => {
-  let s3: TestS3;
+  const s3 = s3ForSuite();
   let f: Fixture;
   let diskFreeBlocks: number;
-  before(async () => {
-    s3 = await startS3();
-  });
-  after(async () => {
-    await s3.stop();
-  });
   beforeEach(async () => {
     f = await fixture(3); // now Jan 10 00:00: Jan 5 and 6 are due for archive, 7..9 are hot
     // Jan 5..9, 4 devices at 10 s: ~170k rows.
@@ -55,7 +49,7 @@ describe('disk guard (STO-4) on a small artificial disk', () => {
   });
 
   test('critical with archiving on: the due days are archived and deleted first; hot unarchived data is untouched', async () => {
-    f.settings.save(s3.settings());
+    f.settings.save(s3().settings());
     const hot = f.rowsIn(day(7).start, day(10).start);
     const result = await guard(2, 1).check();
     assert.equal(result.state, 'critical');
@@ -68,7 +62,7 @@ describe('disk guard (STO-4) on a small artificial disk', () => {
   });
 
   test('critical with archiving on, still critical after the due days: the oldest complete days are archived early, then deleted', async () => {
-    f.settings.save(s3.settings());
+    f.settings.save(s3().settings());
     const result = await guard(6, 5).check();
     assert.deepEqual(result.archived_days.slice(0, 1), ['2026-01-07']);
     assert.equal(result.pruned_unarchived_rows, 0);
@@ -79,7 +73,7 @@ describe('disk guard (STO-4) on a small artificial disk', () => {
 
   for (const [name, storage] of [['archiving off (ARC-5)', null], ['the bucket unreachable', { endpoint: 'http://127.0.0.1:9' }]] as const) {
     test(`critical with ${name}: the oldest unarchived hours go, oldest first, with an alarm saying so`, async () => {
-      if (storage) f.settings.save(s3.settings(storage));
+      if (storage) f.settings.save(s3().settings(storage));
       const before = f.rowsIn(...ALL);
       const result = await guard(2, 1).check();
       assert.equal(result.state, 'critical');

@@ -1,28 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { archiveKey } from '../../appliance/archive/archiver.ts';
 import { CSV_HEADER } from '../../appliance/archive/export.ts';
 import { createS3 } from '../../appliance/archive/s3.ts';
 import { siteDayRange } from '../../appliance/core/site-day.ts';
-import { startS3, type TestS3 } from '../helpers/s3.ts';
+import { s3ForSuite } from '../helpers/s3.ts';
 import { fixture, objectLines, HOUR, JAN5, TZ, type Fixture } from './support.ts';
 
 const jan5 = siteDayRange('2026-01-05', TZ);
 const ALL = [0, Number.MAX_SAFE_INTEGER] as const;
 
 describe('archive idempotence (ARC-2): crashes and late readings neither lose nor duplicate data', () => {
-  let s3: TestS3;
+  const s3 = s3ForSuite();
   let f: Fixture;
-  before(async () => {
-    s3 = await startS3();
-  });
-  after(async () => {
-    await s3.stop();
-  });
   beforeEach(async () => {
     f = await fixture(1);
     f.insert(['A', 'B', 'C', 'D'], JAN5, 144, 10 * 60_000);
-    f.settings.save(s3.settings());
+    f.settings.save(s3().settings());
   });
   afterEach(async () => {
     await f.close();

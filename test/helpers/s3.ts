@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';
 
@@ -55,5 +56,20 @@ export async function startS3(bucket = 'mcs-archive', port = 0): Promise<TestS3>
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A server for the enclosing describe(): started before its first test, stopped after its last. */
+export function s3ForSuite(): () => TestS3 {
+  let s3: TestS3 | null = null;
+  before(async () => {
+    s3 = await startS3();
+  });
+  after(async () => {
+    await s3?.stop();
+  });
+  return () => {
+    if (!s3) throw new Error('the S3 server starts in the suite\'s before hook');
+    return s3;
   };
 }
