@@ -153,6 +153,12 @@ function configTemplate(): string {
   return `${JSON.stringify(template, null, 2)}\n`;
 }
 
+/** SHA256SUMS in `sha256sum` format for files side by side (what install.sh verifies). */
+export function writeSha256Sums(sumsFile: string, files: string[]): string {
+  writeFileSync(sumsFile, files.map((file) => `${sha256(readFileSync(file))}  ${basename(file)}\n`).join(''));
+  return sumsFile;
+}
+
 /** The installer as released: its version, and where it downloads the tarball from unless told. */
 export function stampInstaller(script: string, release: { version: string; releaseUrl?: string }): string {
   const stamp = (text: string, name: string, value: string) => {
@@ -234,8 +240,7 @@ export async function packageRelease(options: PackageOptions = {}): Promise<Rele
   run('tar', ['--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', work, name]);
   const installScript = join(outDir, 'install.sh');
   writeFileSync(installScript, installer, { mode: 0o755 });
-  const sums = join(outDir, 'SHA256SUMS');
-  writeFileSync(sums, [tarball, installScript].map((file) => `${sha256(readFileSync(file))}  ${basename(file)}\n`).join(''));
+  const sums = writeSha256Sums(join(outDir, 'SHA256SUMS'), [tarball, installScript]);
   return {
     version, name, releaseDir: outDir, tarball, sums, installScript, binary,
     binaryBytes: statSync(binary).size, tarballBytes: statSync(tarball).size,

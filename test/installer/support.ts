@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { stampInstaller } from '../../installer/package.ts';
+import { join } from 'node:path';
+import { stampInstaller, writeSha256Sums } from '../../installer/package.ts';
 import { ROOT } from '../helpers/appliance.ts';
 import { releaseArtifacts, type ReleaseArtifacts } from '../helpers/release.ts';
 
@@ -55,8 +55,7 @@ export function packRelease(options: PackOptions): ReleaseArtifacts {
   if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
   const installScript = join(releaseDir, 'install.sh');
   writeFileSync(installScript, installer, { mode: 0o755 });
-  const sums = join(releaseDir, 'SHA256SUMS');
-  writeFileSync(sums, [tarball, installScript].map((file) => `${sha256(readFileSync(file))}  ${basename(file)}\n`).join(''));
+  const sums = writeSha256Sums(join(releaseDir, 'SHA256SUMS'), [tarball, installScript]);
   return { releaseDir, tarball, sums, installScript, version: options.version, binary: join(top, 'mcs-edge'), name };
 }
 
