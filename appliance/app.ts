@@ -1,14 +1,19 @@
 // The composition root (ARCHITECTURE): builds the stages in flow order —
-// storage → writer → devices → notifier → alarms → license → presence → ingest → broker — starts them in that order and
-// stops them in reverse, so on SIGTERM the broker stops accepting first and the writer flushes
-// last (its last commits still reach the alarm engine).
+//   broker → ingest → writer (readings + alarm rules + outbox rows, one transaction, ALM-8)
+//     → committed events → alarm picture → bus → live / hub (WebSocket) / notifier (outbox → channels)
+// — with presence, the license guard, the API and the jobs beside it. start() goes from the
+// database up to the broker; stop() in reverse, so on SIGTERM the broker stops accepting first and
+// the writer flushes last (its last commits still reach the alarm picture and the notifier).
 import type { Config } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { createBus } from './core/bus.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createAlarmEngine } from './alarms/engine.ts';
+import { createAlarmPicture } from './alarms/picture.ts';
+import { DEFAULT_DEBOUNCE_MS } from './alarms/lifecycle.ts';
+import type { AlarmCommitSettings, AlarmSettings } from './contract/alarm.ts';
+import type { ReportSystemCondition } from './core/system-conditions.ts';
 import { createApiServer } from './api/server.ts';
 import { createBroker } from './broker/broker.ts';
 import { createDeviceCache } from './devices/cache.ts';
@@ -62,11 +67,13 @@ export interface AppOptions {
   licensePublicKeyPem?: string;
   /** Test hook: how the license check-in reaches the server. */
   licenseFetch?: typeof fetch;
+  /** Test hook: the alarm evaluation of this device's readings throws `times` times (ALM-8). */
+  failEvaluation?: { sn: string; times: number };
 }
 
 const STATS_LOG_EVERY_MS = 60_000;
 
-export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', statfs, licensePublicKeyPem, licenseFetch }: AppOptions) {
+export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', statfs, licensePublicKeyPem, licenseFetch, failEvaluation }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
   const bus = createBus();
   let db: Db | null = null;
@@ -75,9 +82,20 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
   let parts: ReturnType<typeof build> | null = null;
 
   function build(db: Db) {
+    // Storage, and the settings the writer judges readings by.
     const deviceRepo = createDeviceRepository(db);
     const pendingRepo = createPendingRepository(db);
     const readings = createReadingRepository(db);
+    const alarmRepo = createAlarmRepository(db);
+    const configRepo = createConfigRepository(db);
+    const box = createSecretBox(config.data_dir);
+    const alarmSettings = createAlarmSettings({ config: configRepo, box, clock });
+    const commitSettings = alarmCommitSettings(() => alarmSettings.current(), () => alarmSettings.enabledChannels(), config.site.timezone);
+    const deviceCache = createDeviceCache(deviceRepo);
+    const devices = createDeviceService({ devices: deviceRepo, pending: pendingRepo, clock, onChange: () => deviceCache.reload() });
+
+    // The committed side: the writer's events become the alarm picture, then the bus.
+    const alarms = createAlarmPicture({ bus, clock, log, loadActive: () => alarmRepo.active() });
     const writer = createGroupCommitWriter({
       file: dbFile,
       synchronous: config.storage.synchronous,
@@ -85,17 +103,20 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       commitIntervalMs: config.ingest.commit_interval_ms,
       commitMaxRows: config.ingest.commit_max_rows,
       maxPageCount,
+      failEvaluation,
+      alarmSettings: commitSettings,
+      onAlarms: (events) => alarms.committed(events),
       log,
       onFatal,
     });
-    const deviceCache = createDeviceCache(deviceRepo);
-    const devices = createDeviceService({ devices: deviceRepo, pending: pendingRepo, clock, onChange: () => deviceCache.reload() });
+    // ALM-1: every system condition reaches the alarm lifecycle through this one port, committed
+    // with the writer's next batch (retried if that commit fails).
+    const reportCondition: ReportSystemCondition = (type, source, { holds, detail = null, value = null }) =>
+      writer.enqueueUpdate({ op: 'system', type, source, holds, detail, value, at: clock.now() });
+
+    // The flow: broker → ingest → writer.
     const presence = createPresence({ bus, clock, timeoutMs: config.ingest.offline_timeout_s * 1000 });
-    // LIC-4/LIC-5: the stages ask the license guard (built below) what they may do, at the moment they act.
-    const ingest = createIngest({
-      devices: deviceCache, writer, presence, bus, clock, log, clockSkewMs: config.ingest.clock_skew_s * 1000,
-      storeReadings: () => license.allows('store_readings'),
-    });
+    const ingest = createIngest({ devices: deviceCache, writer, presence, bus, clock, log, clockSkewMs: config.ingest.clock_skew_s * 1000 });
     const broker = createBroker({
       devices: deviceCache,
       ingest,
@@ -105,22 +126,15 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       tls: config.mqtt.tls_cert ? { port: config.mqtt.tls_port, cert: config.mqtt.tls_cert, key: config.mqtt.tls_key } : undefined,
       factorySecret: config.mqtt.factory_secret,
       adminPassword: config.mqtt.admin_password,
-      deviceLimit: () => license.maxDevices(),
+      deviceLimit: () => license.maxDevices(), // LIC-5
     });
-    const alarmRepo = createAlarmRepository(db);
-    const configRepo = createConfigRepository(db);
-    const box = createSecretBox(config.data_dir);
-    const alarmSettings = createAlarmSettings({ config: configRepo, box, clock });
-    const alarms = createAlarmEngine({
-      alarms: alarmRepo, devices: deviceCache, bus, clock, log,
-      rules: () => ({ deadbandPct: alarmSettings.current().deadband_pct, lowBatteryPct: alarmSettings.current().low_battery_pct }),
-      debounceMs: () => alarmSettings.current().debounce_min * 60_000,
-    });
+
+    // After the commit: notifications (their outbox rows were written with the alarm).
     const notifier = createNotifier({
-      db, bus, engine: alarms, alarms: alarmRepo, devices: deviceCache, settings: alarmSettings, clock, log,
+      db, bus, alarms: alarmRepo, devices: deviceCache, settings: alarmSettings, clock, log, reportCondition,
       site: { language: config.site.language, timezone: config.site.timezone },
-      mayNotify: () => license.allows('notify'),
     });
+    // LIC-*: what the box may do; it never stops readings, alarms or notifications (LIC-4).
     const license = createLicenseGuard({
       settings: {
         file: config.license.file, serverUrl: config.license.server_url, machineId: config.license.machine_id,
@@ -130,8 +144,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       publicKeyPem: licensePublicKeyPem ?? VENDOR_PUBLIC_KEY_PEM,
       version, clock, log, bus, fetchImpl: licenseFetch,
       devicesUsed: () => broker.connectedDevices(),
-      // Seed §8.4: LICENSE system alarms (grace ending, locked) through the alarm lifecycle.
-      systemAlarm: (source, holds, detail) => (holds ? alarms.raiseSystem('LICENSE', source, detail) : alarms.clearSystem('LICENSE', source)),
+      reportCondition, // seed §8.4: LICENSE system alarms (grace ending, locked)
     });
     // The LAN side: users and sessions (API-3), the audit log (API-5), the live picture and its WebSocket hub (API-6).
     const users = createUserService({ users: createUserRepository(db), jwt: createJwt(loadJwtSecret(config.data_dir)), clock, log });
@@ -144,18 +157,18 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
       onDevicesChanged: (listener) => deviceCache.onReload(listener),
     });
-    const archive = buildArchive(db, { writer, alarms, presence, configRepo, box });
+    const archive = buildArchive(db, { writer, reportCondition, presence, configRepo, box });
     return {
       deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier,
-      configRepo, box, users, audit, live, hub, license, ...archive,
+      configRepo, box, users, audit, live, hub, license, reportCondition, ...archive,
     };
   }
 
   /** ARC-*, STO-3/4, OPS-2: storage settings, archive, backups, disk guard and the job schedule. */
   function buildArchive(
     db: Db,
-    { writer, alarms, presence, configRepo, box }: {
-      writer: ReturnType<typeof createGroupCommitWriter>; alarms: ReturnType<typeof createAlarmEngine>; presence: ReturnType<typeof createPresence>;
+    { writer, reportCondition, presence, configRepo, box }: {
+      writer: ReturnType<typeof createGroupCommitWriter>; reportCondition: ReportSystemCondition; presence: ReturnType<typeof createPresence>;
       configRepo: ReturnType<typeof createConfigRepository>; box: ReturnType<typeof createSecretBox>;
     },
   ) {
@@ -166,13 +179,13 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       testConnection: (input?: unknown) => testConnection(input === undefined ? settingsStore.current() : settingsStore.validate({ ...(input as object), enabled: false }), clock.now),
     };
     const archiver = createArchiver({
-      db, dbFile, writer, settings: settingsStore, alarms, clock, log, timezone: config.site.timezone, retentionDays: config.storage.retention_days,
+      db, dbFile, writer, settings: settingsStore, reportCondition, clock, log, timezone: config.site.timezone, retentionDays: config.storage.retention_days,
       rolledUpTo: () => (db.prepare("SELECT watermark FROM rollup_state WHERE name = '1m'").pluck().get() as number | undefined) ?? 0,
     });
-    const backups = createBackups({ db, dataDir: config.data_dir, settings: settingsStore, clock, log, keep: config.archive.backups_keep, alarms });
+    const backups = createBackups({ db, dataDir: config.data_dir, settings: settingsStore, clock, log, keep: config.archive.backups_keep, reportCondition });
     const diskGuard = createDiskGuard({
       db, dataDir: config.data_dir, lowFreeMb: config.storage.disk_low_free_mb, criticalFreeMb: config.storage.disk_critical_free_mb,
-      writer, archiver, archivingEnabled: () => settingsStore.enabled(), alarms, clock, log, timezone: config.site.timezone, statfs,
+      writer, archiver, archivingEnabled: () => settingsStore.enabled(), reportCondition, clock, log, timezone: config.site.timezone, statfs,
     });
     const maintenance = createMaintenance({
       db, writer, clock, rollup1mDays: config.storage.rollup_1m_days, rollup1hDays: config.storage.rollup_1h_days,
@@ -184,7 +197,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         health: () => diskGuard.check(),
         rollup: () => writer.rollup(clock.now()),
         archive: async () => {
-          // LIC-4: archiving stops while the license is locked (readings are not stored either).
+          // LIC-4: archiving stops while the license is locked (readings and alarms go on).
           if (parts && !parts.license.allows('archive')) return { skipped: 'license locked' };
           const result = await archiver.run();
           // The job shows failed (archive_log and the ARCHIVE alarm hold the details).
@@ -257,10 +270,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8 });
       parts = build(db);
       const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms, notifier, license } = parts;
-      await writer.start();
+      await writer.start(); // reconciles the active alarms with every device's latest reading (ALM-8)
+      alarms.load(); // the committed picture, then the reconciliation's events on the bus
       deviceCache.start();
-      notifier.start(); // listens for alarm events; resumes what is pending in the outbox
-      alarms.start(); // before anything can emit readings or status changes
+      notifier.start(); // wakes on alarm events; resumes what is pending in the outbox
       license.start(); // the gate is consulted before the broker admits a device (LIC-5)
       // In-memory state is rebuilt from SQLite: when each device was last heard from.
       const lastReceived = new Map(readings.latestAll().map((r) => [r.sn, r.received_at]));
@@ -268,8 +281,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         deviceRepo.all().map((d) => [d.sn, Math.max(d.last_seen ?? 0, lastReceived.get(d.sn) ?? 0) || null, d.status === 'online']),
       );
       unsubscribers.push(
+        // ING-7 + ALM-1: the device's status and its OFFLINE alarm ride the next commit together.
         bus.on('device_status', (event) => {
-          writer.enqueueUpdate({ op: 'status', sn: event.sn, status: event.status, lastSeen: presence.lastSeen(event.sn) });
+          writer.enqueueUpdate({ op: 'status', sn: event.sn, status: event.status, lastSeen: presence.lastSeen(event.sn), reason: event.reason, at: event.ts });
         }),
       );
       presence.start();
@@ -279,7 +293,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       await broker.start();
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
-        readings, live: parts.live, hub: parts.hub, commands: broker, alarmEngine: alarms, alarmRepo: parts.alarmRepo,
+        readings, live: parts.live, hub: parts.hub, commands: broker, acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()), alarmRepo: parts.alarmRepo,
         alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
       });
@@ -299,13 +313,12 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       api = null;
       if (parts) {
         parts.live.stop();
-        const { broker, presence, deviceCache, writer, alarms, notifier, license } = parts;
+        const { broker, presence, deviceCache, writer, notifier, license } = parts;
         await broker.stop();
         await license.stop();
         presence.stop();
         deviceCache.stop();
-        await writer.stop(); // the last commits still reach the alarm engine
-        alarms.stop();
+        await writer.stop(); // the last commits still reach the alarm picture and the notifier
         await notifier.stop();
       }
       for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
@@ -328,3 +341,24 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
   };
 }
 export type App = ReturnType<typeof createApp>;
+
+/**
+ * The alarm settings as the writer thread needs them (AlarmCommitSettings), rebuilt only when the
+ * stored settings changed: the same object otherwise, so the writer is sent them once per change.
+ */
+function alarmCommitSettings(current: () => AlarmSettings, enabledChannels: () => string[], timezone: string): () => AlarmCommitSettings {
+  let source: AlarmSettings | null = null;
+  let built: AlarmCommitSettings | null = null;
+  return () => {
+    const settings = current();
+    if (settings !== source || !built) {
+      source = settings;
+      built = {
+        rules: { deadbandPct: settings.deadband_pct, lowBatteryPct: settings.low_battery_pct },
+        debounceMs: settings.debounce_min === undefined ? DEFAULT_DEBOUNCE_MS : settings.debounce_min * 60_000,
+        notify: { policy: settings.schedule, channels: enabledChannels(), timezone },
+      };
+    }
+    return built;
+  };
+}

@@ -19,6 +19,7 @@ import { siteDayRange } from '../appliance/core/site-day.ts';
 import { createConfigRepository } from '../appliance/storage/config.ts';
 import { dbFileIn, openDb } from '../appliance/storage/db.ts';
 import { createGroupCommitWriter } from '../appliance/storage/group-commit.ts';
+import type { ReportSystemCondition } from '../appliance/core/system-conditions.ts';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '1000' }, interval: { type: 'string', default: '10' } } });
 const devices = Number(values.devices);
@@ -69,8 +70,10 @@ async function main() {
   settings.save({
     enabled: true, endpoint: `http://127.0.0.1:${s3.port}`, region: 'us-east-1', bucket: BUCKET, access_key_id: 'S3RVER', secret_access_key: 'S3RVER',
   });
-  const alarms = { raiseSystem: (_t: string, _s: string, detail: string) => console.error(`ALARM ${detail}`), clearSystem: () => {} };
-  const archiver = createArchiver({ db, dbFile: file, writer, settings, alarms, clock, log: silentLogger(), timezone: TZ, retentionDays: 1 });
+  const reportCondition: ReportSystemCondition = (_type, _source, { holds, detail }) => {
+    if (holds) console.error(`ALARM ${detail}`);
+  };
+  const archiver = createArchiver({ db, dbFile: file, writer, settings, reportCondition, clock, log: silentLogger(), timezone: TZ, retentionDays: 1 });
 
   // Warm-up: the S3 SDK's modules load on first use (a one-time cost, not the archive's).
   const warm = await testConnection(settings.current());

@@ -2,6 +2,7 @@
 // OPS-5: times are stored as UTC ms; the site timezone decides day boundaries and what is shown.
 // Both stream the records (repo.iterate / any iterable) so memory stays flat for any range.
 import type { AlarmRecord } from '../contract/alarm.ts';
+import { alarmValueUnit } from '../contract/alarm-value.ts';
 import { alarmTypeLabel, formatSiteTime, type Language } from '../contract/site-format.ts';
 import type { AlarmRepository } from '../storage/alarms.ts';
 
@@ -106,11 +107,13 @@ export interface AlarmsCsvOptions {
   timezone: string;
   /** Approximate characters per yielded chunk (default 16 KiB). */
   chunkSize?: number;
+  /** A device's gas unit (ppm, % LEL …) for the unit column of concentration values. */
+  unitOf?: (sn: string) => string | undefined;
 }
 
 const CSV_HEADER: Record<Language, string[]> = {
-  'zh-CN': ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注'],
-  en: ['ID', 'Device SN', 'Type', 'State', 'Value', 'Threshold', 'Peak', 'Detail', 'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment'],
+  'zh-CN': ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注', '单位'],
+  en: ['ID', 'Device SN', 'Type', 'State', 'Value', 'Threshold', 'Peak', 'Detail', 'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment', 'Unit'],
 };
 
 const CSV_STATES: Record<AlarmRecord['state'], Record<Language, string>> = {
@@ -139,8 +142,13 @@ export function* alarmsCsv(records: Iterable<AlarmRecord>, options: AlarmsCsvOpt
   if (chunk) yield chunk;
 }
 
-/** One record as the fields of its CSV line, in header order; null → ''. */
-export function csvRow(r: AlarmRecord, { language, timezone }: Pick<AlarmsCsvOptions, 'language' | 'timezone'>): string[] {
+/**
+ * One record as the fields of its CSV line, in header order; null → ''. Value, threshold and peak
+ * stay plain numbers (a spreadsheet sums them); the last column says what they are in, by type:
+ * the device's gas unit, % battery, MB free, an error code, or nothing (OFFLINE, system alarms).
+ * It is last so the columns before it keep their places for existing sheets and scripts.
+ */
+export function csvRow(r: AlarmRecord, { language, timezone, unitOf }: Pick<AlarmsCsvOptions, 'language' | 'timezone' | 'unitOf'>): string[] {
   const time = (ms: number | null) => (ms === null ? '' : formatSiteTime(ms, timezone));
   const num = (n: number | null) => (n === null ? '' : String(n));
   return [
@@ -158,6 +166,7 @@ export function csvRow(r: AlarmRecord, { language, timezone }: Pick<AlarmsCsvOpt
     r.ack_by ?? '',
     time(r.ack_at),
     r.ack_comment ?? '',
+    r.value === null && r.threshold === null && r.peak === null ? '' : alarmValueUnit(r, { language, unit: (r.sn && unitOf?.(r.sn)) || '' }),
   ];
 }
 

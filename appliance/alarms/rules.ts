@@ -1,11 +1,11 @@
 // ALM-1: which alarm conditions a reading holds. Pure: the device's limits, the reading, and
 // which alarms are already active (for the deadband, ALM-2) in; conditions out.
+import { SYSTEM_ALARM_TYPES, type SystemAlarmType } from '../contract/alarm.ts';
 import { ALARMING_DEVICE_ERRORS, DEVICE_ERROR_CODES } from '../contract/device-payload.ts';
 
+export { SYSTEM_ALARM_TYPES, type SystemAlarmType };
 export const DEVICE_ALARM_TYPES = ['HIGH', 'LOW', 'OFFLINE', 'LOW_BAT', 'FAULT'] as const;
-export const SYSTEM_ALARM_TYPES = ['DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL'] as const;
 export type DeviceAlarmType = (typeof DEVICE_ALARM_TYPES)[number];
-export type SystemAlarmType = (typeof SYSTEM_ALARM_TYPES)[number];
 export type AlarmType = DeviceAlarmType | SystemAlarmType;
 
 export interface RuleSettings {

@@ -1,9 +1,9 @@
 // What the API needs from the other stages, wired by app.ts. Routes reach the stages only
 // through these (ARCHITECTURE import rules), so inject() tests can build the server alone.
-import type { AlarmEngine } from '../alarms/engine.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { DeviceCommand } from '../contract/device-payload.ts';
+import type { AlarmRecord } from '../contract/alarm.ts';
 import type { DeviceService } from '../devices/service.ts';
 import type { LiveState } from '../live/state.ts';
 import type { LiveHub } from '../live/hub.ts';
@@ -32,7 +32,8 @@ export interface ApiDeps {
   live: LiveState;
   hub: LiveHub;
   commands: { isConnected(sn: string): boolean; sendCommand(sn: string, command: DeviceCommand): Promise<void> };
-  alarmEngine: AlarmEngine;
+  /** ALM-2/ALM-7: acknowledges through the writer thread (one path for every alarm write, ALM-8); what changed. */
+  acknowledge: (ids: number[], by: string, comment: string) => Promise<AlarmRecord[]>;
   alarmRepo: AlarmRepository;
   alarmSettings: AlarmSettingsStore;
   configRepo: ConfigRepository;

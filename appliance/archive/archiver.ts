@@ -15,6 +15,7 @@ import type { Db } from '../storage/db.ts';
 import { exportDayInWorker, type ExportResult } from './export.ts';
 import { createS3, describeS3Error, type S3 } from './s3.ts';
 import type { StorageSettingsStore } from './settings.ts';
+import type { ReportSystemCondition } from '../core/system-conditions.ts';
 
 const DAY_MS = 86_400_000;
 export const ARCHIVE_ALARM_SOURCE = 'archive';
@@ -25,7 +26,8 @@ export interface ArchiverDeps {
   /** The group-commit writer: flush() before an export, deleteRange() for the deletion. */
   writer: { flush(): Promise<void>; deleteRange(snId: number, from: number, to: number, receivedBefore: number): Promise<number> };
   settings: StorageSettingsStore;
-  alarms: { raiseSystem(type: 'ARCHIVE', source: string, detail: string): unknown; clearSystem(type: 'ARCHIVE', source: string): unknown };
+  /** ARC-2: the ARCHIVE system alarm (ALM-1). */
+  reportCondition: ReportSystemCondition;
   clock: Clock;
   log: Logger;
   timezone: string;
@@ -54,7 +56,7 @@ export function archiveKey(day: string, part = 1): string {
 class ArchiveFailure extends Error {}
 
 export function createArchiver(deps: ArchiverDeps) {
-  const { db, writer, settings, alarms, clock, timezone } = deps;
+  const { db, writer, settings, reportCondition, clock, timezone } = deps;
   const log = deps.log.child({ stage: 'archive' });
   const archiveLog = createArchiveLog(db);
   let running: Promise<ArchiveRunResult> | null = null;
@@ -184,12 +186,12 @@ export function createArchiver(deps: ArchiverDeps) {
         const done = await archiveDay(s3, day);
         result.archived.push({ day, ...done });
       }
-      alarms.clearSystem('ARCHIVE', ARCHIVE_ALARM_SOURCE);
+      reportCondition('ARCHIVE', ARCHIVE_ALARM_SOURCE, { holds: false });
     } catch (err) {
       const message = err instanceof ArchiveFailure ? err.message : describeS3Error(err);
       result.failed = { day, error: message };
       log.error({ code: ErrorCodes.ARCHIVE_UPLOAD_FAILED.code, day, error: message }, 'archive failed; retried next run');
-      alarms.raiseSystem('ARCHIVE', ARCHIVE_ALARM_SOURCE, `archive of ${day || 'interrupted days'} failed: ${message}`);
+      reportCondition('ARCHIVE', ARCHIVE_ALARM_SOURCE, { holds: true, detail: `archive of ${day || 'interrupted days'} failed: ${message}` });
     } finally {
       s3.destroy();
     }

@@ -16,6 +16,7 @@ import type { Logger } from '../core/log.ts';
 import type { Db } from '../storage/db.ts';
 import { createS3, describeS3Error } from './s3.ts';
 import type { StorageSettingsStore } from './settings.ts';
+import type { ReportSystemCondition } from '../core/system-conditions.ts';
 
 export const BACKUP_DIR = 'backups';
 const NAME = /^mcs-edge-(\d{8}T\d{6}Z)\.db\.gz$/;
@@ -28,7 +29,8 @@ export interface BackupDeps {
   clock: Clock;
   log: Logger;
   keep: number;
-  alarms?: { raiseSystem(type: 'ARCHIVE', source: string, detail: string): unknown; clearSystem(type: 'ARCHIVE', source: string): unknown };
+  /** ARC-4: an upload that failed is an ARCHIVE system alarm (ALM-1). */
+  reportCondition?: ReportSystemCondition;
 }
 
 export interface BackupResult extends BackupEntry {
@@ -100,12 +102,12 @@ export function createBackups(deps: BackupDeps) {
         const head = await s3.head(key);
         if (head?.bytes !== bytes) throw new Error(`uploaded backup has ${head?.bytes ?? 'no'} bytes, ${bytes} were sent`);
         uploaded.set(file, key);
-        deps.alarms?.clearSystem('ARCHIVE', BACKUP_ALARM_SOURCE);
+        deps.reportCondition?.('ARCHIVE', BACKUP_ALARM_SOURCE, { holds: false });
       } catch (err) {
         uploadError = describeS3Error(err);
         key = null;
         log.error({ code: ErrorCodes.ARCHIVE_UPLOAD_FAILED.code, file, error: uploadError }, 'backup upload failed; kept locally');
-        deps.alarms?.raiseSystem('ARCHIVE', BACKUP_ALARM_SOURCE, `backup upload failed (kept locally as ${file}): ${uploadError}`);
+        deps.reportCondition?.('ARCHIVE', BACKUP_ALARM_SOURCE, { holds: true, detail: `backup upload failed (kept locally as ${file}): ${uploadError}` });
       } finally {
         s3.destroy();
       }

@@ -10,6 +10,7 @@ import type { Logger } from '../core/log.ts';
 import { siteDayOf, siteDayRange } from '../core/site-day.ts';
 import { createArchiveLog } from '../storage/archive-log.ts';
 import type { Db } from '../storage/db.ts';
+import type { ReportSystemCondition } from '../core/system-conditions.ts';
 
 const MB = 1024 * 1024;
 const HOUR = 3_600_000;
@@ -26,10 +27,8 @@ export interface DiskGuardDeps {
   writer: { deleteRange(snId: number, from: number, to: number, receivedBefore: number): Promise<number> };
   archiver: { run(): Promise<{ enabled: boolean; failed: unknown }>; archiveDayNow(day: string): Promise<unknown> };
   archivingEnabled: () => boolean;
-  alarms: {
-    raiseSystem(type: 'DISK', source: string, detail: string, value?: number | null): unknown;
-    clearSystem(type: 'DISK', source: string): unknown;
-  };
+  /** STO-4: the DISK system alarm (ALM-1). */
+  reportCondition: ReportSystemCondition;
   clock: Clock;
   log: Logger;
   timezone: string;
@@ -46,7 +45,7 @@ export interface DiskCheck {
 }
 
 export function createDiskGuard(deps: DiskGuardDeps) {
-  const { db, writer, alarms, clock } = deps;
+  const { db, writer, reportCondition, clock } = deps;
   const log = deps.log.child({ stage: 'disk' });
   const statfs = deps.statfs ?? (statfsAsync as unknown as StatFs);
   const archiveLog = createArchiveLog(db);
@@ -82,12 +81,12 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     let free = await freeBytes();
     const result: DiskCheck = { state: 'ok', free_mb: Math.floor(free / MB), archived_days: [], pruned_unarchived_rows: 0, pruned_before: null };
     if (free >= low) {
-      alarms.clearSystem('DISK', DISK_ALARM_SOURCE);
-      alarms.clearSystem('DISK', PRUNE_ALARM_SOURCE);
+      reportCondition('DISK', DISK_ALARM_SOURCE, { holds: false });
+      reportCondition('DISK', PRUNE_ALARM_SOURCE, { holds: false });
       return result;
     }
     result.state = free < critical ? 'critical' : 'low';
-    alarms.raiseSystem('DISK', DISK_ALARM_SOURCE, `free space ${result.free_mb} MB is below ${deps.lowFreeMb} MB`, result.free_mb);
+    reportCondition('DISK', DISK_ALARM_SOURCE, { holds: true, detail: `free space ${result.free_mb} MB is below ${deps.lowFreeMb} MB`, value: result.free_mb });
     if (free >= critical) return result;
     log.warn({ free_mb: result.free_mb, critical_mb: deps.criticalFreeMb }, 'disk critical: pruning raw data');
     // 1. Archived data first: with archiving on, due days leave (and their rows with them), then
@@ -117,7 +116,7 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     if (result.pruned_unarchived_rows) {
       const detail = `disk critical: deleted ${result.pruned_unarchived_rows} unarchived readings older than ${new Date(result.pruned_before!).toISOString()}`;
       log.error({ rows: result.pruned_unarchived_rows, before: result.pruned_before }, detail);
-      alarms.raiseSystem('DISK', PRUNE_ALARM_SOURCE, detail, result.pruned_unarchived_rows);
+      reportCondition('DISK', PRUNE_ALARM_SOURCE, { holds: true, detail, value: result.pruned_unarchived_rows });
     }
     result.free_mb = Math.floor(free / MB);
     return result;

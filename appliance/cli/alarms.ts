@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Config } from '../core/config.ts';
+import { alarmValueText } from '../contract/alarm-value.ts';
 import { systemClock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { createSecretBox } from '../core/secrets.ts';
@@ -10,6 +11,7 @@ import { createAlarmSettings } from '../notify/alarm-settings.ts';
 import { isChannelKind, testSend } from '../notify/channels/index.ts';
 import { createAlarmRepository } from '../storage/alarms.ts';
 import { createConfigRepository } from '../storage/config.ts';
+import { createDeviceRepository } from '../storage/devices.ts';
 import { dbFileIn, openDb } from '../storage/db.ts';
 
 const USAGE = `Usage: mcs-edge alarms <command> [options]
@@ -52,9 +54,11 @@ export async function runAlarmsCommand(argv: string[], config: Config, out = (li
         const { items, total } = alarms.list({ state: values.active ? 'active' : undefined, limit: Number(values.limit ?? 50) });
         if (values.json) out(JSON.stringify(items, null, 2));
         else {
+          const devices = createDeviceRepository(db);
           for (const a of items) {
             const ack = a.ack_at ? `acked by ${a.ack_by}` : 'unacknowledged';
-            out(`#${a.id}\t${new Date(a.triggered_at).toISOString()}\t${a.source}\t${a.type}\t${a.state}\t${a.value ?? ''}\t${ack}\trepeats ${a.repeat_count}`);
+            const value = alarmValueText(a, a.value, { language: 'en', unit: (a.sn && devices.get(a.sn)?.unit) || '' });
+            out(`#${a.id}\t${new Date(a.triggered_at).toISOString()}\t${a.source}\t${a.type}\t${a.state}\t${value}\t${ack}\trepeats ${a.repeat_count}`);
           }
           out(`${items.length} of ${total} alarm${total === 1 ? '' : 's'}`);
         }

@@ -27,7 +27,15 @@ export interface AlarmRecord {
   updated_at: number;
 }
 
-export type AlarmEventKind = 'raised' | 'repeat' | 'cleared' | 'acknowledged';
+/**
+ * raised: a new record; repeat: a cleared record re-opened within the debounce window (ALM-3);
+ * peak: the value of an active alarm got worse (its peak, ALM-8); cleared; acknowledged.
+ */
+export type AlarmEventKind = 'raised' | 'repeat' | 'peak' | 'cleared' | 'acknowledged';
+
+/** The system parts that raise alarms through the same lifecycle (ALM-1). */
+export const SYSTEM_ALARM_TYPES = ['DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL'] as const;
+export type SystemAlarmType = (typeof SYSTEM_ALARM_TYPES)[number];
 
 export interface AlarmEvent {
   kind: AlarmEventKind;
@@ -76,6 +84,23 @@ export const AlarmSettingsSchema = Type.Object(
 );
 export type AlarmSettings = Static<typeof AlarmSettingsSchema>;
 
+/**
+ * What the writer thread needs to judge readings and decide their notifications in the commit
+ * (ALM-1…ALM-5, ALM-8); the main thread sends it at start and whenever the settings change.
+ */
+export interface AlarmCommitSettings {
+  rules: { deadbandPct: number; lowBatteryPct: number };
+  debounceMs: number;
+  notify: { policy: AlarmSettings['schedule']; channels: string[]; timezone: string };
+}
+
+/** The defaults of AlarmSettingsSchema as the writer uses them, with no channel switched on. */
+export const DEFAULT_ALARM_COMMIT_SETTINGS: AlarmCommitSettings = {
+  rules: { deadbandPct: 5, lowBatteryPct: 20 },
+  debounceMs: 10 * 60_000,
+  notify: { policy: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00', always_notify: ['HIGH'], notify_cleared: true }, channels: [], timezone: 'UTC' },
+};
+
 // ---- the REST view (API-1 /api/alarms) ---------------------------------------------------------
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const Iso = Type.String({ format: 'date-time' });
@@ -91,6 +116,7 @@ export const AlarmViewSchema = Type.Object({
   threshold: NullableNumber,
   peak: NullableNumber,
   detail: Type.Union([Type.String(), Type.Null()]),
+  unit: Type.Optional(Type.String({ description: "the device's gas unit, for a concentration value (HIGH, LOW, an over-range FAULT); see contract/alarm-value.ts for the others" })),
   triggered_at: Iso,
   cleared_at: NullableIso,
   repeat_count: Type.Integer(),

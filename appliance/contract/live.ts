@@ -55,8 +55,12 @@ export interface LiveCounts {
   alarm: number;
 }
 
-/** A record as the API and the kiosk see it: times as ISO 8601 UTC strings. */
+/**
+ * A record as the API and the kiosk see it: times as ISO 8601 UTC strings. The REST views add the
+ * device's gas unit (the kiosk has it from its devices).
+ */
 export type AlarmView = Omit<AlarmRecord, 'triggered_at' | 'cleared_at' | 'notified_at' | 'ack_at' | 'updated_at'> & {
+  unit?: string;
   triggered_at: string;
   cleared_at: string | null;
   notified_at: string | null;

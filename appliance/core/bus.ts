@@ -25,17 +25,6 @@ export interface ReadingEvent {
   overrange: boolean;
 }
 
-/** The live path (API-6 kiosk, alarms): every accepted reading, stored or not. */
-export interface LiveReadingsEvent {
-  readings: ReadingEvent[];
-  /**
-   * true: committed to SQLite — the same readings the 'readings' event carries, emitted right after it.
-   * false: not stored because the license is locked (LIC-4); the kiosk still shows them and the
-   * alarm engine still evaluates them, so the plant is never blinded.
-   */
-  stored: boolean;
-}
-
 export interface LicenseEvent {
   mode: 'evaluation' | 'valid' | 'grace' | 'locked';
   reason: string;
@@ -44,16 +33,17 @@ export interface LicenseEvent {
 }
 
 export interface BusEvents {
-  /** Readings committed to SQLite (after the group commit). */
+  /**
+   * Readings committed to SQLite with their alarm consequences (after the group commit, ALM-8);
+   * the live view and kiosk follow them. A license never stops them (LIC-4).
+   */
   readings: ReadingEvent[];
-  /** Every accepted reading for the live view (kiosk WebSocket): see LiveReadingsEvent. */
-  live_readings: LiveReadingsEvent;
   /** The license mode or its reason changed (LIC-4 lock screen, LIC-6 banner). */
   license: LicenseEvent;
   device_status: DeviceStatusEvent;
   /** A serial number not yet registered tried to send data (ING-3). */
   pending_device: { sn: string; ts: number };
-  /** An alarm record changed (ALM-2); emitted after it is committed. */
+  /** An alarm record changed (ALM-2); emitted after it is committed, before the readings' PUBACKs (ALM-8). */
   alarm: AlarmEvent;
 }
 

@@ -1,6 +1,8 @@
 // ING-1…ING-7: a device's publish → decode/validate → calibrate → sequence and clock checks →
-// group commit; the broker's callback (and with it the QoS 1 PUBACK) runs only once the reading
-// is committed (ING-6). Bad input is counted and dropped, never thrown through the broker.
+// group commit, where the writer thread also applies the alarm rules (ALM-8); the broker's
+// callback (and with it the QoS 1 PUBACK) runs only once the reading and its alarm consequences
+// are committed (ING-6). Bad input is counted and dropped, never thrown through the broker. A
+// license never stops this path (LIC-4).
 import type { Bus, ReadingEvent } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
@@ -25,8 +27,6 @@ export interface IngestDeps {
   clockSkewMs: number;
   /** Pending serials are written at most this often each (ING-3). */
   pendingWriteEveryMs?: number;
-  /** LIC-4: whether readings may be stored now (false while the license is locked). Default: always. */
-  storeReadings?: () => boolean;
 }
 
 export interface DeviceIngestStats extends SequenceState, ClockState {
@@ -43,8 +43,8 @@ export interface DeviceIngestStats extends SequenceState, ClockState {
 const RECENT_SKEWED_KEEP = 512;
 const identityOf = (reading: UpPayload) => reading.ts * 65_536 + reading.seq;
 
-/** The writer's packed row (storage/reading-row.ts) for one calibrated reading. */
-function packReading(snId: number, seq: number, flags: number, r: ReadingEvent) {
+/** The writer's packed row (storage/reading-row.ts) for one calibrated reading and the setpoints it is judged by. */
+function packReading(snId: number, seq: number, flags: number, r: ReadingEvent, limits: { high_limit: number | null; low_limit: number | null }) {
   return (rows: Float64Array, o: number) => {
     rows[o + R.F_SN_ID] = snId;
     rows[o + R.F_TS] = r.ts;
@@ -58,6 +58,8 @@ function packReading(snId: number, seq: number, flags: number, r: ReadingEvent) 
     rows[o + R.F_ERR] = r.err;
     rows[o + R.F_FLAGS] = flags;
     rows[o + R.F_RECEIVED] = r.receivedAt;
+    rows[o + R.F_HIGH] = R.limitOrNaN(limits.high_limit);
+    rows[o + R.F_LOW] = R.limitOrNaN(limits.low_limit);
   };
 }
 
@@ -73,8 +75,6 @@ export function createIngest(deps: IngestDeps) {
   const pendingSeen = new Map<string, { lastWrite: number; messages: number }>();
   const totals = { received: 0, stored: 0, duplicates: 0, pending: 0, dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number> };
   let committed: ReadingEvent[] = [];
-  let liveOnly: ReadingEvent[] = [];
-  const storeReadings = deps.storeReadings ?? (() => true);
 
   function statsOf(sn: string): DeviceIngestStats {
     let stats = perDevice.get(sn);
@@ -99,14 +99,6 @@ export function createIngest(deps: IngestDeps) {
     const batch = committed;
     committed = [];
     bus.emit('readings', batch);
-    bus.emit('live_readings', { readings: batch, stored: true });
-  }
-
-  /** LIC-4: while locked, readings skip storage but still reach the live view and the alarm engine. */
-  function publishLiveOnly() {
-    const batch = liveOnly;
-    liveOnly = [];
-    bus.emit('live_readings', { readings: batch, stored: false });
   }
 
   function countDuplicate(stats: DeviceIngestStats) {
@@ -191,13 +183,7 @@ export function createIngest(deps: IngestDeps) {
         sn, ts, receivedAt, ppm, vRaw: reading.v_raw, temp: reading.temp, humi: reading.humi ?? null,
         bat: reading.bat, rssi: reading.rssi, err: reading.err, overrange,
       };
-      if (!storeReadings()) {
-        drop(sn, 'license_locked');
-        if (liveOnly.length === 0) queueMicrotask(publishLiveOnly);
-        liveOnly.push(event);
-        return done(); // acknowledged: received and shown, deliberately not stored
-      }
-      const row = packReading(device.sn_id, reading.seq, (overrange ? R.FLAG_OVERRANGE : 0) | (skewed ? R.FLAG_CLOCK_SKEW : 0), event);
+      const row = packReading(device.sn_id, reading.seq, (overrange ? R.FLAG_OVERRANGE : 0) | (skewed ? R.FLAG_CLOCK_SKEW : 0), event, device);
       if (qos === 0) done();
       writer.enqueue(row, (error, inserted) => {
         if (error) {

@@ -15,9 +15,7 @@ export const DROP_REASONS = [
   'out_of_range',
   'acl_violation',
   'device_disabled',
-  'store_failed',
-  /** LIC-4: the license is locked: shown live (kiosk, alarms) but not stored. */
-  'license_locked',
+  'store_failed', // the commit failed, or the reading's alarm evaluation did (ALM-8): not acknowledged
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

@@ -1,10 +1,10 @@
 // LIC-1…LIC-6 in the appliance: the license guard. It reads this machine's id, the license file
 // and the last signed check-in answer, asks the pure gate (licensing/gate.ts) for the mode, and
-// tells the other stages through app.ts what they may do: connect how many devices (broker), store
-// readings (ingest), notify (notifier), archive, accept management-API writes. It checks in with
-// the vendor's server at start and daily, picks up a license file dropped into place, raises a
-// LICENSE system alarm when grace has less than 24 h left and while locked, and never blinds the
-// plant: locked, live readings and alarm states still reach the kiosk (bus 'live_readings').
+// tells the other stages through app.ts what they may do: connect how many devices (broker),
+// archive, accept management-API writes and long-range queries. It checks in with the vendor's
+// server at start and daily, picks up a license file dropped into place, and raises a LICENSE
+// system alarm when grace has less than 24 h left and while locked. It never blinds or silences
+// the plant (LIC-4): readings, alarms, the kiosk and notifications do not ask it.
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -18,6 +18,7 @@ import type { Bus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError, type ErrorName } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import type { ReportSystemCondition } from '../core/system-conditions.ts';
 import type { LicenseState } from '../contract/license.ts';
 
 export const TOKEN_FILE_NAME = 'license-token.json';
@@ -27,8 +28,8 @@ export const GRACE_ALARM_MS = 24 * 3_600_000;
 const RETRY_AFTER_FAILURE_MS = 3_600_000;
 
 export type LicenseAlarmSource = 'license:grace' | 'license:locked';
-/** What a stage may do. All are refused while locked (LIC-4); live readings and alarms never are. */
-export type LicensedAction = 'store_readings' | 'notify' | 'archive' | 'api_write' | 'query';
+/** What a stage may do. All are refused while locked (LIC-4); readings, alarms and notifications never ask. */
+export type LicensedAction = 'archive' | 'api_write' | 'query';
 type Checkin = NonNullable<LicenseState['last_checkin']>;
 
 export interface LicenseGuardDeps {
@@ -42,8 +43,8 @@ export interface LicenseGuardDeps {
   bus?: Bus;
   /** Distinct devices connected now (the broker's count). */
   devicesUsed: () => number;
-  /** Raises (holds) or clears a LICENSE system alarm of `source`. */
-  systemAlarm: (source: LicenseAlarmSource, holds: boolean, detail: string) => void;
+  /** The LICENSE system alarm of `source` holds or stopped holding (ALM-1). */
+  reportCondition: ReportSystemCondition;
   fetchImpl?: typeof fetch;
   filePollMs?: number;
   tickMs?: number;
@@ -138,11 +139,8 @@ export function createLicenseGuard(deps: LicenseGuardDeps) {
   function setAlarm(source: LicenseAlarmSource, holds: boolean, detail: string) {
     if (alarmHolds.get(source) === holds) return;
     alarmHolds.set(source, holds);
-    try {
-      deps.systemAlarm(source, holds, detail);
-    } catch (err) {
-      log.error({ err, source }, 'could not record the license alarm');
-    }
+    // Committed with the writer's next batch, which retries a failed commit (ALM-8).
+    deps.reportCondition('LICENSE', source, { holds, detail });
   }
 
   async function runCheckin(): Promise<Checkin | null> {

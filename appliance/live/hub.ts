@@ -167,9 +167,6 @@ export function createLiveHub(deps: LiveHubDeps) {
         bus.on('readings', (readings) => {
           for (const r of readings) changed.add(r.sn);
         }),
-        bus.on('live_readings', (live) => { // LIC-4: not stored while locked, still shown
-          if (!live.stored) for (const r of live.readings) changed.add(r.sn);
-        }),
         bus.on('device_status', (event) => {
           changed.add(event.sn);
           if (!clients.size) return;

@@ -80,14 +80,7 @@ export function createLiveState(deps: LiveStateDeps) {
           latest.set(r.sn, { ts: r.ts, ppm: r.ppm, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi, err: r.err });
         }
       };
-      const off = [
-        deps.bus.on('readings', onReadings),
-        // LIC-4: while the license is locked readings are not stored, and the kiosk must still show them.
-        deps.bus.on('live_readings', (live) => {
-          if (!live.stored) onReadings(live.readings);
-        }),
-      ];
-      unsubscribe = () => off.forEach((f) => f());
+      unsubscribe = deps.bus.on('readings', onReadings);
     },
     stop() {
       unsubscribe?.();

@@ -2,9 +2,10 @@
 // plain text (e-mail body, SMS-like channels) and markdown (DingTalk, WeCom, Feishu) — in the
 // site language, with times in the site timezone (OPS-5: stored UTC, shown local).
 
+import { alarmLimitText, alarmValueText, formatValue, type AlarmValueOptions, type AlarmValueSubject } from '../contract/alarm-value.ts';
 import { ALARM_TYPE_LABELS, alarmTypeLabel, formatSiteTime, type Labels, type Language } from '../contract/site-format.ts';
 
-export { ALARM_TYPE_LABELS, alarmTypeLabel, formatSiteTime, type Language };
+export { ALARM_TYPE_LABELS, alarmTypeLabel, formatSiteTime, formatValue, type Language };
 
 /** What a channel is asked to deliver about one alarm event. */
 export interface AlarmNotice {
@@ -16,12 +17,16 @@ export interface AlarmNotice {
   sn: string | null;
   deviceName: string;
   location: string;
+  /** In the alarm type's own terms (contract/alarm-value.ts): gas in `unit`, battery %, error code, free MB. */
   value: number | null;
   limit: number | null;
+  /** The device's gas unit; used only for gas values. */
   unit: string;
   /** UTC ms. */
   at: number;
   detail?: string;
+  /** The system part of a system alarm (disk, disk:pruned …); without it, the name of a device-less notice. */
+  source?: string;
 }
 
 
@@ -99,14 +104,15 @@ export function messageTitle(alarm: AlarmNotice, language: Language): string {
 }
 
 export function alarmFacts(alarm: AlarmNotice, { language, timezone }: RenderOptions): AlarmFacts {
+  const valueOptions: AlarmValueOptions = { language, unit: alarm.unit };
   return {
     device: alarm.deviceName || alarm.sn || SYSTEM[language],
     sn: alarm.sn ?? '',
     location: alarm.location,
     type: alarmTypeLabel(alarm.type, language),
     state: STATES[alarm.event][language],
-    value: withUnit(alarm.value, alarm.unit),
-    limit: withUnit(alarm.limit, alarm.unit),
+    value: alarmValueText(subjectOf(alarm), alarm.value, valueOptions),
+    limit: alarmLimitText(subjectOf(alarm), alarm.limit, valueOptions),
     time: formatSiteTime(alarm.at, timezone),
   };
 }
@@ -121,7 +127,7 @@ function messageRows(alarm: AlarmNotice, facts: AlarmFacts, language: Language):
     [FIELDS.value[language], facts.value],
     [FIELDS.limit[language], facts.limit],
     [FIELDS.time[language], facts.time],
-    [FIELDS.detail[language], alarm.detail ?? ''],
+    [FIELDS.detail[language], saysMoreThanValue(alarm) ? (alarm.detail ?? '') : ''],
   ];
   return rows.filter((row) => row[1] !== '');
 }
@@ -131,13 +137,14 @@ function deviceText(alarm: AlarmNotice, language: Language): string {
   return alarm.sn && alarm.sn !== name ? `${name} (${alarm.sn})` : name;
 }
 
-export function formatValue(value: number): string {
-  return Number.isFinite(value) ? String(Math.round(value * 100) / 100) : String(value);
+/** A fault's detail, e.g. "err 50: calibration lost", is what its value row already says (in the site language). */
+function saysMoreThanValue(alarm: AlarmNotice): boolean {
+  return alarm.detail !== alarmValueText(subjectOf(alarm), alarm.value, { language: 'en', unit: alarm.unit });
 }
 
-function withUnit(value: number | null, unit: string): string {
-  if (value === null) return '';
-  return unit ? `${formatValue(value)} ${unit}` : formatValue(value);
+/** What decides how the notice's numbers read; a system notice's name is its source (notifier.ts). */
+function subjectOf(alarm: AlarmNotice): AlarmValueSubject {
+  return { type: alarm.type, source: alarm.source ?? alarm.sn ?? alarm.deviceName, detail: alarm.detail ?? null };
 }
 
 /**

@@ -1,12 +1,13 @@
-// ALM-3…ALM-6 wiring: alarm events → policy (schedule, always-notify, repeats) → outbox rows for
-// the enabled channels → delivery through the channels, rendered in the site language. A channel
-// that keeps failing becomes a CHANNEL system alarm through the same engine.
-import { decide } from '../alarms/policy.ts';
-import type { AlarmEngine } from '../alarms/engine.ts';
-import type { AlarmEvent, AlarmRecord } from '../contract/alarm.ts';
+// ALM-5/ALM-6 delivery: the outbox rows an alarm event needs are written by the writer thread in
+// the alarm's own transaction (ALM-8, notify/policy.ts decides them there); this stage sends them
+// through the channels, rendered in the site language, and wakes at once on each committed alarm
+// event. A channel that keeps failing is reported as a CHANNEL system condition (ALM-6). While
+// the license is locked it keeps sending: a license never silences safety (LIC-4).
+import type { AlarmRecord } from '../contract/alarm.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
+import type { ReportSystemCondition } from '../core/system-conditions.ts';
 import type { DeviceCache } from '../devices/cache.ts';
 import type { AlarmRepository } from '../storage/alarms.ts';
 import type { Db } from '../storage/db.ts';
@@ -18,20 +19,18 @@ import { createOutbox, type DeliveryResult, type OutboxOptions, type OutboxRow }
 export interface NotifierDeps {
   db: Db;
   bus: Bus;
-  engine: AlarmEngine;
   alarms: AlarmRepository;
   devices: DeviceCache;
   settings: AlarmSettingsStore;
   clock: Clock;
   log: Logger;
   site: { language: Language; timezone: string };
+  reportCondition: ReportSystemCondition;
   outbox?: Partial<OutboxOptions>;
-  /** LIC-4: whether notifications may be sent now (false while the license is locked). Default: always. */
-  mayNotify?: () => boolean;
 }
 
 export function createNotifier(deps: NotifierDeps) {
-  const { bus, engine, alarms, devices, settings, clock, site } = deps;
+  const { bus, alarms, devices, settings, clock, site } = deps;
   const log = deps.log.child({ stage: 'notify' });
   let unsubscribe: (() => void) | null = null;
 
@@ -42,6 +41,7 @@ export function createNotifier(deps: NotifierDeps) {
       event,
       type: alarm.type,
       sn: alarm.sn,
+      source: alarm.source,
       deviceName: device?.name || alarm.sn || alarm.source,
       location: device?.location ?? '',
       value: event === 'cleared' ? alarm.peak : alarm.value,
@@ -68,39 +68,16 @@ export function createNotifier(deps: NotifierDeps) {
     clock,
     log,
     deliver,
-    onChannelFailing: (channel, detail) => engine.raiseSystem('CHANNEL', `channel:${channel}`, `${channel}: ${detail}`),
-    onChannelRecovered: (channel) => engine.clearSystem('CHANNEL', `channel:${channel}`),
+    onChannelFailing: (channel, detail) => deps.reportCondition('CHANNEL', `channel:${channel}`, { holds: true, detail: `${channel}: ${detail}` }),
+    onChannelRecovered: (channel) => deps.reportCondition('CHANNEL', `channel:${channel}`, { holds: false }),
     ...deps.outbox,
   });
-
-  function onAlarm({ kind, alarm }: AlarmEvent) {
-    // A clearing is news only for an alarm people were told about, and only once: the clearings
-    // of suppressed repeats (a flapping reading) stay quiet like the repeats themselves (ALM-3).
-    if (kind === 'cleared' && (alarm.notified_at === null || alarm.repeat_count > 0)) return;
-    const at = kind === 'cleared' ? (alarm.cleared_at ?? clock.now()) : alarm.triggered_at;
-    const decision = decide(kind, alarm.type, at, settings.current().schedule, site.timezone);
-    if (deps.mayNotify && !deps.mayNotify()) {
-      log.info({ id: alarm.id, type: alarm.type, source: alarm.source, kind }, 'license locked: alarm recorded, not sent (LIC-4)');
-      return;
-    }
-    if (decision !== 'notify') {
-      if (decision === 'log_only') log.info({ id: alarm.id, type: alarm.type, source: alarm.source }, 'alarm outside the schedule: recorded, not sent');
-      return;
-    }
-    const channels = settings.enabledChannels();
-    if (!channels.length) return;
-    try {
-      outbox.enqueue(alarm.id, kind, channels);
-      if (kind === 'raised') alarms.markNotified(alarm.id, clock.now());
-    } catch (err) {
-      log.error({ err, id: alarm.id }, 'could not queue the notification');
-    }
-  }
 
   return {
     outbox,
     start() {
-      unsubscribe = bus.on('alarm', onAlarm);
+      // The rows are committed with the alarm; sending starts now rather than at the next poll.
+      unsubscribe = bus.on('alarm', () => outbox.wake());
       outbox.start();
     },
     async stop() {

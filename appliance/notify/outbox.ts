@@ -81,6 +81,7 @@ export function createOutbox(options: OutboxOptions) {
   const consecutiveFailures = new Map<string, number>();
   const failing = new Set<string>();
   let timer: NodeJS.Timeout | null = null;
+  let wakeQueued = false;
   let stopped = false;
 
   /** Exponential backoff after `attempts` failed attempts: base, 2×base, 4×base, … capped. */
@@ -179,6 +180,15 @@ export function createOutbox(options: OutboxOptions) {
       return ids;
     },
     runDue,
+    /** Rows were committed elsewhere (the writer thread, with their alarm): look for due rows soon. */
+    wake(): void {
+      if (!timer || wakeQueued) return;
+      wakeQueued = true;
+      setImmediate(() => {
+        wakeQueued = false;
+        runDueSafely();
+      });
+    },
     /** Resolves when the sends under way have finished (tests, shutdown). */
     settled: async () => {
       while (running.size) await Promise.allSettled([...running]);

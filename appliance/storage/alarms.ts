@@ -39,50 +39,22 @@ function whereOf(filter: AlarmFilter): { clause: string; params: Record<string, 
 }
 
 export function createAlarmRepository(db: Db) {
-  const insert = db.prepare(`
-    INSERT INTO alarms (sn, source, type, state, value, threshold, peak, detail, triggered_at, updated_at)
-    VALUES (@sn, @source, @type, 'active', @value, @threshold, @value, @detail, @at, @at)`);
   const byId = db.prepare<[number], AlarmRecord>('SELECT * FROM alarms WHERE id = ?');
   const active = db.prepare<[], AlarmRecord>("SELECT * FROM alarms WHERE state = 'active' ORDER BY id");
-  const latestOf = db.prepare<[string, string], AlarmRecord>(
-    'SELECT * FROM alarms WHERE source = ? AND type = ? ORDER BY triggered_at DESC, id DESC LIMIT 1',
-  );
-  const reopen = db.prepare<[{ id: number; value: number | null; detail: string | null; at: number }]>(`
-    UPDATE alarms SET state = 'active', cleared_at = NULL, repeat_count = repeat_count + 1, value = @value, peak = @value,
-      detail = coalesce(@detail, detail), ack_at = NULL, ack_by = NULL, ack_comment = NULL, updated_at = @at
-    WHERE id = @id`);
-  const clear = db.prepare<[{ id: number; peak: number | null; at: number }]>(
-    "UPDATE alarms SET state = 'cleared', cleared_at = @at, peak = @peak, updated_at = @at WHERE id = @id",
-  );
-  const notified = db.prepare<[{ id: number; at: number }]>('UPDATE alarms SET notified_at = @at, updated_at = @at WHERE id = @id');
-  const acknowledge = db.prepare<[{ id: number; by: string; comment: string; at: number }]>(
-    'UPDATE alarms SET ack_at = @at, ack_by = @by, ack_comment = @comment, updated_at = @at WHERE id = @id AND ack_at IS NULL',
+  const acknowledge = db.prepare<[{ id: number; by: string; comment: string; at: number }], AlarmRecord>(
+    'UPDATE alarms SET ack_at = @at, ack_by = @by, ack_comment = @comment, updated_at = @at WHERE id = @id AND ack_at IS NULL RETURNING *',
   );
 
   return {
     get: (id: number): AlarmRecord | undefined => byId.get(id),
     active: (): AlarmRecord[] => active.all(),
-    /** The newest record of a source and type, whatever its state. */
-    latest: (source: string, type: string): AlarmRecord | undefined => latestOf.get(source, type),
-    insert(alarm: NewAlarm): AlarmRecord {
-      const id = Number(insert.run(alarm).lastInsertRowid);
-      return byId.get(id)!;
-    },
-    /** ALM-3: the condition came back within the debounce window: the same record, one repeat more. */
-    reopen(id: number, value: number | null, detail: string | null, at: number): AlarmRecord {
-      reopen.run({ id, value, detail, at });
-      return byId.get(id)!;
-    },
-    clear(id: number, peak: number | null, at: number): AlarmRecord {
-      clear.run({ id, peak, at });
-      return byId.get(id)!;
-    },
-    markNotified(id: number, at: number): void {
-      notified.run({ id, at });
-    },
-    /** Acknowledges those not yet acknowledged; returns the records that changed. */
+    /**
+     * Acknowledges those not yet acknowledged, in one transaction; returns the records that changed.
+     * The appliance acknowledges through its writer thread (alarms/lifecycle.ts); this is for the
+     * command line, a process of its own (IMMEDIATE: it waits for the lock, never upgrades a read).
+     */
     acknowledge(ids: number[], by: string, comment: string, at: number): AlarmRecord[] {
-      return db.transaction(() => ids.filter((id) => acknowledge.run({ id, by, comment, at }).changes > 0).map((id) => byId.get(id)!))();
+      return db.transaction(() => ids.flatMap((id) => acknowledge.get({ id, by, comment, at }) ?? [])).immediate();
     },
     list(filter: AlarmFilter = {}): { total: number; items: AlarmRecord[] } {
       const { clause, params } = whereOf(filter);
@@ -97,7 +69,66 @@ export function createAlarmRepository(db: Db) {
       const { clause, params } = whereOf({ ...filter, limit: undefined, offset: undefined });
       return db.prepare(`SELECT * FROM alarms ${clause} ORDER BY triggered_at, id`).iterate(params) as IterableIterator<AlarmRecord>;
     },
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
   };
 }
 export type AlarmRepository = ReturnType<typeof createAlarmRepository>;
+
+/**
+ * The writes of the alarm lifecycle (ALM-2, ALM-3, ALM-8), on the writer thread's connection and
+ * inside its transactions only. Every write returns the record as stored, so the events carry
+ * what the database holds (an acknowledgement made by the CLI included).
+ */
+export function createAlarmWriteRepository(db: Db) {
+  const insert = db.prepare<[NewAlarm], AlarmRecord>(`
+    INSERT INTO alarms (sn, source, type, state, value, threshold, peak, detail, triggered_at, updated_at)
+    VALUES (@sn, @source, @type, 'active', @value, @threshold, @value, @detail, @at, @at) RETURNING *`);
+  const latestOf = db.prepare<[string, string], AlarmRecord>(
+    'SELECT * FROM alarms WHERE source = ? AND type = ? ORDER BY triggered_at DESC, id DESC LIMIT 1',
+  );
+  const active = db.prepare<[], AlarmRecord>("SELECT * FROM alarms WHERE state = 'active' ORDER BY id");
+  // The peak stays the worst of the whole record (its repeats included).
+  const reopen = db.prepare<[{ id: number; value: number | null; peak: number | null; detail: string | null; at: number }], AlarmRecord>(`
+    UPDATE alarms SET state = 'active', cleared_at = NULL, repeat_count = repeat_count + 1, value = @value, peak = @peak,
+      detail = coalesce(@detail, detail), ack_at = NULL, ack_by = NULL, ack_comment = NULL, updated_at = @at
+    WHERE id = @id RETURNING *`);
+  const peak = db.prepare<[{ id: number; peak: number | null; at: number }], AlarmRecord>(
+    'UPDATE alarms SET peak = @peak, updated_at = @at WHERE id = @id RETURNING *',
+  );
+  const clear = db.prepare<[{ id: number; at: number }], AlarmRecord>(
+    "UPDATE alarms SET state = 'cleared', cleared_at = @at, updated_at = @at WHERE id = @id RETURNING *",
+  );
+  const notified = db.prepare<[{ id: number; at: number }], AlarmRecord>(
+    'UPDATE alarms SET notified_at = @at, updated_at = @at WHERE id = @id RETURNING *',
+  );
+  const acknowledge = db.prepare<[{ id: number; by: string; comment: string; at: number }], AlarmRecord>(
+    'UPDATE alarms SET ack_at = @at, ack_by = @by, ack_comment = @comment, updated_at = @at WHERE id = @id AND ack_at IS NULL RETURNING *',
+  );
+  // ALM-6: the outbox rows of an alarm event, in the alarm's own transaction (ALM-8).
+  const outbox = db.prepare<[{ alarmId: number; event: string; channel: string; at: number }]>(`
+    INSERT INTO notification_outbox (alarm_id, event, channel, status, next_attempt_at, created_at, updated_at)
+    VALUES (@alarmId, @event, @channel, 'pending', @at, @at, @at)`);
+
+  const one = (record: AlarmRecord | undefined, what: string, id: number): AlarmRecord => {
+    if (!record) throw new Error(`alarm ${id} vanished while being ${what}`);
+    return record;
+  };
+
+  return {
+    active: (): AlarmRecord[] => active.all(),
+    /** The newest record of a source and type, whatever its state. */
+    latest: (source: string, type: string): AlarmRecord | undefined => latestOf.get(source, type),
+    insert: (alarm: NewAlarm): AlarmRecord => insert.get(alarm)!,
+    /** ALM-3: the condition came back within the debounce window: the same record, one repeat more. */
+    reopen: (id: number, value: number | null, peakValue: number | null, detail: string | null, at: number): AlarmRecord =>
+      one(reopen.get({ id, value, peak: peakValue, detail, at }), 're-opened', id),
+    peak: (id: number, value: number | null, at: number): AlarmRecord => one(peak.get({ id, peak: value, at }), 'updated', id),
+    clear: (id: number, at: number): AlarmRecord => one(clear.get({ id, at }), 'cleared', id),
+    markNotified: (id: number, at: number): AlarmRecord => one(notified.get({ id, at }), 'notified', id),
+    /** undefined when the record is unknown or already acknowledged. */
+    acknowledge: (id: number, by: string, comment: string, at: number): AlarmRecord | undefined => acknowledge.get({ id, by, comment, at }),
+    enqueueNotifications(alarmId: number, event: string, channels: readonly string[], at: number): void {
+      for (const channel of channels) outbox.run({ alarmId, event, channel, at });
+    },
+  };
+}
+export type AlarmWriteRepository = ReturnType<typeof createAlarmWriteRepository>;

@@ -184,8 +184,9 @@ export function createDeviceRepository(db: Db) {
     setPasswordHash(sn: string, passwordHash: string | null, now: number): boolean {
       return updatePassword.run(passwordHash, now, sn).changes > 0;
     },
-    setStatus(sn: string, status: 'online' | 'offline', lastSeen: number | null): void {
-      updateStatus.run(status, lastSeen, sn);
+    /** false: no such device. */
+    setStatus(sn: string, status: 'online' | 'offline', lastSeen: number | null): boolean {
+      return updateStatus.run(status, lastSeen, sn).changes > 0;
     },
     /** Places devices on the floor plan, all or none (an unknown serial rolls every change back). */
     setPositions(positions: { sn: string; x: number | null; y: number | null }[], now: number): string[] {

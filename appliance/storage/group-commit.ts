@@ -3,10 +3,11 @@
 // reading's callback runs once its transaction is durable. At most one batch is in flight, so a
 // slow disk makes batches larger rather than the queue of transactions longer.
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEvent, type AlarmRecord } from '../contract/alarm.ts';
 import type { Logger } from '../core/log.ts';
 import { extractedWorker } from '../core/sea-runtime.ts';
 import { ROW_FIELDS } from './reading-row.ts';
-import type { RollupResult, WriterUpdate } from './reading-store.ts';
+import { REFUSED, STORED, type RollupResult, type WriterUpdate } from './reading-store.ts';
 
 export interface WriterThreadOptions {
   file: string;
@@ -14,10 +15,22 @@ export interface WriterThreadOptions {
   cacheMb: number;
   /** Test hook: caps the database size so the "disk full" path can be exercised for real. */
   maxPageCount?: number;
+  /** The alarm settings at start (reconciliation); later changes ride along with a batch. */
+  alarmSettings: AlarmCommitSettings;
+  /** Test hook: the evaluation of this device's readings throws `times` times (ALM-8 failure path). */
+  failEvaluation?: { sn: string; times: number };
+}
+
+export interface RefusedReading {
+  sn: string;
+  reason: string;
+  /** Refused too often: stored with a FAULT alarm saying its rules could not be applied. */
+  storedAnyway: boolean;
 }
 
 export type WriterRequest =
-  | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[] }
+  | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[]; alarmSettings?: AlarmCommitSettings }
+  | { type: 'ack'; id: number; ids: number[]; by: string; comment: string; at: number }
   | { type: 'rollup'; id: number; now: number }
   | { type: 'delete'; id: number; snId: number; from: number; to: number; receivedBefore: number }
   | { type: 'pruneRollup'; id: number; table: 'readings_1m' | 'readings_1h'; snId: number; before: number }
@@ -25,21 +38,29 @@ export type WriterRequest =
   | { type: 'close'; id: number };
 
 export type WriterResponse =
-  | { type: 'ready'; id: 0 }
-  | { type: 'batch'; id: number; inserted: Uint8Array; ms: number }
+  | { type: 'ready'; id: 0; alarms: AlarmEvent[]; failures: string[] }
+  | { type: 'batch'; id: number; inserted: Uint8Array; alarms: AlarmEvent[]; refused: RefusedReading[]; ms: number }
+  | { type: 'alarms'; id: number; alarms: AlarmEvent[] }
   | { type: 'rollup'; id: number; result: RollupResult }
   | { type: 'delete'; id: number; deleted: number }
   | { type: 'maintenance'; id: number; result: unknown }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; message: string; code: string };
 
-/** Called once per reading: `inserted` false means a duplicate already stored (ING-4). */
+/** Called once per reading once its batch committed (or failed): `inserted` false means a duplicate already stored (ING-4). */
 export type CommitCallback = (error: Error | null, inserted: boolean) => void;
 
-export interface GroupCommitOptions extends WriterThreadOptions {
+export interface GroupCommitOptions extends Omit<WriterThreadOptions, 'alarmSettings'> {
   commitIntervalMs: number;
   commitMaxRows: number;
   log: Logger;
+  /** The current alarm settings; sent to the writer with the next batch when they changed. Default: the defaults. */
+  alarmSettings?: () => AlarmCommitSettings;
+  /**
+   * The alarm events of a commit, called after the commit and before the readings' callbacks
+   * (PUBACKs): the main thread's alarm picture follows committed results only (ALM-8).
+   */
+  onAlarms?: (events: AlarmEvent[]) => void;
   /**
    * The writer thread died: nothing can be stored or acknowledged any more. The process should
    * exit so the supervisor (systemd) restarts it; detectors resend what was not acknowledged.
@@ -54,6 +75,9 @@ export interface GroupCommitStats {
   rowsCommitted: number;
   duplicates: number;
   failedRows: number;
+  /** Readings refused because their alarm evaluation failed (not acknowledged), and those stored anyway with a FAULT. */
+  refusedReadings: number;
+  storedUnjudged: number;
   lastBatchRows: number;
   lastCommitMs: number;
 }
@@ -91,6 +115,8 @@ export function startWorker(url: URL, workerData: object): Worker {
 
 export function createGroupCommitWriter(options: GroupCommitOptions) {
   const log = options.log.child({ stage: 'writer' });
+  const currentAlarmSettings = options.alarmSettings ?? (() => DEFAULT_ALARM_COMMIT_SETTINGS);
+  const onAlarms = options.onAlarms ?? (() => {});
   let worker: Worker | null = null;
   let checkpointer: Worker | null = null;
   let nextId = 1;
@@ -101,8 +127,13 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   let idleWaiters: (() => void)[] = [];
   let stopping = false;
   const stats: GroupCommitStats = {
-    queued: 0, inFlight: 0, batches: 0, rowsCommitted: 0, duplicates: 0, failedRows: 0, lastBatchRows: 0, lastCommitMs: 0,
+    queued: 0, inFlight: 0, batches: 0, rowsCommitted: 0, duplicates: 0, failedRows: 0, refusedReadings: 0, storedUnjudged: 0,
+    lastBatchRows: 0, lastCommitMs: 0,
   };
+  let sentSettings: AlarmCommitSettings | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  /** After a failed commit the queued updates (status, OFFLINE, system alarms) are tried again this much later. */
+  const RETRY_UPDATES_MS = 500;
 
   function newBatch(capacity: number): PendingBatch {
     return { rows: new Float64Array(capacity * ROW_FIELDS), count: 0, callbacks: [], updates: [] };
@@ -150,7 +181,10 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     stats.inFlight = batch.count;
     stats.queued = 0;
     const buffer = batch.rows.buffer as ArrayBuffer;
-    request({ type: 'batch', id: nextId++, rows: buffer, count: batch.count, updates: batch.updates }, [buffer]).then(
+    const settings = currentAlarmSettings();
+    const alarmSettings = settings === sentSettings ? undefined : settings;
+    sentSettings = settings;
+    request({ type: 'batch', id: nextId++, rows: buffer, count: batch.count, updates: batch.updates, alarmSettings }, [buffer]).then(
       (reply) => finishBatch(batch, null, reply.type === 'batch' ? reply : null),
       (error: Error) => finishBatch(batch, error, null),
     );
@@ -161,32 +195,63 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     stats.inFlight = 0;
     if (error || !reply) {
       stats.failedRows += batch.count;
+      sentSettings = null; // the settings may not have arrived
       log.error({ err: error, rows: batch.count, updates: batch.updates.length }, 'group commit failed; readings not acknowledged');
+      // Status changes, OFFLINE and system alarms are not lost with the batch: they go again first.
+      queue.updates.unshift(...batch.updates);
       for (const callback of batch.callbacks) callback(error ?? new Error('writer failed'), false);
+      if (queue.count === 0) {
+        // Only those updates wait: tried again shortly, not in a busy loop against a full disk.
+        if (queue.updates.length && !stopping) {
+          retryTimer ??= setTimeout(() => {
+            retryTimer = null;
+            sendQueued();
+          }, RETRY_UPDATES_MS);
+        }
+        wakeIdleWaiters();
+        return;
+      }
     } else {
       stats.batches++;
       stats.lastBatchRows = batch.count;
       stats.lastCommitMs = reply.ms;
+      for (const refused of reply.refused) {
+        if (refused.storedAnyway) stats.storedUnjudged++;
+        else stats.refusedReadings++;
+        log.error({ sn: refused.sn, reason: refused.reason, stored_with_fault: refused.storedAnyway }, 'alarm evaluation failed');
+      }
+      if (reply.alarms.length) onAlarms(reply.alarms);
+      const refusal = new Error('alarm evaluation failed; reading not acknowledged');
       for (let i = 0; i < batch.count; i++) {
-        const inserted = reply.inserted[i] === 1;
-        if (inserted) stats.rowsCommitted++;
+        const code = reply.inserted[i];
+        if (code === REFUSED) {
+          stats.failedRows++;
+          batch.callbacks[i](refusal, false);
+          continue;
+        }
+        if (code === STORED) stats.rowsCommitted++;
         else stats.duplicates++;
-        batch.callbacks[i](null, inserted);
+        batch.callbacks[i](null, code === STORED);
       }
     }
     if (!isEmpty(queue)) sendQueued();
-    else {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const wake of waiters) wake();
-    }
+    else wakeIdleWaiters();
+  }
+
+  function wakeIdleWaiters() {
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   return {
     stats,
     async start(): Promise<void> {
+      const alarmSettings = currentAlarmSettings();
+      sentSettings = alarmSettings;
       const threadOptions: WriterThreadOptions = {
         file: options.file, synchronous: options.synchronous, cacheMb: options.cacheMb, maxPageCount: options.maxPageCount,
+        alarmSettings, failEvaluation: options.failEvaluation,
       };
       worker = startWorker(writerWorkerUrl(), threadOptions);
       worker.on('message', onMessage);
@@ -201,10 +266,15 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       };
       worker.on('error', died);
       worker.on('exit', (code) => died(new Error(`writer thread exited with code ${code}`)));
-      await new Promise<void>((resolve, reject) => {
-        replies.set(0, { resolve: () => resolve(), reject });
+      const ready = await new Promise<WriterResponse>((resolve, reject) => {
+        replies.set(0, { resolve, reject });
         worker!.once('error', reject);
       });
+      if (ready.type === 'ready') {
+        for (const failure of ready.failures) log.error({ failure }, 'alarm evaluation failed');
+        if (ready.alarms.length) log.info({ changes: ready.alarms.length }, 'alarms reconciled with the latest readings (ALM-8)');
+        onAlarms(ready.alarms);
+      }
       checkpointer = startWorker(checkpointWorkerUrl(), { file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous });
       checkpointer.on('message', (message: { type: string; message?: string }) => {
         if (message.type === 'error') log.warn({ error: message.message }, 'checkpoint failed');
@@ -231,11 +301,24 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     },
     /** Test hook: kills the writer thread as a native crash would. */
     killThreadForTest: (): Promise<number> | undefined => worker?.terminate(),
-    /** Queues a status or pending-device change for the next commit (best effort, never blocks). */
+    /**
+     * Queues a status, pending-device or system-alarm change for the next commit (never blocks).
+     * A failed commit puts it back in the queue; it is lost only when the writer stopped.
+     */
     enqueueUpdate(update: WriterUpdate): void {
-      if (!worker) return;
+      if (!worker) {
+        log.warn({ op: update.op }, 'writer stopped: change not recorded');
+        return;
+      }
       queue.updates.push(update);
       scheduleFlush();
+    },
+    /** ALM-2/ALM-7: acknowledges in one transaction on the writer's connection; the events of what changed. */
+    async acknowledge(ids: number[], by: string, comment: string, at: number): Promise<AlarmRecord[]> {
+      const reply = await request({ type: 'ack', id: nextId++, ids, by, comment, at });
+      if (reply.type !== 'alarms') throw new Error('unexpected writer reply');
+      if (reply.alarms.length) onAlarms(reply.alarms);
+      return reply.alarms.map((event) => event.alarm);
     },
     backlog: (): number => queue.count + (inFlight?.count ?? 0),
     /** Resolves when everything queued so far is committed (or failed). */
@@ -279,6 +362,8 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     async stop(): Promise<void> {
       if (worker) await this.flush();
       stopping = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
       if (checkpointer) {
         const closed = new Promise((resolve) => checkpointer!.once('exit', resolve));
         checkpointer.postMessage({ type: 'close' });

@@ -12,7 +12,11 @@ export const F_SEQ = 8;
 export const F_ERR = 9;
 export const F_FLAGS = 10;
 export const F_RECEIVED = 11;
-export const ROW_FIELDS = 12;
+// ALM-8: the device's setpoints when the reading was calibrated, so the writer thread judges the
+// reading by the settings it was ingested with (NaN: no setpoint).
+export const F_HIGH = 12;
+export const F_LOW = 13;
+export const ROW_FIELDS = 14;
 
 export const FLAG_OVERRANGE = 1;
 export const FLAG_CLOCK_SKEW = 2;
@@ -21,3 +25,6 @@ export const FLAG_CLOCK_SKEW = 2;
 export const VALUE_SCALE = 100;
 export const toScaled = (value: number) => Math.round(value * VALUE_SCALE);
 export const fromScaled = (value: number) => value / VALUE_SCALE;
+
+export const limitOrNaN = (limit: number | null) => limit ?? NaN;
+export const limitOrNull = (slot: number) => (Number.isNaN(slot) ? null : slot);

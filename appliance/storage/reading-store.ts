@@ -1,5 +1,6 @@
 // The write side of readings: batch insert (one transaction per group commit, ING-6) and the
 // 1-minute / 1-hour roll-ups (STO-3). Runs on the writer thread's own connection; synchronous.
+import type { AlarmEvent, SystemAlarmType } from '../contract/alarm.ts';
 import type { Db } from './db.ts';
 import * as R from './reading-row.ts';
 import { createDeviceRepository } from './devices.ts';
@@ -25,10 +26,52 @@ export const DEFAULT_ROLLUP_SPAN_MS = 10 * MINUTE;
 /** Small state changes that ride along in the next group commit instead of taking the write lock
  *  on the main thread (where waiting for it would stall the event loop). */
 export type WriterUpdate =
-  | { op: 'status'; sn: string; status: 'online' | 'offline'; lastSeen: number | null }
-  | { op: 'pending'; sn: string; ts: number; messages: number; payload: string | null; remote: string | null };
+  | { op: 'status'; sn: string; status: 'online' | 'offline'; lastSeen: number | null; reason: string; at: number }
+  | { op: 'pending'; sn: string; ts: number; messages: number; payload: string | null; remote: string | null }
+  /** A system condition (disk, archive, license, channel) holds or stopped holding (ALM-1). */
+  | { op: 'system'; type: SystemAlarmType; source: string; holds: boolean; detail: string | null; value: number | null; at: number };
 
-export function createReadingStore(db: Db) {
+/** `inserted[i]` of a batch: stored, a duplicate already stored (ING-4), or refused (not stored, not acknowledged). */
+export const STORED = 1;
+export const DUPLICATE = 0;
+export const REFUSED = 2;
+
+/**
+ * What a batch commits besides its rows, in the same transaction (ALM-8: the alarm lifecycle,
+ * wired by writer-worker.ts). `stored` may throw an error carrying `readingIndex` to refuse that
+ * one reading: the batch is then written again without it.
+ */
+export interface BatchConsequences {
+  begin(): void;
+  stored(rows: Float64Array, offset: number, index: number): void;
+  /** A reading refused REFUSE_LIMIT times in a row is stored anyway, its consequences said to have failed. */
+  storedUnjudged(rows: Float64Array, offset: number, reason: string): void;
+  /** After the store applied an update; `known`: a status update found its device. */
+  update(update: WriterUpdate, known: boolean): void;
+  committed(): AlarmEvent[];
+  discard(): void;
+}
+
+export interface BatchResult {
+  inserted: Uint8Array;
+  events: AlarmEvent[];
+  /** Readings refused in this batch, with why (logged and counted by the main thread). */
+  refusals: { snId: number; reason: string; storedAnyway: boolean }[];
+}
+
+/** How often a device's reading may be refused before it is stored with a FAULT instead (ALM-8). */
+export const REFUSE_LIMIT = 3;
+
+const NO_CONSEQUENCES: BatchConsequences = {
+  begin() {}, stored() {}, storedUnjudged() {}, update() {}, committed: () => [], discard() {},
+};
+
+function refusedIndex(err: unknown): number | null {
+  const index = (err as { readingIndex?: unknown } | null)?.readingIndex;
+  return typeof index === 'number' ? index : null;
+}
+
+export function createReadingStore(db: Db, consequences: BatchConsequences = NO_CONSEQUENCES) {
   const devices = createDeviceRepository(db);
   const pending = createPendingRepository(db);
   const insert = db.prepare(
@@ -108,15 +151,78 @@ export function createReadingStore(db: Db) {
     throw new Error(`no free reading time for device ${snId} near ${rows[o + R.F_TS]}`);
   }
 
-  const insertBatch = db.transaction((rows: Float64Array, count: number, inserted: Uint8Array, updates: WriterUpdate[]) => {
-    newestInBatch.clear(); // nothing of a rolled-back batch may reach latest_readings
-    for (const update of updates) {
-      if (update.op === 'status') devices.setStatus(update.sn, update.status, update.lastSeen);
-      else pending.record(update);
+  /** How often each refused reading (sn_id:ts) was refused; forgotten once it is stored. */
+  const refusalsOf = new Map<string, number>();
+  const MAX_TRACKED_REFUSALS = 10_000;
+  const readingKey = (rows: Float64Array, index: number) => `${rows[index * R.ROW_FIELDS + R.F_SN_ID]}:${rows[index * R.ROW_FIELDS + R.F_TS]}`;
+
+  const insertBatch = db.transaction(
+    (rows: Float64Array, count: number, inserted: Uint8Array, updates: WriterUpdate[], refused: Set<number>, unjudged: Map<number, string>) => {
+      newestInBatch.clear(); // nothing of a rolled-back batch may reach latest_readings
+      consequences.begin();
+      for (const update of updates) {
+        let known = true;
+        if (update.op === 'status') known = devices.setStatus(update.sn, update.status, update.lastSeen);
+        else if (update.op === 'pending') pending.record(update);
+        consequences.update(update, known);
+      }
+      for (let i = 0; i < count; i++) {
+        const o = i * R.ROW_FIELDS;
+        if (refused.has(i)) {
+          inserted[i] = REFUSED;
+          continue;
+        }
+        inserted[i] = insertRow(rows, o);
+        if (inserted[i] !== STORED) continue;
+        const reason = unjudged.get(i);
+        if (reason === undefined) consequences.stored(rows, o, i);
+        else consequences.storedUnjudged(rows, o, reason);
+      }
+      for (const [snId, row] of newestInBatch) upsertLatest.run(snId, ...row);
+    },
+  );
+
+  /**
+   * ING-6 + ALM-8: the batch's rows and their consequences in one IMMEDIATE transaction. A reading
+   * whose consequences cannot be worked out is refused (not stored, not acknowledged: the detector
+   * resends it) and the rest written again without it; refused REFUSE_LIMIT times in a row, it is
+   * stored with a FAULT saying so, so that one bad reading never blocks its device for good. Any
+   * other failure (disk full, I/O) fails the whole batch: nothing is acknowledged.
+   */
+  function writeBatch(rows: Float64Array, count: number, updates: WriterUpdate[]): BatchResult {
+    const inserted = new Uint8Array(count);
+    const refused = new Set<number>();
+    const unjudged = new Map<number, string>();
+    const refusals: BatchResult['refusals'] = [];
+    for (;;) {
+      try {
+        insertBatch.immediate(rows, count, inserted, updates, refused, unjudged);
+      } catch (err) {
+        consequences.discard();
+        const index = refusedIndex(err);
+        if (index === null || refused.has(index) || unjudged.has(index)) throw err;
+        const snId = rows[index * R.ROW_FIELDS + R.F_SN_ID];
+        const key = readingKey(rows, index);
+        const times = (refusalsOf.get(key) ?? 0) + 1;
+        if (refusalsOf.size >= MAX_TRACKED_REFUSALS) refusalsOf.clear();
+        refusalsOf.set(key, times);
+        const reason = (err as Error).message;
+        if (times >= REFUSE_LIMIT) unjudged.set(index, reason);
+        else refused.add(index);
+        refusals.push({ snId, reason, storedAnyway: times >= REFUSE_LIMIT });
+        continue;
+      }
+      const events = consequences.committed();
+      for (const index of unjudged.keys()) refusalsOf.delete(readingKey(rows, index));
+      if (refusalsOf.size) forgetStored(rows, count, inserted);
+      return { inserted, events, refusals };
     }
-    for (let i = 0; i < count; i++) inserted[i] = insertRow(rows, i * R.ROW_FIELDS);
-    for (const [snId, row] of newestInBatch) upsertLatest.run(snId, ...row);
-  });
+  }
+
+  /** A refused reading that is finally stored (its evaluation worked on a resend) is forgotten. */
+  function forgetStored(rows: Float64Array, count: number, inserted: Uint8Array) {
+    for (let i = 0; i < count; i++) if (inserted[i] === STORED) refusalsOf.delete(readingKey(rows, i));
+  }
 
   /** Where a roll-up with no watermark yet starts: the oldest row, found with one seek per serial. */
   const oldestIn = (table: 'readings' | 'readings_1m') =>
@@ -189,11 +295,20 @@ export function createReadingStore(db: Db) {
     deleteRange(snId: number, from: number, to: number, receivedBefore: number): number {
       return db.transaction(() => deleteRange.run(snId, from, to, receivedBefore).changes).immediate();
     },
-    /** Inserts a batch in one transaction; `inserted[i]` is 0 for a duplicate (ING-4). */
-    writeBatch(rows: Float64Array, count: number, updates: WriterUpdate[] = []): Uint8Array {
-      const inserted = new Uint8Array(count);
-      insertBatch.immediate(rows, count, inserted, updates);
-      return inserted;
+    /** Inserts a batch and its consequences in one transaction; `inserted[i]`: STORED, DUPLICATE or REFUSED. */
+    writeBatch: (rows: Float64Array, count: number, updates: WriterUpdate[] = []): BatchResult => writeBatch(rows, count, updates),
+    /** Small alarm writes (acknowledgements) between batches, in their own IMMEDIATE transaction. */
+    transact(apply: () => void): AlarmEvent[] {
+      try {
+        db.transaction(() => {
+          consequences.begin();
+          apply();
+        }).immediate();
+      } catch (err) {
+        consequences.discard();
+        throw err;
+      }
+      return consequences.committed();
     },
     /**
      * Rolls up the minutes that ended at least ROLLUP_GRACE_MS before `now`, then the hours — at

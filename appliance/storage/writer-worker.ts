@@ -1,9 +1,11 @@
-// The writer thread: owns the one connection that writes readings, so SQLite's commit work runs
-// beside the broker's event loop instead of on it (ARCHITECTURE: "the one event loop is the
-// ceiling"). Speaks the small message protocol of group-commit.ts.
+// The writer thread: owns the one connection that writes readings and alarms, so SQLite's commit
+// work runs beside the broker's event loop instead of on it (ARCHITECTURE: "the one event loop is
+// the ceiling"). Speaks the small message protocol of group-commit.ts; the work itself is
+// writer-core.ts (readings, alarm rules and outbox rows in one transaction, ALM-8).
 import { parentPort, workerData } from 'node:worker_threads';
+import type { AlarmEvent } from '../contract/alarm.ts';
 import { openDb } from './db.ts';
-import { createReadingStore } from './reading-store.ts';
+import { createWriterCore } from './writer-core.ts';
 import type { WriterRequest, WriterResponse, WriterThreadOptions } from './group-commit.ts';
 
 const options = workerData as WriterThreadOptions;
@@ -15,7 +17,8 @@ if (options.maxPageCount) db.pragma(`max_page_count = ${options.maxPageCount}`);
 // The checkpointer thread does it beside the writer; this large limit is only the backstop.
 db.pragma('wal_autocheckpoint = 65536');
 db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-const store = createReadingStore(db);
+const core = createWriterCore(db, { alarmSettings: options.alarmSettings, failEvaluation: options.failEvaluation });
+const { store } = core;
 
 function reply(message: WriterResponse, transfer: ArrayBuffer[] = []) {
   port.postMessage(message, transfer);
@@ -26,10 +29,14 @@ port.on('message', (request: WriterRequest) => {
     switch (request.type) {
       case 'batch': {
         const started = performance.now();
-        const inserted = store.writeBatch(new Float64Array(request.rows), request.count, request.updates);
-        reply({ type: 'batch', id: request.id, inserted, ms: performance.now() - started }, [inserted.buffer as ArrayBuffer]);
+        if (request.alarmSettings) core.useSettings(request.alarmSettings);
+        const { inserted, events, refused } = core.writeBatch(new Float64Array(request.rows), request.count, request.updates);
+        reply({ type: 'batch', id: request.id, inserted, alarms: events, refused, ms: performance.now() - started }, [inserted.buffer as ArrayBuffer]);
         break;
       }
+      case 'ack':
+        reply({ type: 'alarms', id: request.id, alarms: core.acknowledge(request.ids, request.by, request.comment, request.at) });
+        break;
       case 'rollup':
         reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
@@ -54,4 +61,12 @@ port.on('message', (request: WriterRequest) => {
     reply({ type: 'error', id: request.id, message: error.message, code: error.code ?? 'UNKNOWN' });
   }
 });
-reply({ type: 'ready', id: 0 });
+
+let reconciled: { events: AlarmEvent[]; failures: string[] };
+try {
+  reconciled = core.reconcile();
+} catch (err) {
+  // A start on a full disk: the appliance still starts (and says so); the next batch tries again.
+  reconciled = { events: [], failures: [`alarm reconciliation could not be written: ${(err as Error).message}`] };
+}
+reply({ type: 'ready', id: 0, alarms: reconciled.events, failures: reconciled.failures });

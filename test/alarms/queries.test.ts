@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alarmStats, alarmsCsv, csvField } from '../../appliance/alarms/queries.ts';
-import { createAlarmRepository, type AlarmRepository, type NewAlarm } from '../../appliance/storage/alarms.ts';
+import type { AlarmRecord } from '../../appliance/contract/alarm.ts';
+import { createAlarmRepository, createAlarmWriteRepository, type AlarmRepository, type AlarmWriteRepository, type NewAlarm } from '../../appliance/storage/alarms.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { tempDir } from '../helpers/appliance.ts';
 
@@ -14,11 +15,13 @@ const BERLIN = 'Europe/Berlin';
 let temp: ReturnType<typeof tempDir>;
 let db: Db;
 let repo: AlarmRepository;
+let writes: AlarmWriteRepository;
 
 beforeEach(() => {
   temp = tempDir();
   db = openDb(dbFileIn(temp.dir));
   repo = createAlarmRepository(db);
+  writes = createAlarmWriteRepository(db);
 });
 afterEach(() => {
   db.close();
@@ -27,7 +30,7 @@ afterEach(() => {
 
 function raise(type: string, at: number, extra: Partial<NewAlarm> = {}) {
   // One active record per source and type (alarms_one_active): the source follows the serial.
-  return repo.insert({ sn: 'GAS-1', source: extra.sn ?? 'GAS-1', type, value: 1200, threshold: 1000, detail: null, at, ...extra });
+  return writes.insert({ sn: 'GAS-1', source: extra.sn ?? 'GAS-1', type, value: 1200, threshold: 1000, detail: null, at, ...extra });
 }
 
 /** A strict RFC 4180 parser: CRLF records, quoted fields with doubled quotes; a bare CR/LF outside quotes is an error. */
@@ -81,7 +84,8 @@ describe('alarm statistics by type and site day (ALM-7, OPS-5)', () => {
     const late = raise('HIGH', Date.UTC(2026, 0, 1, 23, 30), { sn: 'GAS-3' }); // 23:30 UTC Jan 1 is Jan 2 in Shanghai
     raise('OFFLINE', Date.UTC(2026, 0, 4, 15, 59), { sn: 'GAS-4' }); // Jan 4 23:59 local
     raise('HIGH', to, { sn: 'GAS-5' }); // Jan 5 local: after the range
-    repo.clear(first.id, 1300, from + HOUR);
+    writes.peak(first.id, 1300, from + HOUR);
+    writes.clear(first.id, from + HOUR);
     repo.acknowledge([first.id, late.id], 'operator', 'checked', from + 2 * HOUR);
 
     const stats = alarmStats(repo, { from, to, timezone: SHANGHAI });
@@ -141,7 +145,8 @@ describe('alarm CSV export (ALM-7)', () => {
 
   function seed() {
     const a = raise('HIGH', Date.UTC(2026, 0, 1, 23, 30), { sn: '燃气-1号', source: '燃气-1号', detail, value: 1234.5, threshold: 1000 });
-    repo.clear(a.id, 1500.25, Date.UTC(2026, 0, 2, 0, 15));
+    writes.peak(a.id, 1500.25, Date.UTC(2026, 0, 2, 0, 15));
+    writes.clear(a.id, Date.UTC(2026, 0, 2, 0, 15));
     repo.acknowledge([a.id], '@admin', comment, Date.UTC(2026, 0, 2, 1));
     raise('LOW', Date.UTC(2026, 0, 2, 8), { sn: 'GAS-2', source: 'GAS-2', detail: '=HYPERLINK("http://x","y")', value: -5, threshold: -2 });
     raise('DISK', Date.UTC(2026, 0, 2, 9), { sn: null, source: 'disk', detail: '-12.5', value: null, threshold: null });
@@ -153,11 +158,11 @@ describe('alarm CSV export (ALM-7)', () => {
     const zh = csvText('zh-CN', SHANGHAI).text;
     assert.ok(zh.startsWith('\uFEFF编号,设备序列号,类型,状态,'));
     const rows = parseCsv(zh.slice(1));
-    assert.deepEqual(rows[0], ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注']);
+    assert.deepEqual(rows[0], ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注', '单位']);
     assert.equal(rows.length, 5);
     assert.deepEqual(rows[1], [
       '1', '燃气-1号', '浓度高报', '已恢复', '1234.5', '1000', '1500.25', detail,
-      '2026-01-02 07:30:00 UTC+8', '2026-01-02 08:15:00 UTC+8', '0', "'@admin", '2026-01-02 09:00:00 UTC+8', comment,
+      '2026-01-02 07:30:00 UTC+8', '2026-01-02 08:15:00 UTC+8', '0', "'@admin", '2026-01-02 09:00:00 UTC+8', comment, '',
     ]);
 
     const en = csvText('en', BERLIN).text;
@@ -165,7 +170,7 @@ describe('alarm CSV export (ALM-7)', () => {
     const enRows = parseCsv(en.slice(1));
     assert.deepEqual(enRows[0], [
       'ID', 'Device SN', 'Type', 'State', 'Value', 'Threshold', 'Peak', 'Detail',
-      'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment',
+      'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment', 'Unit',
     ]);
     assert.deepEqual(enRows[1].slice(2, 4), ['High gas concentration', 'cleared']);
     assert.deepEqual(enRows[1].slice(7, 10), [detail, '2026-01-02 00:30:00 UTC+1', '2026-01-02 01:15:00 UTC+1']);
@@ -185,6 +190,35 @@ describe('alarm CSV export (ALM-7)', () => {
       ['=1+1', '+1', '-5', '-0.5e3', '@SUM(A1)', '\tcmd', '-', 'a=b', ''].map(csvField),
       ["'=1+1", '+1', '-5', '-0.5e3', "'@SUM(A1)", "'\tcmd", "'-", 'a=b', ''],
     );
+  });
+
+  test('a last column says what value, threshold and peak are in: the gas unit only for concentrations', () => {
+    const record = (id: number, type: string, fields: Partial<AlarmRecord> = {}): AlarmRecord => ({
+      id, sn: 'GAS-1', source: 'GAS-1', type, state: 'active', value: null, threshold: null, peak: null, detail: null,
+      triggered_at: Date.UTC(2026, 0, 2), cleared_at: null, repeat_count: 0, notified_at: null, ack_at: null, ack_by: null, ack_comment: null,
+      updated_at: Date.UTC(2026, 0, 2), ...fields,
+    });
+    const records = [
+      record(1, 'HIGH', { value: 1500, threshold: 1000, peak: 1800 }),
+      record(2, 'LOW_BAT', { value: 9, threshold: 20, peak: 8 }),
+      record(3, 'FAULT', { value: 50, peak: 50, detail: 'err 50: calibration lost' }),
+      record(4, 'FAULT', { value: 50000, peak: 50000, detail: 'over range (sensor saturated)' }),
+      record(5, 'OFFLINE'),
+      record(6, 'DISK', { sn: null, source: 'disk', value: 812, peak: 812, detail: 'free space 812 MB is below 1024 MB' }),
+    ];
+    const unitOf = (sn: string) => (sn === 'GAS-1' ? '% LEL' : undefined);
+    const columns = (language: 'zh-CN' | 'en') =>
+      parseCsv([...alarmsCsv(records, { language, timezone: SHANGHAI, unitOf })].join('').slice(1)).map((r) => [r[2], r[4], r[5], r[6], r[14]]);
+    assert.deepEqual(columns('en'), [
+      ['Type', 'Value', 'Threshold', 'Peak', 'Unit'],
+      ['High gas concentration', '1500', '1000', '1800', '% LEL'],
+      ['Low battery', '9', '20', '8', '%'],
+      ['Device fault', '50', '', '50', 'error code'],
+      ['Device fault', '50000', '', '50000', '% LEL'],
+      ['Device offline', '', '', '', ''],
+      ['Disk space low', '812', '', '812', 'MB'],
+    ]);
+    assert.deepEqual(columns('zh-CN').map((r) => r[4]), ['单位', '% LEL', '%', '故障码', '% LEL', '', 'MB']);
   });
 
   test('yields in chunks, BOM and header first, with only the header when there are no records', () => {

@@ -3,14 +3,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type ApiApp } from '../helpers/api.ts';
+import { reportSystemAlarm } from '../helpers/appliance.ts';
 
 let api: ApiApp;
 let ids: number[];
 before(async () => {
   api = await startApi({ site: { timezone: 'Asia/Shanghai', language: 'en' } });
   const { alarms } = api.app.parts;
-  ids = ['disk', 'archive', 'license'].map((source, i) => alarms.raiseSystem((['DISK', 'ARCHIVE', 'LICENSE'] as const)[i], source, `${source} problem`)[0].alarm.id);
-  alarms.clearSystem('ARCHIVE', 'archive');
+  ids = [];
+  for (const [type, source] of [['DISK', 'disk'], ['ARCHIVE', 'archive'], ['LICENSE', 'license']] as const) {
+    ids.push((await reportSystemAlarm(api.app, type, source, `${source} problem`)).id);
+  }
+  await reportSystemAlarm(api.app, 'ARCHIVE', 'archive', null);
 });
 after(() => api.stop());
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApi, type ApiApp } from '../helpers/api.ts';
+import { reportSystemAlarm } from '../helpers/appliance.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 let api: ApiApp;
@@ -119,9 +120,9 @@ test('user changes and acknowledgements are audited with before and after', asyn
   assert.equal(create.action, 'user.create');
   assert.doesNotMatch(JSON.stringify(users.body), /audited-pass-1|scrypt/);
 
-  const [event] = api.app.parts.alarms.raiseSystem('DISK', 'disk', 'low');
-  await api.call('POST', '/api/alarms/ack', { token: api.tokens.operator, body: { ids: [event.alarm.id], comment: 'cleaning up' } });
-  const acks = await api.call('GET', `/api/system/logs?action=alarm.ack&target=${event.alarm.id}`, { token: admin });
+  const alarm = await reportSystemAlarm(api.app, 'DISK', 'disk', 'low');
+  await api.call('POST', '/api/alarms/ack', { token: api.tokens.operator, body: { ids: [alarm.id], comment: 'cleaning up' } });
+  const acks = await api.call('GET', `/api/system/logs?action=alarm.ack&target=${alarm.id}`, { token: admin });
   assert.equal(acks.body.data[0].username, 'operator');
   assert.deepEqual(acks.body.data[0].after, { ack_by: 'operator', ack_comment: 'cleaning up' });
 });

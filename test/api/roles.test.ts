@@ -7,13 +7,14 @@ import Fastify from 'fastify';
 import { registerAccessControl } from '../../appliance/api/access.ts';
 import { roleRank, type Role } from '../../appliance/contract/users.ts';
 import { startApi, type ApiApp } from '../helpers/api.ts';
+import { reportSystemAlarm } from '../helpers/appliance.ts';
 
 let api: ApiApp;
 let alarmId: number;
 before(async () => {
   api = await startApi();
   await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'ROLE-1', high_limit: 100 } });
-  [alarmId] = api.app.parts.alarms.raiseSystem('DISK', 'disk', 'test').map((e) => e.alarm.id);
+  alarmId = (await reportSystemAlarm(api.app, 'DISK', 'disk', 'test')).id;
 });
 after(() => api.stop());
 

@@ -43,7 +43,7 @@ describe('backup and restore (ARC-4)', () => {
   });
 
   const backups = (keep = 3) =>
-    createBackups({ db: f.db, dataDir: f.dir, settings: f.settings, clock: f.clock, log: silentLogger(), keep, alarms: f.alarms as never });
+    createBackups({ db: f.db, dataDir: f.dir, settings: f.settings, clock: f.clock, log: silentLogger(), keep, reportCondition: f.alarms.report });
 
   test('backup → restore into an empty data dir gives an identical database', async () => {
     const result = await backups().backupNow();

@@ -29,7 +29,7 @@ describe('disk guard (STO-4) on a small artificial disk', () => {
     const archiver = f.archiver();
     return createDiskGuard({
       db: f.db, dataDir: f.dir, lowFreeMb: lowMb, criticalFreeMb: criticalMb, writer: f.writer, archiver,
-      archivingEnabled: () => f.settings.enabled(), alarms: f.alarms as never, clock: f.clock, log: silentLogger(), timezone: TZ,
+      archivingEnabled: () => f.settings.enabled(), reportCondition: f.alarms.report, clock: f.clock, log: silentLogger(), timezone: TZ,
       statfs: async () => ({ bavail: diskFreeBlocks, bsize: 4096 }),
     });
   };

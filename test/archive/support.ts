@@ -10,6 +10,7 @@ import { createConfigRepository } from '../../appliance/storage/config.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { createGroupCommitWriter, type GroupCommitWriter } from '../../appliance/storage/group-commit.ts';
 import { tempDir } from '../helpers/appliance.ts';
+import type { ReportSystemCondition } from '../../appliance/core/system-conditions.ts';
 
 export const TZ = 'Asia/Shanghai';
 export const HOUR = 3_600_000;
@@ -27,6 +28,8 @@ export interface Fixture {
     active: Map<string, string>;
     raiseSystem(type: string, source: string, detail: string): void;
     clearSystem(type: string, source: string): void;
+    /** The ReportSystemCondition port, recorded by the two above. */
+    report: ReportSystemCondition;
   };
   settings: ReturnType<typeof createStorageSettings>;
   archiver: (overrides?: Partial<Parameters<typeof createArchiver>[0]>) => ReturnType<typeof createArchiver>;
@@ -55,7 +58,8 @@ export async function fixture(retentionDays = 1): Promise<Fixture> {
     clearSystem(type: string, source: string) {
       if (this.active.delete(`${type}/${source}`)) this.cleared++;
     },
-  };
+    report: (type, source, condition) => (condition.holds ? alarms.raiseSystem(type, source, condition.detail ?? '') : alarms.clearSystem(type, source)),
+  } satisfies Fixture['alarms'];
   const serialId = (sn: string) => {
     db.prepare('INSERT OR IGNORE INTO serials (sn) VALUES (?)').run(sn);
     return (db.prepare('SELECT id FROM serials WHERE sn = ?').get(sn) as { id: number }).id;
@@ -70,7 +74,7 @@ export async function fixture(retentionDays = 1): Promise<Fixture> {
     settings,
     archiver: (overrides = {}) =>
       createArchiver({
-        db, dbFile: file, writer, settings, alarms: alarms as never, clock, log: silentLogger(), timezone: TZ, retentionDays, ...overrides,
+        db, dbFile: file, writer, settings, reportCondition: alarms.report, clock, log: silentLogger(), timezone: TZ, retentionDays, ...overrides,
       }),
     insert(serials, start, perDevice, stepMs, delayMs = 150) {
       db.transaction(() => {

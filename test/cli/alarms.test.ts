@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAlarmsCommand } from '../../appliance/cli/alarms.ts';
-import { createAlarmRepository } from '../../appliance/storage/alarms.ts';
+import { createAlarmWriteRepository } from '../../appliance/storage/alarms.ts';
 import { dbFileIn, openDb } from '../../appliance/storage/db.ts';
 import { tempDir, testConfig } from '../helpers/appliance.ts';
 import { startHttpServer } from '../notify/support.ts';
@@ -46,7 +46,7 @@ test('invalid settings are refused with 50001 and nothing is saved', async () =>
 
 test('list shows the alarms and ack acknowledges them once', async () => {
   const db = openDb(dbFileIn(temp.dir));
-  const alarms = createAlarmRepository(db);
+  const alarms = createAlarmWriteRepository(db);
   const { id } = alarms.insert({ sn: 'GAS-1', source: 'GAS-1', type: 'HIGH', value: 1500, threshold: 1000, detail: null, at: Date.UTC(2026, 0, 1) });
   db.close();
   assert.equal(await run('list', '--active'), 0);

@@ -4,10 +4,9 @@
 // on mcs/{sn}/cmd at QoS 1, and an offline device gets 40003.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import type { ServerMessage } from '../../appliance/contract/live.ts';
 import { cmdTopic } from '../../appliance/contract/topics.ts';
-import { startApi, type ApiApp } from '../helpers/api.ts';
+import { openDashboard, startApi, type ApiApp } from '../helpers/api.ts';
 import { connectDevice, eventually, publishReading } from '../helpers/appliance.ts';
 
 let api: ApiApp;
@@ -21,13 +20,7 @@ before(async () => {
 });
 after(() => api.stop());
 
-function openSocket(token: string) {
-  const messages: ServerMessage[] = [];
-  const socket = new WebSocket(`${api.http.replace('http', 'ws')}/ws/dashboard?token=${encodeURIComponent(token)}`);
-  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  return { socket, messages, closed, of: <T extends ServerMessage['type']>(type: T) => messages.filter((m) => m.type === type) as Extract<ServerMessage, { type: T }>[] };
-}
+const openSocket = (token: string) => openDashboard(api, token);
 
 test('a reading reaches the kiosk as realtime within 2 s, an alarm at once, and subscribe answers the last hour', async () => {
   const kiosk = openSocket(api.tokens.viewer);

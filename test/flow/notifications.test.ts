@@ -159,6 +159,7 @@ test('with the SMTP server down, the e-mail is retried and delivered when it is 
       await outbox.settled();
     }
     const channelAlarm = () => parts.alarms.active().find((a) => a.type === 'CHANNEL' && a.source === 'channel:email');
+    await parts.writer.flush(); // the CHANNEL condition is committed with the writer's next batch
     assert.ok(channelAlarm(), 'three failures in a row raise a CHANNEL system alarm');
     const back = await startSmtp(port);
     try {
@@ -169,6 +170,7 @@ test('with the SMTP server down, the e-mail is retried and delivered when it is 
       assert.deepEqual(outbox.attempts(rowId()).map((a) => a.ok), [0, 0, 0, 1]);
       assert.match(outbox.attempts(rowId())[0].detail!, /ECONNREFUSED|connect/i);
       assert.equal(back.mails.length, 1);
+      await parts.writer.flush();
       assert.equal(channelAlarm(), undefined, 'and it clears when the channel delivers again');
     } finally {
       await back.close();
@@ -212,7 +214,7 @@ test('after a restart active and acknowledged alarms are as they were and nothin
     await eventually(() => smtp.mails.length === 1 && robot.requests.length === 1, 5000, 'the notifications');
     assert.match(robot.requests[0].body.markdown!.text, /锅炉房/);
     const [alarm] = app.app.parts.alarmRepo.list({ type: 'HIGH' }).items;
-    app.app.parts.alarms.acknowledge([alarm.id], 'operator', '已处理');
+    await app.app.parts.writer.acknowledge([alarm.id], 'operator', '已处理', app.clock.now());
     const before = app.app.parts.alarmRepo.list().items;
     client.end(true);
     await app.app.stop();

@@ -1,5 +1,7 @@
 // Test helpers for the LAN API: an in-process appliance with a known admin password, inject()
 // calls with a token, and a user per role.
+import WebSocket from 'ws';
+import type { ServerMessage } from '../../appliance/contract/live.ts';
 import type { Role } from '../../appliance/contract/users.ts';
 import { startApp, type RunningApp } from './appliance.ts';
 
@@ -55,4 +57,13 @@ export async function startApi(overrides: Record<string, unknown> = {}, options:
     tokens[role] = await login(role, `${role}-pass-2`);
   }
   return { ...running, call, login, tokens, http: `http://127.0.0.1:${app.summary().http}` };
+}
+
+/** A real WebSocket client on /ws/dashboard (API-6), as the kiosk opens it; it keeps every message. */
+export function openDashboard(api: ApiApp, token: string) {
+  const messages: ServerMessage[] = [];
+  const socket = new WebSocket(`${api.http.replace('http', 'ws')}/ws/dashboard?token=${encodeURIComponent(token)}`);
+  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  return { socket, messages, closed, of: <T extends ServerMessage['type']>(type: T) => messages.filter((m) => m.type === type) as Extract<ServerMessage, { type: T }>[] };
 }

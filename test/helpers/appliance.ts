@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../appliance/core/config.ts';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { deviceUsername, upTopic } from '../../appliance/contract/topics.ts';
+import type { AlarmRecord, SystemAlarmType } from '../../appliance/contract/alarm.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -56,6 +57,18 @@ export async function startApp(
       temp.remove();
     },
   };
+}
+
+/**
+ * A system condition through the appliance's one port (ALM-1), committed with the writer's next
+ * batch; resolves with the alarm record it left (the active one, or the last of its source).
+ */
+export async function reportSystemAlarm(app: App, type: SystemAlarmType, source: string, detail: string | null): Promise<AlarmRecord> {
+  app.parts.reportCondition(type, source, detail === null ? { holds: false } : { holds: true, detail });
+  await app.parts.writer.flush();
+  const [record] = app.parts.alarmRepo.list({ type }).items.filter((a) => a.source === source);
+  if (!record) throw new Error(`no ${type} alarm of ${source}`);
+  return record;
 }
 
 export function connectDevice(url: string, sn: string, password: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {

@@ -1,13 +1,14 @@
 // LIC-4…LIC-6 through the real parts: the real license server, the real aedes broker with real MQTT
-// clients, SQLite, the alarm engine and the notification outbox with a real local webhook.
+// clients, SQLite, the writer with its alarm rules, the kiosk WebSocket and the notification outbox
+// with a real local webhook.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import type { LiveReadingsEvent } from '../../appliance/core/bus.ts';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { connectDevice, eventually, publishReading, startApp, type RunningApp } from '../helpers/appliance.ts';
+import { ADMIN_PASSWORD, openDashboard, startApi } from '../helpers/api.ts';
 import { startHttpServer } from '../notify/support.ts';
 import { issue, MACHINE_A, startLicenseServer, vendorKeys } from '../licensing/support.ts';
 
@@ -86,16 +87,17 @@ test("a license's max_devices caps connected devices: the extra device is refuse
   }
 });
 
-test('locked: readings are not stored and nothing is notified, but live readings and alarms go on; the server back unlocks and everything resumes', async () => {
+test('locked: a leak is stored, alarmed, shown on the kiosk and notified as when valid (LIC-4); archiving stops; the server back unlocks', async () => {
   const clock = manualClock(Date.now());
   const server = await startLicenseServer(keys, { now: () => clock.now() });
   const { license, text } = issue(keys);
   server.store.add(license);
   const webhook = await startHttpServer(() => ({ json: { ok: true } }));
-  const app = await startApp({ license: { server_url: server.url, machine_id: MACHINE_A } }, { licensePublicKeyPem: keys.publicPem, clock });
+  const app = await startApi({ license: { server_url: server.url, machine_id: MACHINE_A } }, { licensePublicKeyPem: keys.publicPem, clock });
   const clients: MqttClient[] = [];
+  let kiosk: ReturnType<typeof openDashboard> | null = null;
   try {
-    const { parts, bus } = app.app;
+    const { parts } = app.app;
     writeFileSync(join(app.dataDir, 'license.key'), text);
     parts.license.refresh();
     await parts.license.checkIn();
@@ -104,45 +106,48 @@ test('locked: readings are not stored and nothing is notified, but live readings
     parts.alarmSettings.save({ schedule: { days: [], always_notify: ['HIGH'], notify_cleared: false }, channels: { webhook: { enabled: true, settings: { url: `${webhook.url}/hook` } } } });
     const passwords = await register(app, 2, 'GAS');
     clients.push(...(await connectAll(app, passwords)));
-    const live: LiveReadingsEvent[] = [];
-    bus.on('live_readings', (event) => live.push(event));
 
     // The license server goes away; the token runs out; grace runs out: locked.
     await server.down();
     clock.advance(24 * HOUR + 72 * HOUR);
     assert.equal((await parts.license.checkIn())?.result, 'unreachable');
     assert.equal(parts.license.mode(), 'locked');
+    await parts.writer.flush(); // the LICENSE condition rides the next commit
     assert.deepEqual(parts.alarms.active().map((a) => `${a.type}:${a.source}`), ['LICENSE:license:locked']);
+    kiosk = openDashboard(app, await app.login('viewer', 'viewer-pass-2'));
+    await eventually(() => kiosk!.of('snapshot').length === 1, 3000, 'the kiosk snapshot');
 
     const ts = Math.floor(clock.now() / 1000);
     await publishReading(clients[0], 'GAS-1', { seq: 1, ts, v_raw: 5000 }); // a leak while locked
-    await eventually(() => live.length === 1, 2000, 'the live reading');
-    assert.deepEqual([live[0].stored, live[0].readings[0].sn, live[0].readings[0].ppm], [false, 'GAS-1', 5000]);
-    assert.equal(parts.readings.count(), 0, 'LIC-4: not stored');
-    assert.equal(parts.ingest.totals.dropped.license_locked, 1);
-    assert.ok(parts.alarms.active().some((a) => a.sn === 'GAS-1' && a.type === 'HIGH'), 'the alarm state stays true for the kiosk');
-    const kiosk = parts.live.device('GAS-1'); // what the kiosk WebSocket sends
-    assert.deepEqual([kiosk.ppm, kiosk.alarms], [5000, ['HIGH']], 'the kiosk shows the live value and the alarm while locked');
-    await new Promise((resolve) => setTimeout(resolve, 200)); // give a wrongly queued notification its chance
-    assert.equal(webhook.received.length, 0, 'LIC-4: no notification while locked');
-    assert.equal(parts.notifier.outbox.backlog(), 0);
+    // The PUBACK came: the reading and its HIGH are committed, with the outbox row (ALM-8).
+    assert.equal(parts.readings.count(), 1, 'LIC-4: the reading is stored');
+    const [high] = parts.alarmRepo.list({ type: 'HIGH' }).items;
+    assert.deepEqual([high?.sn, high?.state, high?.value], ['GAS-1', 'active', 5000], 'the HIGH record');
+    assert.equal(parts.notifier.outbox.forAlarm(high.id).length, 1, 'its notification is queued in the same commit');
+    await eventually(() => kiosk!.of('alarm').some((m) => m.data.id === high.id && m.kind === 'raised'), 2000, 'the alarm on the kiosk');
+    await eventually(() => kiosk!.of('realtime').some((m) => m.data.some((d) => d.sn === 'GAS-1' && d.ppm === 5000 && d.status === 'alarm')), 3000, 'the red marker');
+    await eventually(() => webhook.received.length === 1, 5000, 'the notification while locked');
+    assert.match(webhook.received[0].body, /GAS-1/);
     const archive = await parts.scheduler.runNow('archive');
     assert.deepEqual([archive.ok, archive.result], [true, { skipped: 'license locked' }], 'LIC-4: no archiving while locked');
+    const write = await app.call('POST', '/api/devices', { token: await app.login('admin', ADMIN_PASSWORD), body: { sn: 'NEW-1' } });
+    assert.deepEqual([write.status, write.body.code], [403, 20001], 'LIC-4: management writes stop');
 
     // The server is back: the next check-in unlocks without a restart.
     await server.up();
     assert.equal((await parts.license.checkIn())?.result, 'valid');
     assert.equal(parts.license.mode(), 'valid');
+    await parts.writer.flush();
     assert.ok(!parts.alarms.active().some((a) => a.type === 'LICENSE'), 'the LICENSE alarm clears');
     await publishReading(clients[1], 'GAS-2', { seq: 1, ts: ts + 1, v_raw: 6000 });
-    await eventually(() => webhook.received.length === 1, 5000, 'the notification after unlocking');
-    assert.match(webhook.received[0].body, /GAS-2/);
-    assert.equal(parts.readings.count(), 1);
-    assert.deepEqual(live.map((e) => e.stored), [false, true], 'stored readings reach the live path too');
+    await eventually(() => webhook.received.length === 2, 5000, 'the notification after unlocking');
+    assert.match(webhook.received[1].body, /GAS-2/);
+    assert.equal(parts.readings.count(), 2);
     assert.notDeepEqual((await parts.scheduler.runNow('archive')).result, { skipped: 'license locked' }, 'archiving resumes');
     const checkInJob = await parts.scheduler.runNow('license-check-in');
     assert.equal((checkInJob.result as { result: string }).result, 'valid', 'the 03:00 job is the guard check-in');
   } finally {
+    kiosk?.socket.close();
     for (const client of clients) client.end(true);
     await app.stop();
     await server.close();

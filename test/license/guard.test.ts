@@ -45,7 +45,7 @@ function newGuard(options: GuardOptions = {}) {
     settings: { file: '', serverUrl: options.serverUrl ?? server.url, machineId: options.machineId ?? MACHINE_A, timeoutMs: 2000 },
     dataDir: dir, publicKeyPem: keys.publicPem, version: '0.1.0', clock, log: silentLogger(),
     devicesUsed: () => 3,
-    systemAlarm: (source, holds) => alarms.push(`${holds ? 'raise' : 'clear'} ${source}`),
+    reportCondition: (_type, source, { holds }) => alarms.push(`${holds ? 'raise' : 'clear'} ${source}`),
     filePollMs: 20,
   });
   guards.push(guard);
@@ -75,7 +75,7 @@ describe('license guard', () => {
     assert.equal((await guard.checkIn())?.result, 'unreachable');
     state = guard.state();
     assert.deepEqual([state.mode, state.reason, state.code, state.grace_left_ms], ['grace', 'checkin_overdue', 0, 71 * HOUR]);
-    assert.ok(guard.allows('store_readings') && guard.allows('notify') && guard.allows('archive'), 'grace works fully');
+    assert.ok(guard.allows('api_write') && guard.allows('query') && guard.allows('archive'), 'grace works fully');
     assert.deepEqual(alarms, ['clear license:grace', 'clear license:locked'], 'no alarm while more than 24 h of grace are left');
 
     clock.advance(48 * HOUR + 1);
@@ -86,7 +86,7 @@ describe('license guard', () => {
     state = guard.refresh();
     assert.deepEqual([state.mode, state.reason, state.code], ['locked', 'grace_over', 20001]);
     assert.deepEqual(alarms.slice(3), ['clear license:grace', 'raise license:locked']);
-    assert.ok(!guard.allows('store_readings') && !guard.allows('notify') && !guard.allows('archive') && !guard.allows('api_write'));
+    assert.ok(!guard.allows('query') && !guard.allows('archive') && !guard.allows('api_write'));
     const error = guard.apiError();
     assert.ok(error instanceof AppError);
     assert.deepEqual([error.code, error.http, error.key], [20001, 403, 'LICENSE_INVALID']);
@@ -234,7 +234,7 @@ describe('license guard', () => {
     const state = guard.state();
     assert.deepEqual([state.mode, state.code, state.max_devices, state.customer, state.license_key], ['evaluation', 0, 10, null, null]);
     assert.equal(guard.maxDevices(), 10);
-    assert.ok(guard.allows('store_readings') && guard.allows('api_write'));
+    assert.ok(guard.allows('archive') && guard.allows('api_write'));
     assert.equal(await guard.checkIn(), null);
     assert.equal(server.store.checkins().length, 0);
   });

@@ -73,3 +73,57 @@ describe('alarm message', () => {
     assert.equal(formatSiteTime(Date.UTC(2026, 0, 1, 16), 'Asia/Shanghai'), '2026-01-02 00:00:00 UTC+8');
   });
 });
+
+describe('alarm values in their own terms, never as the gas unit', () => {
+  const render = (fields: Partial<AlarmNotice>, language: 'zh-CN' | 'en') => renderAlarmMessage({ ...high, ...fields }, { language, timezone: 'UTC' });
+
+  test('HIGH: the concentration and its limit in the device unit', () => {
+    assert.deepEqual([render({}, 'en').facts.value, render({}, 'en').facts.limit], ['3516.1 ppm', '1000 ppm']);
+    assert.match(render({ unit: '% LEL' }, 'zh-CN').text, /数值：3516\.1 % LEL\n阈值：1000 % LEL/);
+  });
+
+  test('LOW_BAT: the battery percent and the battery limit', () => {
+    const lowBat = { type: 'LOW_BAT', value: 9, limit: 20 };
+    const en = render(lowBat, 'en');
+    assertIncludesAll(en.text, ['Value: battery 9 %', 'Limit: 20 %']);
+    assert.doesNotMatch(en.text + en.markdown, /ppm/);
+    const zh = render(lowBat, 'zh-CN');
+    assertIncludesAll(zh.text, ['数值：电量 9 %', '阈值：20 %']);
+    assert.deepEqual([zh.facts.value, zh.facts.limit], ['电量 9 %', '20 %'], 'the SMS template variables too');
+    assert.doesNotMatch(zh.text + zh.markdown, /ppm/);
+  });
+
+  test('FAULT with a device error code: the code and what it means, once', () => {
+    const fault = { type: 'FAULT', value: 50, limit: null, detail: 'err 50: calibration lost' };
+    const en = render(fault, 'en');
+    assert.match(en.text, /Value: err 50: calibration lost/);
+    assert.doesNotMatch(en.text, /ppm|Limit|Detail/);
+    const zh = render(fault, 'zh-CN');
+    assert.match(zh.text, /数值：故障码 50：校准数据丢失/);
+    assert.doesNotMatch(zh.text, /ppm|阈值|详情/);
+    assert.equal(zh.facts.value, '故障码 50：校准数据丢失');
+    assert.equal(render({ ...fault, value: 77, detail: 'err 77: ?' }, 'en').facts.value, 'err 77', 'an unknown code shows as it is');
+  });
+
+  test('FAULT from an over-range clamp: the clamped concentration in the device unit, said to be over range', () => {
+    const overRange = { type: 'FAULT', value: 50000, limit: null, detail: 'over range (sensor saturated)' };
+    assertIncludesAll(render(overRange, 'en').text, ['Value: 50000 ppm (over range)', 'Detail: over range (sensor saturated)']);
+    assert.match(render(overRange, 'zh-CN').text, /数值：50000 ppm（超量程）/);
+  });
+
+  test('OFFLINE: no value or limit row, whatever the record holds', () => {
+    for (const language of ['en', 'zh-CN'] as const) {
+      const message = render({ type: 'OFFLINE', value: 0, limit: null }, language);
+      assert.doesNotMatch(message.text, /Value|Limit|数值|阈值|ppm/);
+      assert.deepEqual([message.facts.value, message.facts.limit], ['', '']);
+    }
+  });
+
+  test('DISK: free megabytes; the pruning alarm counts deleted readings', () => {
+    const disk = { type: 'DISK', sn: null, deviceName: 'disk', location: '', unit: '', value: 812, limit: null, detail: 'free space 812 MB is below 1024 MB' };
+    assert.equal(render(disk, 'en').facts.value, 'free 812 MB');
+    assert.equal(render(disk, 'zh-CN').facts.value, '剩余 812 MB');
+    assert.equal(render({ ...disk, deviceName: 'disk:pruned', value: 1200 }, 'en').facts.value, '1200 readings deleted');
+    assert.equal(render({ ...disk, source: 'disk:pruned', value: 1200 }, 'zh-CN').facts.value, '已删除 1200 条读数');
+  });
+});

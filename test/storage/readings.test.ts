@@ -65,7 +65,7 @@ let A: number;
 let B: number;
 
 function write(readings: Reading[]): number[] {
-  return [...store.writeBatch(pack(readings), readings.length)];
+  return [...store.writeBatch(pack(readings), readings.length).inserted];
 }
 
 beforeEach(() => {
@@ -161,11 +161,11 @@ describe('writeBatch (ING-4, ING-6)', () => {
   test('status and pending updates ride along into devices and pending_devices', () => {
     const pending = createPendingRepository(db);
     store.writeBatch(pack([{ snId: A, ts: T0, ppm: 1 }]), 1, [
-      { op: 'status', sn: 'A1', status: 'online', lastSeen: T0 + 100 },
+      { op: 'status', sn: 'A1', status: 'online', lastSeen: T0 + 100, reason: 'reading', at: T0 + 100 },
       { op: 'pending', sn: 'NEW-1', ts: T0 + 100, messages: 3, payload: '{"ts":1}', remote: '10.0.0.5:50000' },
     ]);
     store.writeBatch(new Float64Array(0), 0, [
-      { op: 'status', sn: 'B2', status: 'offline', lastSeen: null },
+      { op: 'status', sn: 'B2', status: 'offline', lastSeen: null, reason: 'will', at: T0 + 20_000 },
       { op: 'pending', sn: 'NEW-1', ts: T0 + 20_000, messages: 2, payload: null, remote: null },
     ]);
     assert.equal(devices.get('A1')!.status, 'online');

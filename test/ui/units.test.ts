@@ -1,10 +1,12 @@
 // Pure parts of the UI, without a browser: the kiosk's fleet model (API-6 messages → what the
-// screen shows) and the channel form's round trip of settings (secrets stay "******").
+// screen shows), the channel form's round trip of settings (secrets stay "******") and how an
+// alarm's value reads in the kiosk list and the admin records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlarmView, LiveDeviceInfo } from '../../appliance/contract/live.ts';
 import { Fleet } from '../../ui/src/kiosk/fleet.ts';
 import { fromForm, toForm } from '../../ui/src/admin/channel-fields.ts';
+import { alarmLimitText, alarmValueText } from '../../ui/src/lib/alarm-value.ts';
 
 const device = (sn: string, fields: Partial<LiveDeviceInfo> = {}): LiveDeviceInfo => ({
   sn, name: sn, location: '', gas: 'CH4', unit: 'ppm', pos_x: 10, pos_y: 10, high_limit: 1000, low_limit: null,
@@ -55,4 +57,28 @@ test('channel settings round-trip through the form; "******" goes back as it cam
   assert.deepEqual(fromForm('email', { ...email, host: 'smtp.x', port: '465', from: 'a@x', recipients: 'a@x\nb@x, c@x' }), {
     host: 'smtp.x', port: 465, secure: false, starttls: false, tls_verify: true, from: 'a@x', recipients: ['a@x', 'b@x', 'c@x'],
   });
+});
+
+test("an alarm's value and limit read in its own terms in both languages; only a concentration carries the gas unit", () => {
+  const shown = (fields: Partial<AlarmView>, unit = 'ppm') => {
+    const a = alarm(1, fields);
+    return {
+      en: [alarmValueText(a, 'en', unit), alarmLimitText(a, 'en', unit)],
+      zh: [alarmValueText(a, 'zh-CN', unit), alarmLimitText(a, 'zh-CN', unit)],
+    };
+  };
+  assert.deepEqual(shown({ value: 1500, peak: 3516.14, threshold: 1000 }), { en: ['peak 3,516.1 ppm', '1,000 ppm'], zh: ['峰值 3,516.1 ppm', '1,000 ppm'] });
+  assert.deepEqual(shown({ value: 1500, peak: null, threshold: 1000 }, '% LEL').en, ['peak 1,500 % LEL', '1,000 % LEL']);
+  assert.deepEqual(shown({ type: 'LOW_BAT', value: 12, peak: 9, threshold: 20 }), { en: ['battery 9 %', '20 %'], zh: ['电量 9 %', '20 %'] });
+  assert.deepEqual(shown({ type: 'FAULT', value: 50, peak: 50, threshold: null, detail: 'err 50: calibration lost' }), {
+    en: ['err 50: calibration lost', ''], zh: ['故障码 50：校准数据丢失', ''],
+  });
+  assert.equal(alarmValueText(alarm(1, { type: 'FAULT', value: 77, peak: 77, detail: 'err 77' }), 'zh-CN'), '故障码 77', 'an unknown code shows as it is');
+  assert.deepEqual(shown({ type: 'FAULT', value: 50000, peak: 50000, threshold: null, detail: 'over range (sensor saturated)' }), {
+    en: ['50,000 ppm (over range)', ''], zh: ['50,000 ppm（超量程）', ''],
+  });
+  assert.deepEqual(shown({ type: 'OFFLINE', value: null, peak: null, threshold: null }), { en: ['', ''], zh: ['', ''] });
+  assert.deepEqual(shown({ type: 'OFFLINE', value: 0, peak: 0, threshold: 5 }), { en: ['', ''], zh: ['', ''] }, 'whatever the record holds');
+  assert.deepEqual(shown({ type: 'DISK', sn: null, source: 'disk', value: 812, peak: 812, threshold: null }, ''), { en: ['free 812 MB', ''], zh: ['剩余 812 MB', ''] });
+  assert.deepEqual(shown({ type: 'CHANNEL', sn: null, source: 'channel:email', value: 3, peak: 3, threshold: null }, ''), { en: ['', ''], zh: ['', ''] });
 });

@@ -16,6 +16,7 @@ import type { Device } from '../../storage/devices.ts';
 import type { LiveDevice } from '../../contract/live.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
+import { licensedStart } from '../access.ts';
 import { historyRange, readingsCsv, timeRange } from './ranges.ts';
 
 function credentialsOf(hash: string | null): string {
@@ -128,20 +129,26 @@ export function deviceRoutes(deps: ApiDeps) {
 
     api.get('/api/devices/:sn/history', {
       schema: { tags, summary: 'ppm in buckets (10s raw up to 7 days; 1m/5m/1h from roll-ups)', params: SnParams, querystring: HistoryQuery, response: { 200: HistoryResponse } },
-      config: { ...operator, licensed: true },
+      config: { ...operator, licensed: 'last_24h' },
     }, async (request) => {
       const device = devices.get(request.params.sn);
-      const { from, to, interval } = historyRange(request.query, deps.clock.now());
+      const now = deps.clock.now();
+      const range = historyRange(request.query, now);
+      const { to, interval } = range;
+      const from = licensedStart(deps.license, range, now); // LIC-4: locked, the last 24 h only
       const points = deps.readings.history(device.sn, from, to, interval).map((p) => ({ ts: iso(p.ts), ppm: p.avg, min: p.min, max: p.max, count: p.count }));
       return { sn: device.sn, start: iso(from), end: iso(to), interval, points };
     });
 
     api.get('/api/devices/:sn/export', {
       schema: { tags, summary: 'raw readings as CSV (at most 7 days)', params: SnParams, querystring: ExportQuery },
-      config: { ...operator, licensed: true },
+      config: { ...operator, licensed: 'last_24h' },
     }, async (request, reply) => {
       const device = devices.get(request.params.sn);
-      const { from, to } = timeRange(request.query, deps.clock.now(), true);
+      const now = deps.clock.now();
+      const range = timeRange(request.query, now, true);
+      const { to } = range;
+      const from = licensedStart(deps.license, range, now); // LIC-4: locked, the last 24 h only
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="${device.sn}_${iso(from).slice(0, 10)}.csv"`);
       return reply.send(Readable.from(readingsCsv(deps.readings.rawPages(device.sn, from, to))));

@@ -7,11 +7,17 @@ import { m003_latest_readings } from './003_latest_readings.ts';
 import { m004_alarms } from './004_alarms.ts';
 import { m005_users_audit } from './005_users_audit.ts';
 import { m006_archive_jobs } from './006_archive_jobs.ts';
+import { m007_alarm_ids } from './007_alarm_ids.ts';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Rebuilds a table others refer to: foreign keys are switched off around the migration (they
+   * cannot be switched inside a transaction) and checked before it commits.
+   */
+  foreignKeysOff?: boolean;
 }
 
-export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs];
+export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs, m007_alarm_ids];

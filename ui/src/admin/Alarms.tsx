@@ -3,8 +3,9 @@
 // through fetch → blob).
 import { useState } from 'preact/hooks';
 import type { AlarmView } from '../../../appliance/contract/live.ts';
-import { formatNumber, formatTime, lang, t } from '../i18n/i18n.ts';
+import { formatTime, lang, t } from '../i18n/i18n.ts';
 import { alarmTypeText } from '../kiosk/AlarmList.tsx';
+import { alarmLimitText, alarmValueText } from '../lib/alarm-value.ts';
 import { api, download, query } from '../lib/api.ts';
 import { can } from '../lib/session.ts';
 import { Field, inputValue, Modal, Notice, Pager, useAction, useLoad } from '../lib/ui.tsx';
@@ -32,6 +33,17 @@ export function dayToIso(day: string, endOfDay = false): string | undefined {
 
 function filterQuery(f: Filters) {
   return { sn: f.sn.trim(), type: f.type, state: f.state, acknowledged: f.acknowledged, start: dayToIso(f.start), end: dayToIso(f.end, true) };
+}
+
+/** Value / limit in the alarm's own terms (battery %, error code, concentration in the device's unit); the detail on hover. */
+function ValueCell({ alarm }: { alarm: AlarmView }) {
+  const value = alarmValueText(alarm, lang(), alarm.unit);
+  const limit = alarmLimitText(alarm, lang(), alarm.unit);
+  return (
+    <td data-label={t('alarms.valueLimit')} title={alarm.detail ?? undefined}>
+      {value || '—'}{limit && <small class="muted"> / {limit}</small>}
+    </td>
+  );
 }
 
 export function AlarmsPage({ session }: PageProps) {
@@ -105,7 +117,7 @@ export function AlarmsPage({ session }: PageProps) {
             <tr>
               {operator && <th />}
               <th>{t('alarms.time')}</th><th>{t('alarms.source')}</th><th>{t('alarms.type')}</th><th>{t('alarms.state')}</th>
-              <th class="num">{t('alarms.peak')}</th><th>{t('alarms.ack')}</th>
+              <th>{t('alarms.valueLimit')}</th><th>{t('alarms.ack')}</th>
             </tr>
           </thead>
           <tbody>
@@ -116,7 +128,7 @@ export function AlarmsPage({ session }: PageProps) {
                 <td data-label={t('alarms.source')}><code>{a.source}</code></td>
                 <td data-label={t('alarms.type')}>{alarmTypeText(a.type)}{a.repeat_count > 0 && <small class="muted"> ×{a.repeat_count + 1}</small>}</td>
                 <td data-label={t('alarms.state')}><span class={`pill pill-${a.state === 'active' ? 'alarm' : 'offline'}`}>{a.state === 'active' ? t('alarms.active') : t('alarms.cleared')}</span></td>
-                <td class="num" data-label={t('alarms.peak')}>{formatNumber(a.peak ?? a.value)}{a.threshold !== null && <small class="muted"> / {formatNumber(a.threshold)}</small>}</td>
+                <ValueCell alarm={a} />
                 <td data-label={t('alarms.ack')}>
                   {a.ack_at
                     ? <span data-acked="yes">✓ {a.ack_by} <small class="muted">{formatTime(a.ack_at)}</small>{a.ack_comment && <><br /><small>{a.ack_comment}</small></>}</span>

@@ -1,7 +1,8 @@
 // UI-2: the active alarms, unacknowledged first; an acknowledged one says who took it and why.
 import { useEffect, useRef } from 'preact/hooks';
 import type { AlarmView, LiveDeviceInfo } from '../../../appliance/contract/live.ts';
-import { formatNumber, formatTime, t, type TextKey } from '../i18n/i18n.ts';
+import { formatTime, lang, t, type TextKey } from '../i18n/i18n.ts';
+import { alarmValueText } from '../lib/alarm-value.ts';
 
 export function alarmTypeText(type: string): string {
   const key = `alarm.type.${type}` as TextKey;
@@ -36,6 +37,7 @@ export function AlarmList(props: { alarms: AlarmView[]; devices: Map<string, Liv
         {props.alarms.map((a) => {
           const device = a.sn ? props.devices.get(a.sn) : undefined;
           const acked = a.ack_at !== null;
+          const value = alarmValueText(a, lang(), device?.unit);
           return (
             <li key={a.id} class={`alarm-item${acked ? ' acked' : ''}`} data-alarm-id={a.id} data-acked={acked ? 'yes' : 'no'}>
               <div class="alarm-head">
@@ -44,7 +46,7 @@ export function AlarmList(props: { alarms: AlarmView[]; devices: Map<string, Liv
               </div>
               <div class="alarm-meta">
                 <span>{formatTime(a.triggered_at)}</span>
-                {a.peak !== null && <span>{t('kiosk.peak')} {formatNumber(a.peak)} {device?.unit ?? ''}</span>}
+                {value && <span class="alarm-value">{value}</span>}
                 {a.sn && device?.name && <span class="alarm-sn">{a.sn}</span>}
               </div>
               {acked && (

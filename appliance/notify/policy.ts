@@ -1,5 +1,6 @@
-// ALM-3/ALM-4: whether an alarm event is sent to people or only recorded. Pure.
-import type { AlarmEventKind } from '../contract/alarm.ts';
+// ALM-3/ALM-4: whether an alarm event is sent to people or only recorded. Pure: it runs on the
+// writer thread, inside the transaction that commits the alarm (ALM-8), to decide its outbox rows.
+import type { AlarmEvent, AlarmEventKind } from '../contract/alarm.ts';
 
 export interface NotifyPolicy {
   /** ISO weekdays 1 (Monday) … 7 (Sunday) on which notifications are sent. */
@@ -55,8 +56,29 @@ export function inSchedule(policy: NotifyPolicy, at: number, timezone: string): 
  * the engine counts it); a clearing follows the raise; acknowledgements are not sent.
  */
 export function decide(kind: AlarmEventKind, type: string, at: number, policy: NotifyPolicy, timezone: string): NotifyDecision {
-  if (kind === 'repeat' || kind === 'acknowledged') return 'none';
+  if (kind === 'repeat' || kind === 'acknowledged' || kind === 'peak') return 'none';
   if (kind === 'cleared' && !policy.notify_cleared) return 'none';
   if (policy.always_notify.includes(type)) return 'notify';
   return inSchedule(policy, at, timezone) ? 'notify' : 'log_only';
+}
+
+/** What the outbox needs to decide an alarm event's notifications (ALM-4, ALM-5). */
+export interface NotifySettings {
+  policy: NotifyPolicy;
+  /** The channels switched on, in a fixed order. */
+  channels: string[];
+  /** The site timezone of the schedule. */
+  timezone: string;
+}
+
+/**
+ * The channels an alarm event is sent to: none for repeats, peaks and acknowledgements; a clearing
+ * only of an alarm people were told about, and only once (the clearings of suppressed repeats of a
+ * flapping reading stay quiet like the repeats themselves, ALM-3); LOG_ONLY outside the schedule.
+ */
+export function channelsFor({ kind, alarm }: AlarmEvent, settings: NotifySettings): string[] {
+  if (!settings.channels.length) return [];
+  if (kind === 'cleared' && (alarm.notified_at === null || alarm.repeat_count > 0)) return [];
+  const at = kind === 'cleared' ? (alarm.cleared_at ?? alarm.updated_at) : alarm.triggered_at;
+  return decide(kind, alarm.type, at, settings.policy, settings.timezone) === 'notify' ? settings.channels : [];
 }

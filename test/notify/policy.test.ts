@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICY, decide, inSchedule, localTime, type NotifyPolicy } from '../../appliance/alarms/policy.ts';
+import { DEFAULT_POLICY, decide, inSchedule, localTime, type NotifyPolicy } from '../../appliance/notify/policy.ts';
 
 const SHANGHAI = 'Asia/Shanghai';
 // 2026-01-05 is a Monday. 10:00 in Shanghai is 02:00 UTC.

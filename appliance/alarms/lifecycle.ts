@@ -1,0 +1,249 @@
+// ALM-2, ALM-3, ALM-8: the alarm lifecycle, run where readings are committed — on the writer
+// thread, inside the group commit's transaction. A reading, the alarm transitions it causes (raise,
+// repeat, peak, clear) and their notification outbox rows commit together, so a PUBACK means the
+// reading *and* its alarm consequences are durable. Readings of a batch are judged in order, each
+// against the state the one before left. What a transaction changes is staged and reaches the
+// in-memory state only once it committed (`committed()`); a rolled-back transaction leaves memory
+// as the database is (`discard()`). The rules themselves stay pure (rules.ts, notify/policy.ts).
+import type { AlarmEvent, AlarmEventKind, AlarmRecord, SystemAlarmType } from '../contract/alarm.ts';
+import type { AlarmWriteRepository } from '../storage/alarms.ts';
+import { evaluateReading, mayRaise, type AlarmType, type LimitsOf, type ReadingFacts, type RuleSettings } from './rules.ts';
+
+export interface AlarmLifecycleSettings {
+  rules: RuleSettings;
+  /** ALM-3 debounce, ms. */
+  debounceMs: number;
+}
+
+export const DEFAULT_DEBOUNCE_MS = 10 * 60_000;
+
+/** One stored reading as the rules see it. */
+export interface StoredReading extends ReadingFacts {
+  sn: string;
+  /** Reading time (ordering), UTC ms. */
+  ts: number;
+  /** Server receive time: when its alarm happened, UTC ms. */
+  at: number;
+  limits: LimitsOf;
+}
+
+/** A reading's evaluation threw (a bug, or the test hook): the reading is not acknowledged. */
+export class EvaluationError extends Error {
+  constructor(
+    readonly sn: string,
+    readonly readingIndex: number,
+    cause: unknown,
+  ) {
+    super(`alarm evaluation of ${sn} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+export interface AlarmLifecycleDeps {
+  repo: AlarmWriteRepository;
+  settings: () => AlarmLifecycleSettings;
+  /** ALM-4/ALM-5: the channels an event is sent to (notify/policy.ts), decided in the transaction. */
+  channelsFor: (event: AlarmEvent) => readonly string[];
+  /** Test hook: runs before each evaluation and may throw (an injected evaluation failure). */
+  beforeEvaluate?: (sn: string) => void;
+}
+
+interface ActiveEntry {
+  id: number;
+  source: string;
+  type: string;
+  peak: number | null;
+}
+
+interface Change {
+  holds: boolean;
+  sn: string | null;
+  source: string;
+  type: AlarmType;
+  value: number | null;
+  threshold: number | null;
+  detail: string | null;
+  at: number;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+const keyOf = (source: string, type: string) => `${source}\u0000${type}`;
+
+/**
+ * The worst value seen: the highest gas for HIGH, the lowest gas, battery or free space for LOW,
+ * LOW_BAT and DISK. Types without a direction (FAULT codes, OFFLINE, …) keep their first value.
+ */
+export function worse(type: string, a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (type === 'HIGH') return Math.max(a, b);
+  if (type === 'LOW' || type === 'LOW_BAT' || type === 'DISK') return Math.min(a, b);
+  return a;
+}
+
+export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
+  const { repo } = deps;
+  // Committed state: what the database holds.
+  const active = new Map<string, ActiveEntry>();
+  const typesBySource = new Map<string, Set<string>>();
+  const newestTs = new Map<string, number>();
+  // This transaction's changes (null: no longer active).
+  const staged = new Map<string, ActiveEntry | null>();
+  const stagedSources = new Set<string>();
+  const stagedNewest = new Map<string, number>();
+  let events: AlarmEvent[] = [];
+  let settings = deps.settings();
+
+  for (const record of repo.active()) commitEntry(keyOf(record.source, record.type), entryOf(record));
+
+  function entryOf(record: AlarmRecord): ActiveEntry {
+    return { id: record.id, source: record.source, type: record.type, peak: record.peak };
+  }
+
+  function commitEntry(key: string, entry: ActiveEntry | null, previous = active.get(key)) {
+    const source = entry?.source ?? previous?.source;
+    const type = entry?.type ?? previous?.type;
+    if (source === undefined || type === undefined) return;
+    if (entry) {
+      active.set(key, entry);
+      if (!typesBySource.has(source)) typesBySource.set(source, new Set());
+      typesBySource.get(source)!.add(type);
+    } else {
+      active.delete(key);
+      const types = typesBySource.get(source);
+      types?.delete(type);
+      if (types?.size === 0) typesBySource.delete(source);
+    }
+  }
+
+  const lookup = (key: string): ActiveEntry | undefined => (staged.has(key) ? (staged.get(key) ?? undefined) : active.get(key));
+
+  /** The types active for a source now, this transaction's changes included. */
+  function typesOf(source: string): ReadonlySet<string> {
+    const committed = typesBySource.get(source) ?? NONE;
+    if (!stagedSources.has(source)) return committed;
+    const types = new Set(committed);
+    for (const [key, entry] of staged) {
+      const [ofSource, type] = key.split('\u0000');
+      if (ofSource !== source) continue;
+      if (entry) types.add(type);
+      else types.delete(type);
+    }
+    return types;
+  }
+
+  function stage(key: string, source: string, entry: ActiveEntry | null) {
+    staged.set(key, entry);
+    stagedSources.add(source);
+  }
+
+  function emit(kind: AlarmEventKind, record: AlarmRecord, at: number) {
+    let alarm = record;
+    const channels = deps.channelsFor({ kind, alarm });
+    if (channels.length) {
+      repo.enqueueNotifications(alarm.id, kind, channels, at);
+      if (kind === 'raised') alarm = repo.markNotified(alarm.id, at);
+    }
+    events.push({ kind, alarm });
+  }
+
+  function apply(change: Change) {
+    const key = keyOf(change.source, change.type);
+    const current = lookup(key);
+    if (change.holds) {
+      if (current) {
+        // ALM-8: the peak is the true extreme of the episode, stored as it grows.
+        const peak = worse(change.type, current.peak, change.value);
+        if (peak === current.peak || change.value === null) return;
+        stage(key, change.source, { ...current, peak });
+        emit('peak', repo.peak(current.id, peak, change.at), change.at);
+        return;
+      }
+      const last = repo.latest(change.source, change.type);
+      const repeat = last?.state === 'cleared' && change.at - (last.notified_at ?? last.triggered_at) < settings.debounceMs;
+      const record = repeat
+        ? repo.reopen(last!.id, change.value, worse(change.type, last!.peak, change.value), change.detail, change.at)
+        : repo.insert(change);
+      stage(key, change.source, entryOf(record));
+      emit(repeat ? 'repeat' : 'raised', record, change.at);
+      return;
+    }
+    if (!current) return;
+    stage(key, change.source, null);
+    emit('cleared', repo.clear(current.id, change.at), change.at);
+  }
+
+  function begin() {
+    staged.clear();
+    stagedSources.clear();
+    stagedNewest.clear();
+    events = [];
+    settings = deps.settings();
+  }
+
+  return {
+    /** A transaction starts: whatever an earlier, failed attempt staged is gone. */
+    begin,
+    /** The transaction committed: memory follows the database; returns its events in order. */
+    committed(): AlarmEvent[] {
+      for (const [key, entry] of staged) commitEntry(key, entry);
+      for (const [sn, ts] of stagedNewest) newestTs.set(sn, ts);
+      const done = events;
+      begin();
+      return done;
+    },
+    /** The transaction rolled back: nothing of it stays in memory. */
+    discard: begin,
+
+    /**
+     * ALM-1/ALM-2 for one stored reading. A reading older than one already judged for its device
+     * (a late resend) may raise or worsen an alarm, never clear one a newer reading holds.
+     */
+    reading(reading: StoredReading, index: number) {
+      const types = typesOf(reading.sn);
+      const newest = stagedNewest.get(reading.sn) ?? newestTs.get(reading.sn) ?? -Infinity;
+      const late = reading.ts < newest;
+      if (!late) stagedNewest.set(reading.sn, reading.ts);
+      if (types.size === 0 && !deps.beforeEvaluate && !mayRaise(reading.limits, reading, settings.rules)) return; // the common case
+      let conditions;
+      try {
+        deps.beforeEvaluate?.(reading.sn);
+        conditions = evaluateReading(reading.limits, reading, types, settings.rules);
+      } catch (err) {
+        throw new EvaluationError(reading.sn, index, err);
+      }
+      for (const c of conditions) {
+        if (!c.holds && (late || !types.has(c.type))) continue;
+        apply({
+          holds: c.holds, sn: reading.sn, source: reading.sn, type: c.type, value: c.value, threshold: c.threshold,
+          detail: c.detail ?? null, at: reading.at,
+        });
+      }
+    },
+    /**
+     * A reading whose evaluation kept failing (ALM-8: it must not block its device forever): it is
+     * stored, and a FAULT alarm says that its alarm rules could not be applied.
+     */
+    unevaluated(sn: string, reason: string, at: number) {
+      apply({ holds: true, sn, source: sn, type: 'FAULT', value: null, threshold: null, detail: `alarm rules could not be applied: ${reason}`, at });
+    },
+    /** ING-7: OFFLINE from presence (Last Will, disconnect, timeout); cleared when the device is back. */
+    presence(sn: string, status: 'online' | 'offline', reason: string, at: number) {
+      const offline = status === 'offline';
+      apply({ holds: offline, sn, source: sn, type: 'OFFLINE', value: null, threshold: null, detail: offline ? reason : null, at });
+    },
+    /** DISK, ARCHIVE, LICENSE, CHANNEL: system conditions through the same lifecycle (ALM-1). */
+    system(type: SystemAlarmType, source: string, holds: boolean, detail: string | null, value: number | null, at: number) {
+      apply({ holds, sn: null, source, type, value, threshold: null, detail, at });
+    },
+    /** ALM-2/ALM-7: acknowledgement, independent of clearing; records already acknowledged are left. */
+    acknowledge(ids: readonly number[], by: string, comment: string, at: number) {
+      for (const id of ids) {
+        const record = repo.acknowledge(id, by, comment, at);
+        if (record) events.push({ kind: 'acknowledged', alarm: record });
+      }
+    },
+    /** How many alarms are active (committed). */
+    activeCount: (): number => active.size,
+  };
+}
+export type AlarmLifecycle = ReturnType<typeof createAlarmLifecycle>;

@@ -1,0 +1,65 @@
+// ALM-8 on the main thread: the picture of the active alarms that the kiosk, the live state, the
+// API and the health check read. It changes only from committed results — the events the writer
+// thread returns after its transaction (group-commit.ts) — and is loaded from SQLite at start, so
+// memory never runs ahead of the database. The bus then tells the hub (WebSocket) and the notifier.
+import type { Bus } from '../core/bus.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { AlarmEvent, AlarmRecord } from '../contract/alarm.ts';
+
+export interface AlarmPictureDeps {
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  /** The active records as stored. */
+  loadActive: () => AlarmRecord[];
+}
+
+export function createAlarmPicture(deps: AlarmPictureDeps) {
+  const { bus, clock } = deps;
+  const log = deps.log.child({ stage: 'alarms' });
+  const active = new Map<number, AlarmRecord>();
+  let loaded = false;
+  let early: AlarmEvent[] = [];
+
+  function follow({ alarm }: AlarmEvent) {
+    if (alarm.state === 'active') active.set(alarm.id, alarm);
+    else active.delete(alarm.id);
+  }
+
+  return {
+    /** Loads the active records (once the writer reconciled them with the latest readings). */
+    load() {
+      active.clear();
+      for (const record of deps.loadActive()) active.set(record.id, record);
+      loaded = true;
+      const pending = early;
+      early = [];
+      this.committed(pending);
+    },
+    /** The events of one committed transaction, in order: memory follows, then the bus is told. */
+    committed(events: AlarmEvent[]) {
+      if (!loaded) {
+        early.push(...events); // the reconciliation's events arrive before load(); told after it
+        return;
+      }
+      for (const event of events) follow(event);
+      const committedAt = clock.now();
+      for (const event of events) {
+        const { id, type, source, triggered_at: triggeredAt, updated_at: updatedAt } = event.alarm;
+        // One line per alarm change (never per reading): latency from the reading's arrival to its
+        // committed record and event (ALM-8 figure of the bench's alarm probe).
+        if (event.kind !== 'peak') log.info({ kind: event.kind, id, type, source, latency_ms: committedAt - (event.kind === 'raised' ? triggeredAt : updatedAt) }, 'alarm');
+        try {
+          bus.emit('alarm', event);
+        } catch (err) {
+          // The record is committed and the picture holds it; a listener's bug must not hold back PUBACKs.
+          log.error({ err, id, kind: event.kind }, 'an alarm listener failed');
+        }
+      }
+    },
+    /** The active alarms, as the kiosk and the health check see them. */
+    active: (): AlarmRecord[] => [...active.values()],
+  };
+}
+export type AlarmPicture = ReturnType<typeof createAlarmPicture>;

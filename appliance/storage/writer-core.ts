@@ -1,0 +1,122 @@
+// The writer thread's work, on its one connection (writer-worker.ts runs it; tests run it alone):
+// the reading store, and the alarm lifecycle with its notification policy as the consequences
+// committed with each batch (ALM-8), and the reconciliation at start. This is where the flow's
+// stages meet in one transaction, so it composes them: the reading store (storage), the alarm
+// lifecycle (alarms) and the notification policy (notify).
+import { createAlarmLifecycle, EvaluationError, type StoredReading } from '../alarms/lifecycle.ts';
+import type { AlarmCommitSettings, AlarmEvent } from '../contract/alarm.ts';
+import { channelsFor } from '../notify/policy.ts';
+import { createAlarmWriteRepository } from './alarms.ts';
+import type { Db } from './db.ts';
+import { createReadingStore, type BatchConsequences, type WriterUpdate } from './reading-store.ts';
+import * as R from './reading-row.ts';
+
+export interface WriterCoreOptions {
+  /** The alarm settings to start with (reconciliation); later ones come with batches. */
+  alarmSettings: AlarmCommitSettings;
+  /** Test hook: the evaluation of this device's readings throws `times` times. */
+  failEvaluation?: { sn: string; times: number };
+}
+
+/** The writer's work on its connection: readings and their alarm consequences, synchronously. */
+export function createWriterCore(db: Db, options: WriterCoreOptions) {
+  let settings: AlarmCommitSettings = options.alarmSettings;
+  const injected = options.failEvaluation ? { ...options.failEvaluation } : null;
+  const lifecycle = createAlarmLifecycle({
+    repo: createAlarmWriteRepository(db),
+    settings: () => settings,
+    channelsFor: (event) => channelsFor(event, settings.notify),
+    beforeEvaluate: injected
+      ? (sn) => {
+          if (sn === injected.sn && injected.times > 0) {
+            injected.times--;
+            throw new Error('injected evaluation failure (test hook)');
+          }
+        }
+      : undefined,
+  });
+
+  // Readings are keyed by sn_id; the rules speak of serials.
+  const serialOf = db.prepare<[number], string>('SELECT sn FROM serials WHERE id = ?').pluck();
+  const serials = new Map<number, string>();
+  function snOf(snId: number): string {
+    let sn = serials.get(snId);
+    if (sn === undefined) {
+      sn = serialOf.get(snId) ?? `#${snId}`;
+      serials.set(snId, sn);
+    }
+    return sn;
+  }
+
+  function storedReading(rows: Float64Array, o: number): StoredReading {
+    return {
+      sn: snOf(rows[o + R.F_SN_ID]),
+      ts: rows[o + R.F_TS],
+      at: rows[o + R.F_RECEIVED],
+      ppm: rows[o + R.F_PPM],
+      bat: rows[o + R.F_BAT],
+      err: rows[o + R.F_ERR],
+      overrange: (rows[o + R.F_FLAGS] & R.FLAG_OVERRANGE) !== 0,
+      limits: { high_limit: R.limitOrNull(rows[o + R.F_HIGH]), low_limit: R.limitOrNull(rows[o + R.F_LOW]) },
+    };
+  }
+
+  const alarmConsequences: BatchConsequences = {
+    begin: () => lifecycle.begin(),
+    stored: (rows, o, index) => lifecycle.reading(storedReading(rows, o), index),
+    storedUnjudged: (rows, o, reason) => lifecycle.unevaluated(snOf(rows[o + R.F_SN_ID]), reason, rows[o + R.F_RECEIVED]),
+    update(update, known) {
+      if (update.op === 'status' && known) lifecycle.presence(update.sn, update.status, update.reason, update.at);
+      else if (update.op === 'system') lifecycle.system(update.type, update.source, update.holds, update.detail, update.value, update.at);
+    },
+    committed: () => lifecycle.committed(),
+    discard: () => lifecycle.discard(),
+  };
+  const store = createReadingStore(db, alarmConsequences);
+
+  /**
+   * ALM-8 reconciliation at start: every device's latest stored reading is judged against the active
+   * alarms, so a reading committed without its alarm (a database from before ALM-8, or any future
+   * bug) is alarmed now. A device whose reading cannot be judged gets the FAULT that says so.
+   */
+  function reconcile(): { events: AlarmEvent[]; failures: string[] } {
+    const latest = db.prepare<[], { sn: string; ts: number; recv_delta: number; ppm: number; bat: number; err: number; flags: number; high_limit: number | null; low_limit: number | null }>(`
+      SELECT d.sn, l.ts, l.recv_delta, l.ppm, l.bat, l.err, l.flags, d.high_limit, d.low_limit
+      FROM devices d JOIN latest_readings l ON l.sn_id = d.sn_id WHERE d.enabled = 1`).all();
+    const failures: string[] = [];
+    const events = store.transact(() => {
+      for (const row of latest) {
+        const reading: StoredReading = {
+          sn: row.sn, ts: row.ts, at: row.ts + row.recv_delta, ppm: R.fromScaled(row.ppm), bat: row.bat, err: row.err,
+          overrange: (row.flags & R.FLAG_OVERRANGE) !== 0, limits: { high_limit: row.high_limit, low_limit: row.low_limit },
+        };
+        try {
+          lifecycle.reading(reading, -1);
+        } catch (err) {
+          if (!(err instanceof EvaluationError)) throw err;
+          failures.push(err.message);
+          lifecycle.unevaluated(row.sn, err.message, reading.at);
+        }
+      }
+    });
+    return { events, failures };
+  }
+
+  return {
+    store,
+    /** ALM-8 reconciliation at start. */
+    reconcile,
+    /** Alarm settings sent with a batch (they changed on the main thread). */
+    useSettings(next: AlarmCommitSettings) {
+      settings = next;
+    },
+    writeBatch: (rows: Float64Array, count: number, updates: WriterUpdate[]) => {
+      const { inserted, events, refusals } = store.writeBatch(rows, count, updates);
+      return { inserted, events, refused: refusals.map(({ snId, reason, storedAnyway }) => ({ sn: snOf(snId), reason, storedAnyway })) };
+    },
+    /** ALM-2/ALM-7 acknowledgement in its own transaction; the events of what changed. */
+    acknowledge: (ids: number[], by: string, comment: string, at: number): AlarmEvent[] =>
+      store.transact(() => lifecycle.acknowledge(ids, by, comment, at)),
+  };
+}
+export type WriterCore = ReturnType<typeof createWriterCore>;
