@@ -230,6 +230,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       broker: p.broker.stats,
       writerBacklog: () => p.writer.backlog(),
       lastCommitMs: () => p.writer.stats.lastCommitMs,
+      commitFailures: p.writer.stats,
       presence: () => p.presence.counts(),
       activeAlarms: () => p.alarms.active().length,
       outboxBacklog: () => p.notifier.outbox.backlog(),

@@ -159,12 +159,22 @@ async function startAlarmProbe(url: string) {
     username: `device_${PROBE_SN}`, password: derivedDevicePassword(PROBE_SN, SECRET), clientId: PROBE_SN, protocolVersion: 4, reconnectPeriod: 0,
   });
   let seq = 0;
+  let acked = 0;
   const timer = setInterval(() => {
     seq++;
     const payload = { ts: Math.floor(Date.now() / 1000), seq, v_raw: seq % 2 ? 5000 : 100, temp: 25, bat: 90, rssi: -70, err: 0 };
-    client.publish(`mcs/${PROBE_SN}/up`, JSON.stringify(payload), { qos: 1 });
+    client.publish(`mcs/${PROBE_SN}/up`, JSON.stringify(payload), { qos: 1 }, (err) => {
+      if (!err) acked++;
+    });
   }, 500);
-  return { stop: async () => { clearInterval(timer); await client.endAsync(); } };
+  return {
+    /** Stops; resolves with the probe readings acknowledged — each flips the alarm, so each must give one event (ALM-8). */
+    stop: async (): Promise<number> => {
+      clearInterval(timer);
+      await client.endAsync();
+      return acked;
+    },
+  };
 }
 
 function collectAlarmLatencies(stdout: NodeJS.ReadableStream): number[] {
@@ -183,10 +193,16 @@ function collectAlarmLatencies(stdout: NodeJS.ReadableStream): number[] {
   return latencies;
 }
 
-function alarmFigures(latencies: number[]) {
+function alarmFigures(latencies: number[], probeReadingsAcked: number) {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
-  return { alarm_events: sorted.length, alarm_latency_p50_ms: at(0.5), alarm_latency_p99_ms: at(0.99), alarm_latency_max_ms: sorted.at(-1) ?? null };
+  return {
+    probe_readings_acked: probeReadingsAcked,
+    alarm_events: sorted.length,
+    // Every acknowledged probe reading raises (or repeats) or clears: one event each (ALM-8).
+    alarm_events_missing: Math.max(0, probeReadingsAcked - sorted.length),
+    alarm_latency_p50_ms: at(0.5), alarm_latency_p99_ms: at(0.99), alarm_latency_max_ms: sorted.at(-1) ?? null,
+  };
 }
 
 /** CPU seconds and RSS of a process, from /proc. */
@@ -266,7 +282,7 @@ async function main() {
       ? await startApiProbe({ http: `http://127.0.0.1:${httpPort}`, username: 'admin', password: 'bench-admin-pass', sn: sns[0], wsClients: Number(values['ws-clients']), rate: 5, devices })
       : null;
     const load = await runLoad(`mqtt://127.0.0.1:${port}`);
-    await probe?.stop();
+    const probeReadingsAcked = (await probe?.stop()) ?? 0;
     const apiFigures = await apiProbe?.stop();
     const wallS = (performance.now() - loadStarted) / 1000;
     clearInterval(sampler);
@@ -295,7 +311,7 @@ async function main() {
       rss_mb: Math.round(after.rssMb), peak_rss_mb: Math.round(peakRss),
       cpu_pct: Math.round(((after.cpuS - before.cpuS) / wallS) * 100),
       hot_rows_prefilled: prefill, prefill_and_rollup_s: Math.round(prefillS),
-      ...(probing ? alarmFigures(alarmLatencies) : {}),
+      ...(probing ? alarmFigures(alarmLatencies, probeReadingsAcked) : {}),
       ...(hung ? { hung_webhook_requests: hung.requests() } : {}),
       ...(apiFigures ? { api: apiFigures } : {}),
       bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,

@@ -1,10 +1,11 @@
-// ALM-1/ALM-2 through the real parts: detector → broker → ingest → SQLite → alarm engine.
+// ALM-1/ALM-2/ALM-8 through the real parts: detector → broker → ingest → writer (readings and alarm rules in one transaction).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp } from '../../appliance/app.ts';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
-import { connectDevice, publishReading, startApp, testConfig } from '../helpers/appliance.ts';
+import { dbFileIn, openDb } from '../../appliance/storage/db.ts';
+import { captureLogger, connectDevice, publishReading, startApp, testConfig } from '../helpers/appliance.ts';
 
 test('a leak over MQTT is exactly one HIGH alarm record, cleared when the gas falls below the deadband', async () => {
   const app = await startApp();
@@ -67,6 +68,57 @@ test('a detector that was online when the appliance stopped and did not come bac
       await again.parts.writer.flush();
       assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}`), ['GONE-1:OFFLINE']);
       assert.equal(again.parts.deviceRepo.get('GONE-1')!.status, 'offline');
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await app.stop().catch(() => {});
+  }
+});
+
+test('an alarm evaluation that fails is not acknowledged: the detector resends and the resend raises the alarm (ALM-8)', async () => {
+  const app = await startApp({}, { failEvaluation: { sn: 'FAIL-1', times: 1 }, allowErrors: [/^alarm evaluation failed$/] });
+  try {
+    const { password } = await app.app.parts.devices.add({ sn: 'FAIL-1', high_limit: 1000, calib: { k: 1, b: 0 } });
+    const client = await connectDevice(app.url, 'FAIL-1', password!, { reconnectPeriod: 100 });
+    let disconnects = 0;
+    client.on('close', () => disconnects++);
+    // Resolves with the PUBACK of the resend: the first attempt's evaluation failed and was not acknowledged.
+    await publishReading(client, 'FAIL-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+    client.end(true);
+    assert.ok(disconnects >= 1, 'the refused publish closed the connection (no PUBACK)');
+    const [high] = app.app.parts.alarmRepo.list({ sn: 'FAIL-1', type: 'HIGH' }).items;
+    assert.deepEqual([high?.state, high?.value], ['active', 5000], 'the resend raised the alarm');
+    assert.equal(app.app.parts.readings.count(), 1, 'stored once');
+    const failed = app.logs.filter((line) => line.msg === 'alarm evaluation failed');
+    assert.equal(failed.length, 1, 'logged with its reason');
+    assert.match(String(failed[0].reason), /injected evaluation failure/);
+    const metrics = await app.app.api.inject({ method: 'GET', url: '/metrics' });
+    assert.match(metrics.body, /mcs_alarm_evaluation_failures_total\{outcome="refused"\} 1/);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('at start every latest reading is judged again: a reading stored without its alarm comes up alarmed (ALM-8)', async () => {
+  const app = await startApp();
+  const config = testConfig(app.dataDir);
+  try {
+    const { password } = await app.app.parts.devices.add({ sn: 'LOST-1', high_limit: 1000, calib: { k: 1, b: 0 } });
+    const client = await connectDevice(app.url, 'LOST-1', password!);
+    await publishReading(client, 'LOST-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
+    client.end(true);
+    await app.app.stop();
+    // As a database from before ALM-8 (or any future bug) could hold it: the reading without its alarm.
+    const db = openDb(dbFileIn(app.dataDir));
+    db.exec('DELETE FROM notification_outbox; DELETE FROM alarms');
+    db.close();
+    const captured = captureLogger();
+    const again = createApp({ config, log: captured.log });
+    await again.start();
+    try {
+      assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}:${a.value}`), ['LOST-1:HIGH:5000']);
+      assert.deepEqual(captured.errors(), []);
     } finally {
       await again.stop();
     }

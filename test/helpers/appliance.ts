@@ -9,7 +9,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createApp, type App } from '../../appliance/app.ts';
 import { loadConfig, type Config } from '../../appliance/core/config.ts';
 import { manualClock } from '../../appliance/core/clock.ts';
-import { silentLogger } from '../../appliance/core/log.ts';
+import { afterEach } from 'node:test';
+import { pino } from 'pino';
+import { writeDevLicense } from '../../licensing/dev-license.ts';
 import { deviceUsername, upTopic } from '../../appliance/contract/topics.ts';
 import type { AlarmRecord, SystemAlarmType } from '../../appliance/contract/alarm.ts';
 
@@ -28,33 +30,88 @@ export function testConfig(dataDir: string, overrides: Record<string, unknown> =
   return result.config;
 }
 
+export interface LogLine {
+  level: number;
+  msg: string;
+  stage?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * A logger that keeps warnings and errors (pino JSON lines) instead of dropping them, so a flow test
+ * can fail on an error it did not expect — never silence a safety path's failure.
+ */
+export function captureLogger() {
+  const lines: LogLine[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  return { log, lines, errors: () => lines.filter((line) => line.level >= 50) };
+}
+
+/**
+ * Errors logged by appliances stopped during the current test that the test did not declare: they
+ * fail that test after it ran (a hook, so that the test's own clean-up still runs in full).
+ */
+const unexpectedErrors: LogLine[] = [];
+afterEach(() => {
+  const lines = unexpectedErrors.splice(0);
+  if (lines.length) throw new Error(`the appliance logged ${lines.length} unexpected error(s):\n${lines.map((line) => JSON.stringify(line)).join('\n')}`);
+});
+
 export interface RunningApp {
   app: App;
   url: string;
   dataDir: string;
   clock: ReturnType<typeof manualClock>;
+  /** The appliance's warnings and errors so far. */
+  logs: LogLine[];
+  /** Stops the appliance; an error it logged that the test did not declare (`allowErrors`) fails the test. */
   stop: () => Promise<void>;
 }
 
-/** An in-process appliance on a temp data dir with a hand-driven clock. */
-export async function startApp(
-  overrides: Record<string, unknown> = {},
-  options: { maxPageCount?: number; licensePublicKeyPem?: string; clock?: ReturnType<typeof manualClock> } = {},
-): Promise<RunningApp> {
+export interface StartAppOptions {
+  maxPageCount?: number;
+  licensePublicKeyPem?: string;
+  clock?: ReturnType<typeof manualClock>;
+  failEvaluation?: { sn: string; times: number };
+  /** Error-level log messages this test provokes on purpose (matched against `msg`). */
+  allowErrors?: RegExp[];
+  /** An offline development license for this many devices (evaluation allows 10). */
+  devLicenseDevices?: number;
+}
+
+/** The wall clock in the shape of the hand-driven one, for tests under real, continuous load. */
+export function wallClock(): ReturnType<typeof manualClock> {
+  return { now: () => Date.now(), set: () => {}, advance: () => {} };
+}
+
+/** An in-process appliance on a temp data dir with a hand-driven clock; its errors fail the test. */
+export async function startApp(overrides: Record<string, unknown> = {}, options: StartAppOptions = {}): Promise<RunningApp> {
   const temp = tempDir();
   const clock = options.clock ?? manualClock(Date.now());
+  const captured = captureLogger();
+  const license = options.devLicenseDevices ? writeDevLicense(temp.dir, options.devLicenseDevices) : null;
   const app = createApp({
-    config: testConfig(temp.dir, overrides), log: silentLogger(), clock, maxPageCount: options.maxPageCount, licensePublicKeyPem: options.licensePublicKeyPem,
+    config: testConfig(temp.dir, license ? { ...overrides, license: { machine_id: license.machineId } } : overrides), log: captured.log, clock,
+    maxPageCount: options.maxPageCount, licensePublicKeyPem: license?.publicPem ?? options.licensePublicKeyPem, failEvaluation: options.failEvaluation,
   });
   await app.start();
+  let stopped = false;
   return {
     app,
     clock,
     dataDir: temp.dir,
     url: `mqtt://127.0.0.1:${app.parts.broker.ports.mqtt}`,
+    logs: captured.lines,
     stop: async () => {
-      await app.stop();
-      temp.remove();
+      if (stopped) return;
+      stopped = true;
+      try {
+        await app.stop();
+      } finally {
+        temp.remove();
+      }
+      const allowed = options.allowErrors ?? [];
+      unexpectedErrors.push(...captured.errors().filter((line) => !allowed.some((pattern) => pattern.test(line.msg))));
     },
   };
 }

@@ -20,6 +20,8 @@ export interface SystemFigures {
   broker: { connected: number; refused: Partial<Record<string, number>>; aclViolations: number };
   writerBacklog: () => number;
   lastCommitMs: () => number;
+  /** ING-6/ALM-8: readings whose commit failed, refused for a failed alarm evaluation, or stored with a FAULT after repeated refusals. */
+  commitFailures: { failedRows: number; refusedReadings: number; storedUnjudged: number };
   presence: () => { online: number; offline: number };
   activeAlarms: () => number;
   outboxBacklog: () => number;
@@ -128,6 +130,10 @@ export function systemRoutes(deps: ApiDeps) {
       metric('mcs_mqtt_refused_total', 'counter', 'refused CONNECTs, by reason',
         Object.entries(broker.refused).map(([reason, n]) => [`{reason="${reason}"}`, n ?? 0]));
       metric('mcs_mqtt_acl_violations_total', 'counter', 'publishes outside the device ACL', [['', broker.aclViolations]]);
+      const failures = figures.commitFailures;
+      metric('mcs_readings_not_acknowledged_total', 'counter', 'readings whose commit or alarm evaluation failed (no PUBACK; the detector resends, ALM-8)', [['', failures.failedRows]]);
+      metric('mcs_alarm_evaluation_failures_total', 'counter', 'readings refused because their alarm evaluation failed, and stored with a FAULT after repeated refusals (ALM-8)',
+        [['{outcome="refused"}', failures.refusedReadings], ['{outcome="stored_with_fault"}', failures.storedUnjudged]]);
       metric('mcs_ingest_backlog', 'gauge', 'readings waiting for the group commit', [['', figures.writerBacklog()]]);
       const presence = figures.presence();
       metric('mcs_devices', 'gauge', 'devices by state', [['{state="online"}', presence.online], ['{state="offline"}', presence.offline]]);

@@ -264,7 +264,7 @@ export const en = {
   'license.locked': 'LOCKED',
   'license.evaluationText': 'everything works for up to {n} devices; install a license from the vendor to connect more.',
   'license.graceText': 'the appliance could not confirm its license; it locks in {left} unless a check-in succeeds.',
-  'license.lockedText': 'new readings are not stored, archiving and notifications have stopped. Data queries and exports cover the last 24 hours only. The kiosk still shows live values and alarm colours.',
+  'license.lockedText': 'management changes, archiving and data queries beyond the last 24 hours have stopped. Readings, alarms, the kiosk and alarm notifications keep working in full.',
   'license.toSystem': 'License details and install →',
   'license.state': 'State',
   'license.customer': 'Customer',

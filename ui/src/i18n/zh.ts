@@ -264,7 +264,7 @@ export const zh: Texts = {
   'license.locked': '已锁定',
   'license.evaluationText': '最多支持 {n} 台设备；如需接入更多设备，请安装厂商提供的授权文件。',
   'license.graceText': '无法确认授权；若校验仍未成功，将在 {left} 后锁定。',
-  'license.lockedText': '新数据不再入库，归档和通知已停止。数据查询和导出仅限最近 24 小时。大屏仍显示实时数值和报警颜色。',
+  'license.lockedText': '管理操作、归档以及超过最近 24 小时的数据查询已停止。数据采集、报警、大屏和报警通知照常工作。',
   'license.toSystem': '查看授权并安装 →',
   'license.state': '状态',
   'license.customer': '客户',
