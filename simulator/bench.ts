@@ -177,6 +177,43 @@ async function startAlarmProbe(url: string) {
   };
 }
 
+/**
+ * ALM-8 item 5: an operator's acknowledgement while the load runs — every second the probe's
+ * unacknowledged alarms are acknowledged over the API; each answer's time and status are kept.
+ */
+async function startAckProbe(http: string) {
+  const login = await fetch(`${http}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-pass' }),
+  });
+  if (!login.ok) throw new Error(`ack probe login: ${login.status} ${await login.text()}`);
+  const headers = { authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}`, 'content-type': 'application/json' };
+  const times: number[] = [];
+  let failures = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const list = await fetch(`${http}/api/alarms?sn=${PROBE_SN}&acknowledged=false&size=50`, { headers });
+      const ids = ((await list.json()) as { data: { id: number }[] }).data.map((a) => a.id);
+      if (!ids.length) continue;
+      const started = performance.now();
+      const answer = await fetch(`${http}/api/alarms/ack`, { method: 'POST', headers, body: JSON.stringify({ ids, comment: 'bench' }) });
+      times.push(performance.now() - started);
+      if (!answer.ok) failures++;
+      await answer.arrayBuffer();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      const sorted = [...times].sort((a, b) => a - b);
+      const at = (q: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]) : null);
+      return { acks: sorted.length, ack_failures: failures, ack_p50_ms: at(0.5), ack_p99_ms: at(0.99), ack_max_ms: sorted.length ? Math.round(sorted.at(-1)!) : null };
+    },
+  };
+}
+
 function collectAlarmLatencies(stdout: NodeJS.ReadableStream): number[] {
   const latencies: number[] = [];
   let buffer = '';
@@ -186,7 +223,8 @@ function collectAlarmLatencies(stdout: NodeJS.ReadableStream): number[] {
     buffer = lines.pop()!;
     for (const line of lines) {
       if (!line.includes('"msg":"alarm"') || !line.includes(PROBE_SN)) continue;
-      const entry = JSON.parse(line) as { latency_ms: number };
+      const entry = JSON.parse(line) as { kind: string; latency_ms: number };
+      if (entry.kind === 'acknowledged') continue; // the ack probe's, not a reading's consequence
       latencies.push(entry.latency_ms);
     }
   });
@@ -278,11 +316,13 @@ async function main() {
     const loadStarted = performance.now();
     const probing = values['alarm-probe'] || values['hung-webhook'];
     const probe = probing ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
+    const ackProbe = values['alarm-probe'] ? await startAckProbe(`http://127.0.0.1:${httpPort}`) : null;
     const apiProbe = values['api-probe']
       ? await startApiProbe({ http: `http://127.0.0.1:${httpPort}`, username: 'admin', password: 'bench-admin-pass', sn: sns[0], wsClients: Number(values['ws-clients']), rate: 5, devices })
       : null;
     const load = await runLoad(`mqtt://127.0.0.1:${port}`);
     const probeReadingsAcked = (await probe?.stop()) ?? 0;
+    const ackFigures = await ackProbe?.stop();
     const apiFigures = await apiProbe?.stop();
     const wallS = (performance.now() - loadStarted) / 1000;
     clearInterval(sampler);
@@ -312,6 +352,7 @@ async function main() {
       cpu_pct: Math.round(((after.cpuS - before.cpuS) / wallS) * 100),
       hot_rows_prefilled: prefill, prefill_and_rollup_s: Math.round(prefillS),
       ...(probing ? alarmFigures(alarmLatencies, probeReadingsAcked) : {}),
+      ...(ackFigures ?? {}),
       ...(hung ? { hung_webhook_requests: hung.requests() } : {}),
       ...(apiFigures ? { api: apiFigures } : {}),
       bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,

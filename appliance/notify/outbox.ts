@@ -132,7 +132,7 @@ export function createOutbox(options: OutboxOptions) {
         error: result.ok ? null : result.detail,
         at,
       });
-    })();
+    }).immediate(); // IMMEDIATE: waits for the writer's lock rather than failing to upgrade a read
     if (!result.ok) log.warn({ id: row.id, channel: row.channel, attempts, gaveUp, detail: result.detail }, 'notification not delivered');
     noteChannel(row.channel, result.ok, result.detail);
   }
@@ -175,7 +175,7 @@ export function createOutbox(options: OutboxOptions) {
     /** Queues one notification per channel for an alarm event, committed before anything is sent. */
     enqueue(alarmId: number | null, event: string, channels: string[]): number[] {
       const now = clock.now();
-      const ids = db.transaction(() => channels.map((channel) => Number(insert.run({ alarmId, event, channel, now }).lastInsertRowid)))();
+      const ids = db.transaction(() => channels.map((channel) => Number(insert.run({ alarmId, event, channel, now }).lastInsertRowid))).immediate();
       if (timer) setImmediate(runDueSafely);
       return ids;
     },

@@ -128,6 +128,28 @@ describe('upgrades (STO-1)', () => {
   }
 });
 
+describe('migration 007: alarm ids never reused (ALM-8)', () => {
+  test('a version-6 database keeps its alarms, their ids and the outbox rows pointing at them; a deleted newest id is not handed out again', () => {
+    const old = track(openDb(file, { migrations: migrations.filter((m) => m.version <= 6) }));
+    const insertAlarm = old.prepare("INSERT INTO alarms (sn, source, type, state, value, peak, triggered_at, updated_at) VALUES ('A-1', 'A-1', ?, 'cleared', 1500, 1500, 0, 0)");
+    for (const type of ['HIGH', 'LOW_BAT', 'FAULT']) insertAlarm.run(type);
+    old.prepare("INSERT INTO notification_outbox (alarm_id, event, channel, status, next_attempt_at, created_at, updated_at) VALUES (3, 'raised', 'email', 'sent', 0, 0, 0)").run();
+    old.close();
+    const upgraded = track(openDb(file));
+    assert.equal(schemaVersion(upgraded), LATEST);
+    assert.deepEqual(upgraded.prepare('SELECT id, type FROM alarms ORDER BY id').all(), [{ id: 1, type: 'HIGH' }, { id: 2, type: 'LOW_BAT' }, { id: 3, type: 'FAULT' }]);
+    assert.deepEqual(upgraded.pragma('foreign_key_check'), []);
+    assert.equal(upgraded.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again after the rebuild');
+    assert.match(upgraded.prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'alarms'").get()!.sql, /AUTOINCREMENT/);
+    assert.ok(upgraded.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'alarms_one_active'").get(), 'the one-active-record index is back');
+    upgraded.prepare('DELETE FROM notification_outbox').run();
+    upgraded.prepare('DELETE FROM alarms WHERE id = 3').run();
+    const next = upgraded.prepare("INSERT INTO alarms (sn, source, type, state, triggered_at, updated_at) VALUES ('B-1', 'B-1', 'HIGH', 'active', 0, 0)").run();
+    assert.equal(Number(next.lastInsertRowid), 4);
+    assert.equal(upgraded.pragma('integrity_check', { simple: true }), 'ok');
+  });
+});
+
 describe('readings table (STO-1)', () => {
   test('readings is a WITHOUT ROWID table keyed (sn_id, ts)', () => {
     const db = track(openDb(file));
