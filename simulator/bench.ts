@@ -223,8 +223,9 @@ function collectAlarmLatencies(stdout: NodeJS.ReadableStream): number[] {
     buffer = lines.pop()!;
     for (const line of lines) {
       if (!line.includes('"msg":"alarm"') || !line.includes(PROBE_SN)) continue;
-      const entry = JSON.parse(line) as { kind: string; latency_ms: number };
-      if (entry.kind === 'acknowledged') continue; // the ack probe's, not a reading's consequence
+      const entry = JSON.parse(line) as { kind: string; type: string; latency_ms: number };
+      // The probe's readings flip HIGH; its acknowledgements and the OFFLINE at its disconnect are not theirs.
+      if (entry.type !== 'HIGH' || entry.kind === 'acknowledged') continue;
       latencies.push(entry.latency_ms);
     }
   });

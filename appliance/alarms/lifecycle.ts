@@ -196,14 +196,17 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
 
     /**
      * ALM-1/ALM-2 for one stored reading. A reading older than one already judged for its device
-     * (a late resend) may raise or worsen an alarm, never clear one a newer reading holds.
+     * (a late resend) may raise or worsen an alarm, never clear one a newer reading holds. The
+     * reading is only read during the call (the writer passes one reused object).
      */
     reading(reading: StoredReading, index: number) {
       const types = typesOf(reading.sn);
+      // The common case, tens of thousands of times a second: nothing active and nothing to raise.
+      if (types.size === 0 && !deps.beforeEvaluate && !mayRaise(reading.limits, reading, settings.rules)) return;
+      // Only a device with an alarm needs its newest judged time: a late reading may clear nothing.
       const newest = stagedNewest.get(reading.sn) ?? newestTs.get(reading.sn) ?? -Infinity;
       const late = reading.ts < newest;
       if (!late) stagedNewest.set(reading.sn, reading.ts);
-      if (types.size === 0 && !deps.beforeEvaluate && !mayRaise(reading.limits, reading, settings.rules)) return; // the common case
       let conditions;
       try {
         deps.beforeEvaluate?.(reading.sn);

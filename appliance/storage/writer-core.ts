@@ -48,17 +48,20 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
     return sn;
   }
 
+  // One object reused for every reading: the hot path allocates nothing (lifecycle.reading only
+  // reads it during the call).
+  const scratch: StoredReading = { sn: '', ts: 0, at: 0, ppm: 0, bat: 0, err: 0, overrange: false, limits: { high_limit: null, low_limit: null } };
   function storedReading(rows: Float64Array, o: number): StoredReading {
-    return {
-      sn: snOf(rows[o + R.F_SN_ID]),
-      ts: rows[o + R.F_TS],
-      at: rows[o + R.F_RECEIVED],
-      ppm: rows[o + R.F_PPM],
-      bat: rows[o + R.F_BAT],
-      err: rows[o + R.F_ERR],
-      overrange: (rows[o + R.F_FLAGS] & R.FLAG_OVERRANGE) !== 0,
-      limits: { high_limit: R.limitOrNull(rows[o + R.F_HIGH]), low_limit: R.limitOrNull(rows[o + R.F_LOW]) },
-    };
+    scratch.sn = snOf(rows[o + R.F_SN_ID]);
+    scratch.ts = rows[o + R.F_TS];
+    scratch.at = rows[o + R.F_RECEIVED];
+    scratch.ppm = rows[o + R.F_PPM];
+    scratch.bat = rows[o + R.F_BAT];
+    scratch.err = rows[o + R.F_ERR];
+    scratch.overrange = (rows[o + R.F_FLAGS] & R.FLAG_OVERRANGE) !== 0;
+    scratch.limits.high_limit = R.limitOrNull(rows[o + R.F_HIGH]);
+    scratch.limits.low_limit = R.limitOrNull(rows[o + R.F_LOW]);
+    return scratch;
   }
 
   const alarmConsequences: BatchConsequences = {
