@@ -95,7 +95,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const devices = createDeviceService({ devices: deviceRepo, pending: pendingRepo, clock, onChange: () => deviceCache.reload() });
 
     // The committed side: the writer's events become the alarm picture, then the bus.
-    const alarms = createAlarmPicture({ bus, clock, log, loadActive: () => alarmRepo.active() });
+    const alarms = createAlarmPicture({ bus, clock, log, loadListed: () => alarmRepo.listed() });
     const writer = createGroupCommitWriter({
       file: dbFile,
       synchronous: config.storage.synchronous,
@@ -153,7 +153,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       bus, latestAll: () => readings.latestAll(), devices: deviceCache, isOnline: (sn) => presence.isOnline(sn), activeAlarms: () => alarms.active(),
     });
     const hub = createLiveHub({
-      bus, clock, log, live, activeAlarms: () => alarms.active(),
+      bus, clock, log, live, activeAlarms: () => alarms.listed(),
       history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
       onDevicesChanged: (listener) => deviceCache.onReload(listener),
     });
@@ -294,7 +294,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       await broker.start();
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
-        readings, live: parts.live, hub: parts.hub, commands: broker, acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()), alarmRepo: parts.alarmRepo,
+        readings, live: parts.live, hub: parts.hub, commands: broker, acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()),
+        silence: (by) => writer.silence(parts!.alarms.listed().map((alarm) => alarm.id), by, clock.now()), alarmRepo: parts.alarmRepo,
         alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
       });
@@ -357,6 +358,7 @@ function alarmCommitSettings(current: () => AlarmSettings, enabledChannels: () =
       built = {
         rules: { deadbandPct: settings.deadband_pct, lowBatteryPct: settings.low_battery_pct },
         debounceMs: settings.debounce_min === undefined ? DEFAULT_DEBOUNCE_MS : settings.debounce_min * 60_000,
+        priorities: settings.priorities ?? {},
         notify: { policy: settings.schedule, channels: enabledChannels(), timezone },
       };
     }

@@ -5,7 +5,7 @@
 // against the state the one before left. What a transaction changes is staged and reaches the
 // in-memory state only once it committed (`committed()`); a rolled-back transaction leaves memory
 // as the database is (`discard()`). The rules themselves stay pure (rules.ts, notify/policy.ts).
-import type { AlarmEvent, AlarmEventKind, AlarmRecord, SystemAlarmType } from '../contract/alarm.ts';
+import { priorityOf, type AlarmEvent, type AlarmEventKind, type AlarmRecord, type SystemAlarmType } from '../contract/alarm.ts';
 import type { AlarmWriteRepository } from '../storage/alarms.ts';
 import { evaluateReading, mayRaise, type AlarmType, type LimitsOf, type ReadingFacts, type RuleSettings } from './rules.ts';
 
@@ -13,6 +13,8 @@ export interface AlarmLifecycleSettings {
   rules: RuleSettings;
   /** ALM-3 debounce, ms. */
   debounceMs: number;
+  /** ALM-10: priority per type/level key (contract DEFAULT_PRIORITIES for those unset). */
+  priorities: Record<string, string>;
 }
 
 export const DEFAULT_DEBOUNCE_MS = 10 * 60_000;
@@ -51,6 +53,7 @@ interface ActiveEntry {
   id: number;
   source: string;
   type: string;
+  level: number | null;
   peak: number | null;
 }
 
@@ -61,6 +64,7 @@ interface Change {
   type: AlarmType;
   value: number | null;
   threshold: number | null;
+  level: number | null;
   detail: string | null;
   at: number;
 }
@@ -96,7 +100,7 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
   for (const record of repo.active()) commitEntry(keyOf(record.source, record.type), entryOf(record));
 
   function entryOf(record: AlarmRecord): ActiveEntry {
-    return { id: record.id, source: record.source, type: record.type, peak: record.peak };
+    return { id: record.id, source: record.source, type: record.type, level: record.level, peak: record.peak };
   }
 
   function commitEntry(key: string, entry: ActiveEntry | null, previous = active.get(key)) {
@@ -136,40 +140,56 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
     stagedSources.add(source);
   }
 
-  function emit(kind: AlarmEventKind, record: AlarmRecord, at: number) {
+  /** The event, its journal entry and its outbox rows, in the transaction of the change (ALM-8, ALM-12). */
+  function emit(kind: AlarmEventKind, record: AlarmRecord, at: number, journalValue: number | null = record.value) {
     let alarm = record;
+    repo.journal({ alarmId: alarm.id, at, kind, level: alarm.level, value: journalValue });
     const channels = deps.channelsFor({ kind, alarm });
     if (channels.length) {
       repo.enqueueNotifications(alarm.id, kind, channels, at);
-      if (kind === 'raised') alarm = repo.markNotified(alarm.id, at);
+      for (const channel of channels) repo.journal({ alarmId: alarm.id, at, kind: 'notification', actor: channel, detail: `${kind}: queued` });
+      if (kind === 'raised' || kind === 'level') alarm = repo.markNotified(alarm.id, at);
     }
     events.push({ kind, alarm });
   }
+
+  const priority = (type: string, level: number | null) => priorityOf(settings.priorities, type, level);
 
   function apply(change: Change) {
     const key = keyOf(change.source, change.type);
     const current = lookup(key);
     if (change.holds) {
       if (current) {
+        let entry = current;
+        // ALM-9: one episode whose level rises (and notifies again) and falls back.
+        if (change.level !== current.level) {
+          const record = repo.level(current.id, { level: change.level, threshold: change.threshold, priority: priority(change.type, change.level) }, change.at);
+          entry = { ...entry, level: change.level };
+          stage(key, change.source, entry);
+          emit('level', record, change.at, change.value);
+        }
         // ALM-8: the peak is the true extreme of the episode, stored as it grows.
-        const peak = worse(change.type, current.peak, change.value);
-        if (peak === current.peak || change.value === null) return;
-        stage(key, change.source, { ...current, peak });
-        emit('peak', repo.peak(current.id, peak, change.at), change.at);
+        const peak = worse(change.type, entry.peak, change.value);
+        if (peak === entry.peak || change.value === null) return;
+        stage(key, change.source, { ...entry, peak });
+        emit('peak', repo.peak(current.id, peak, change.at), change.at, peak);
         return;
       }
       const last = repo.latest(change.source, change.type);
       const repeat = last?.state === 'cleared' && change.at - (last.notified_at ?? last.triggered_at) < settings.debounceMs;
       const record = repeat
-        ? repo.reopen(last!.id, change.value, worse(change.type, last!.peak, change.value), change.detail, change.at)
-        : repo.insert(change);
+        ? repo.reopen(last!.id, {
+          value: change.value, peak: worse(change.type, last!.peak, change.value), detail: change.detail,
+          level: change.level, priority: priority(change.type, change.level), threshold: change.threshold,
+        }, change.at)
+        : repo.insert({ ...change, priority: priority(change.type, change.level) });
       stage(key, change.source, entryOf(record));
       emit(repeat ? 'repeat' : 'raised', record, change.at);
       return;
     }
     if (!current) return;
     stage(key, change.source, null);
-    emit('cleared', repo.clear(current.id, change.at), change.at);
+    emit('cleared', repo.clear(current.id, change.at), change.at, change.value);
   }
 
   function begin() {
@@ -210,7 +230,7 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
       let conditions;
       try {
         deps.beforeEvaluate?.(reading.sn);
-        conditions = evaluateReading(reading.limits, reading, types, settings.rules);
+        conditions = evaluateReading(reading.limits, reading, types, settings.rules, lookup(keyOf(reading.sn, 'HIGH'))?.level ?? null);
       } catch (err) {
         throw new EvaluationError(reading.sn, index, err);
       }
@@ -218,7 +238,7 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
         if (!c.holds && (late || !types.has(c.type))) continue;
         apply({
           holds: c.holds, sn: reading.sn, source: reading.sn, type: c.type, value: c.value, threshold: c.threshold,
-          detail: c.detail ?? null, at: reading.at,
+          level: c.level ?? null, detail: c.detail ?? null, at: reading.at,
         });
       }
     },
@@ -227,23 +247,30 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
      * stored, and a FAULT alarm says that its alarm rules could not be applied.
      */
     unevaluated(sn: string, reason: string, at: number) {
-      apply({ holds: true, sn, source: sn, type: 'FAULT', value: null, threshold: null, detail: `alarm rules could not be applied: ${reason}`, at });
+      apply({ holds: true, sn, source: sn, type: 'FAULT', value: null, threshold: null, level: null, detail: `alarm rules could not be applied: ${reason}`, at });
     },
     /** ING-7: OFFLINE from presence (Last Will, disconnect, timeout); cleared when the device is back. */
     presence(sn: string, status: 'online' | 'offline', reason: string, at: number) {
       const offline = status === 'offline';
-      apply({ holds: offline, sn, source: sn, type: 'OFFLINE', value: null, threshold: null, detail: offline ? reason : null, at });
+      apply({ holds: offline, sn, source: sn, type: 'OFFLINE', value: null, threshold: null, level: null, detail: offline ? reason : null, at });
     },
     /** DISK, ARCHIVE, LICENSE, CHANNEL: system conditions through the same lifecycle (ALM-1). */
     system(type: SystemAlarmType, source: string, holds: boolean, detail: string | null, value: number | null, at: number) {
-      apply({ holds, sn: null, source, type, value, threshold: null, detail, at });
+      apply({ holds, sn: null, source, type, value, threshold: null, level: null, detail, at });
     },
     /** ALM-2/ALM-7: acknowledgement, independent of clearing; records already acknowledged are left. */
     acknowledge(ids: readonly number[], by: string, comment: string, at: number) {
       for (const id of ids) {
         const record = repo.acknowledge(id, by, comment, at);
-        if (record) events.push({ kind: 'acknowledged', alarm: record });
+        if (!record) continue;
+        repo.journal({ alarmId: id, at, kind: 'acknowledged', level: record.level, actor: by, detail: comment || null });
+        events.push({ kind: 'acknowledged', alarm: record });
       }
+    },
+    /** GB 16808 消音: a kiosk silenced the sound of these alarms; recorded in their journals (ALM-12). */
+    silence(ids: readonly number[], by: string, at: number): number {
+      for (const id of ids) repo.journal({ alarmId: id, at, kind: 'silenced', actor: by });
+      return ids.length;
     },
     /** How many alarms are active (committed). */
     activeCount: (): number => active.size,

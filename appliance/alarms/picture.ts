@@ -5,33 +5,33 @@
 import type { Bus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { AlarmEvent, AlarmRecord } from '../contract/alarm.ts';
+import { byPriority, isListed, type AlarmEvent, type AlarmRecord } from '../contract/alarm.ts';
 
 export interface AlarmPictureDeps {
   bus: Bus;
   clock: Clock;
   log: Logger;
-  /** The active records as stored. */
-  loadActive: () => AlarmRecord[];
+  /** The listed records as stored: active, and latched gas alarms not yet acknowledged (ALM-11). */
+  loadListed: () => AlarmRecord[];
 }
 
 export function createAlarmPicture(deps: AlarmPictureDeps) {
   const { bus, clock } = deps;
   const log = deps.log.child({ stage: 'alarms' });
-  const active = new Map<number, AlarmRecord>();
+  const listed = new Map<number, AlarmRecord>();
   let loaded = false;
   let early: AlarmEvent[] = [];
 
   function follow({ alarm }: AlarmEvent) {
-    if (alarm.state === 'active') active.set(alarm.id, alarm);
-    else active.delete(alarm.id);
+    if (isListed(alarm)) listed.set(alarm.id, alarm);
+    else listed.delete(alarm.id);
   }
 
   return {
     /** Loads the active records (once the writer reconciled them with the latest readings). */
     load() {
-      active.clear();
-      for (const record of deps.loadActive()) active.set(record.id, record);
+      listed.clear();
+      for (const record of deps.loadListed()) listed.set(record.id, record);
       loaded = true;
       const pending = early;
       early = [];
@@ -58,8 +58,10 @@ export function createAlarmPicture(deps: AlarmPictureDeps) {
         }
       }
     },
-    /** The active alarms, as the kiosk and the health check see them. */
-    active: (): AlarmRecord[] => [...active.values()],
+    /** The active alarms (markers, health, counts). */
+    active: (): AlarmRecord[] => [...listed.values()].filter((alarm) => alarm.state === 'active'),
+    /** ALM-10/ALM-11: what the alarm lists show — active and latched-unacknowledged — by priority. */
+    listed: (): AlarmRecord[] => [...listed.values()].sort(byPriority),
   };
 }
 export type AlarmPicture = ReturnType<typeof createAlarmPicture>;

@@ -17,7 +17,10 @@ export interface RuleSettings {
 export const DEFAULT_RULES: RuleSettings = { deadbandPct: 5, lowBatteryPct: 20 };
 
 export interface LimitsOf {
+  /** ALM-9: first level (一级). */
   high_limit: number | null;
+  /** ALM-9: second level (二级), above the first; null: none. */
+  high2_limit: number | null;
   low_limit: number | null;
 }
 
@@ -34,28 +37,43 @@ export interface Condition {
   holds: boolean;
   value: number;
   threshold: number | null;
+  /** HIGH: the level (1 or 2) while it holds (ALM-9). */
+  level?: number;
   detail?: string;
 }
 
 const BATTERY_ERRORS = new Set([10, 11]);
 const BATTERY_DEADBAND_PCT = 2;
 
-/** The reading-driven conditions (all but OFFLINE, which comes from presence). */
+/**
+ * The reading-driven conditions (all but OFFLINE, which comes from presence). `highLevel`: the
+ * level of the active HIGH alarm, for the deadband of its second level.
+ */
 export function evaluateReading(
   limits: LimitsOf,
   reading: ReadingFacts,
   active: ReadonlySet<string>,
   rules: RuleSettings = DEFAULT_RULES,
+  highLevel: number | null = null,
 ): Condition[] {
   const conditions: Condition[] = [];
-  const { high_limit: high, low_limit: low } = limits;
-  if (high !== null) {
-    const clearBelow = high - (high * rules.deadbandPct) / 100;
-    const holds = active.has('HIGH') ? reading.ppm >= clearBelow : reading.ppm > high;
-    conditions.push({ type: 'HIGH', holds, value: reading.ppm, threshold: high });
+  const { high_limit: high, high2_limit: high2, low_limit: low } = limits;
+  const band = (limit: number) => (limit * rules.deadbandPct) / 100;
+  const faultCode = ALARMING_DEVICE_ERRORS.has(reading.err) && !BATTERY_ERRORS.has(reading.err) ? reading.err : 0;
+  // Issue 14 / GB 16808: a fault is not gas. While the sensor reports a fault its concentration is
+  // not a measurement: it neither raises nor clears a gas alarm (an active one stays as it is).
+  const gasValid = faultCode === 0;
+  const hasTwo = high !== null && high2 !== null && high2 > high;
+  if (high !== null && gasValid) {
+    // ALM-2/ALM-9: rising, each level is entered above its setpoint and left below setpoint − deadband.
+    const holds = reading.overrange || (active.has('HIGH') ? reading.ppm >= high - band(high) : reading.ppm > high);
+    const wasTwo = active.has('HIGH') && highLevel === 2;
+    // Over the range the gas is there beyond what can be read: the highest level.
+    const two = holds && hasTwo && (reading.overrange || (wasTwo ? reading.ppm >= high2! - band(high2!) : reading.ppm > high2!));
+    conditions.push({ type: 'HIGH', holds, value: reading.ppm, threshold: two ? high2 : high, level: holds ? (two ? 2 : 1) : undefined });
   }
-  if (low !== null) {
-    const clearAbove = low + (low * rules.deadbandPct) / 100;
+  if (low !== null && gasValid) {
+    const clearAbove = low + band(low);
     const holds = active.has('LOW') ? reading.ppm <= clearAbove : reading.ppm < low;
     conditions.push({ type: 'LOW', holds, value: reading.ppm, threshold: low });
   }
@@ -67,7 +85,6 @@ export function evaluateReading(
     threshold: rules.lowBatteryPct,
     detail: BATTERY_ERRORS.has(reading.err) ? `err ${reading.err}: ${DEVICE_ERROR_CODES[reading.err]}` : undefined,
   });
-  const faultCode = ALARMING_DEVICE_ERRORS.has(reading.err) && !BATTERY_ERRORS.has(reading.err) ? reading.err : 0;
   conditions.push({
     type: 'FAULT',
     holds: faultCode !== 0 || reading.overrange,

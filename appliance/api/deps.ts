@@ -34,6 +34,8 @@ export interface ApiDeps {
   commands: { isConnected(sn: string): boolean; sendCommand(sn: string, command: DeviceCommand): Promise<void> };
   /** ALM-2/ALM-7: acknowledges through the writer thread (one path for every alarm write, ALM-8); what changed. */
   acknowledge: (ids: number[], by: string, comment: string) => Promise<AlarmRecord[]>;
+  /** GB 16808 消音: a kiosk (or person) silenced the sound of the listed alarms; journaled through the writer. */
+  silence: (by: string) => Promise<number>;
   alarmRepo: AlarmRepository;
   alarmSettings: AlarmSettingsStore;
   configRepo: ConfigRepository;

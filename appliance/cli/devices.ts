@@ -24,7 +24,7 @@ const USAGE = `Usage: mcs-edge devices <command> [options]
   adopt <sn> [settings]                register a pending serial (keeps its factory password)
 
 Settings: --name --location --gas --unit --k --b --t-ref --t-comp --range-max
-          --high VALUE|none --low VALUE|none --enable --disable`;
+          --high VALUE|none (level 1) --high2 VALUE|none (level 2) --low VALUE|none --enable --disable`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -41,6 +41,7 @@ const OPTIONS = {
   't-comp': { type: 'string' },
   'range-max': { type: 'string' },
   high: { type: 'string' },
+  high2: { type: 'string' },
   low: { type: 'string' },
   enable: { type: 'boolean' },
   disable: { type: 'boolean' },
@@ -68,8 +69,10 @@ function settingsFrom(values: Values): Record<string, unknown> {
   if (Object.keys(calib).length) settings.calib = calib;
   if (values['range-max'] !== undefined) settings.range_max = number('range-max', values['range-max']);
   const high = limit('high', values.high);
+  const high2 = limit('high2', values.high2);
   const low = limit('low', values.low);
   if (high !== undefined) settings.high_limit = high;
+  if (high2 !== undefined) settings.high2_limit = high2;
   if (low !== undefined) settings.low_limit = low;
   if (values.enable) settings.enabled = true;
   if (values.disable) settings.enabled = false;
@@ -77,7 +80,7 @@ function settingsFrom(values: Values): Record<string, unknown> {
 }
 
 function describe(device: Device): string {
-  const limits = `high ${device.high_limit ?? '-'} / low ${device.low_limit ?? '-'} ${device.unit}`;
+  const limits = `high ${device.high_limit ?? '-'} / high2 ${device.high2_limit ?? '-'} / low ${device.low_limit ?? '-'} ${device.unit}`;
   const calib = `k=${device.calib.k} b=${device.calib.b} t_ref=${device.calib.t_ref} t_comp=${device.calib.t_comp}`;
   return `${device.sn}\t${device.enabled ? device.status : 'disabled'}\t${device.name || '-'}\t${device.location || '-'}\t${calib}\t${limits}`;
 }

@@ -10,6 +10,12 @@ export interface AlarmRecord {
   /** HIGH LOW OFFLINE LOW_BAT FAULT | DISK ARCHIVE LICENSE CHANNEL */
   type: string;
   state: 'active' | 'cleared';
+  /** ALM-9: the gas alarm level, 1 (一级) or 2 (二级), for HIGH; null for the other types. */
+  level: number | null;
+  /** ALM-10: decided from the type and level when the record changes. */
+  priority: AlarmPriority;
+  /** ALM-11: 1 when a gas alarm cleared and stays listed until acknowledged (latching). */
+  latched: number;
   value: number | null;
   threshold: number | null;
   /** The worst value while active. */
@@ -29,9 +35,41 @@ export interface AlarmRecord {
 
 /**
  * raised: a new record; repeat: a cleared record re-opened within the debounce window (ALM-3);
- * peak: the value of an active alarm got worse (its peak, ALM-8); cleared; acknowledged.
+ * level: a gas alarm's level went up or down (ALM-9); peak: the value of an active alarm got worse
+ * (its peak, ALM-8); cleared; acknowledged.
  */
-export type AlarmEventKind = 'raised' | 'repeat' | 'peak' | 'cleared' | 'acknowledged';
+export type AlarmEventKind = 'raised' | 'repeat' | 'level' | 'peak' | 'cleared' | 'acknowledged';
+
+/** ALM-10: most urgent first. */
+export const ALARM_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type AlarmPriority = (typeof ALARM_PRIORITIES)[number];
+export const priorityRank = (priority: string): number => {
+  const rank = ALARM_PRIORITIES.indexOf(priority as AlarmPriority);
+  return rank < 0 ? ALARM_PRIORITIES.length : rank;
+};
+
+/**
+ * ALM-11 (ISA-18.2 / IEC 62682): the state of a record for people. Gas alarms (HIGH, LOW) latch: a
+ * cleared one stays "returned to normal, unacknowledged" until someone acknowledges it.
+ */
+export type AlarmIsaState = 'active_unacknowledged' | 'active_acknowledged' | 'returned_unacknowledged' | 'normal';
+export const LATCHING_TYPES: ReadonlySet<string> = new Set(['HIGH', 'LOW']);
+
+export function isaStateOf(record: Pick<AlarmRecord, 'state' | 'ack_at' | 'latched'>): AlarmIsaState {
+  if (record.state === 'active') return record.ack_at === null ? 'active_unacknowledged' : 'active_acknowledged';
+  return record.ack_at === null && record.latched ? 'returned_unacknowledged' : 'normal';
+}
+
+/** Whether a record belongs on the alarm lists of the kiosk and the overview: all but `normal`. */
+export const isListed = (record: Pick<AlarmRecord, 'state' | 'ack_at' | 'latched'>): boolean => isaStateOf(record) !== 'normal';
+
+/** Sorts for every list (ALM-10): priority first, then the latest transition, newest first. */
+export function byPriority<T extends { priority: string; updated_at: number | string; id: number }>(a: T, b: T): number {
+  const rank = priorityRank(a.priority) - priorityRank(b.priority);
+  if (rank) return rank;
+  const at = (x: number | string) => (typeof x === 'number' ? x : Date.parse(x));
+  return at(b.updated_at) - at(a.updated_at) || b.id - a.id;
+}
 
 /** The system parts that raise alarms through the same lifecycle (ALM-1). */
 export const SYSTEM_ALARM_TYPES = ['DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL'] as const;
@@ -62,11 +100,31 @@ export const ChannelEntrySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * ALM-10 defaults (issue 14): critical for the second gas level and for LOW (a falling gas such as
+ * oxygen deficiency); high for the first level; medium for faults, offline detectors and failing
+ * channels; low for the battery and housekeeping. Keys: the type, with `_1`/`_2` for HIGH's level.
+ */
+export const DEFAULT_PRIORITIES: Record<string, AlarmPriority> = {
+  HIGH_2: 'critical', LOW: 'critical', HIGH_1: 'high', FAULT: 'medium', OFFLINE: 'medium', CHANNEL: 'medium',
+  LOW_BAT: 'low', DISK: 'low', ARCHIVE: 'low', LICENSE: 'low',
+};
+export const priorityKey = (type: string, level: number | null) => (type === 'HIGH' ? `HIGH_${level ?? 1}` : type);
+export const priorityOf = (priorities: Record<string, string>, type: string, level: number | null): AlarmPriority => {
+  const priority = priorities[priorityKey(type, level)] ?? DEFAULT_PRIORITIES[priorityKey(type, level)] ?? 'low';
+  return (ALARM_PRIORITIES as readonly string[]).includes(priority) ? (priority as AlarmPriority) : 'low';
+};
+
+const PrioritySchema = Type.Union(ALARM_PRIORITIES.map((p) => Type.Literal(p)));
+
 export const AlarmSettingsSchema = Type.Object(
   {
     debounce_min: Type.Number({ minimum: 0, maximum: 1440, default: 10, description: 'ALM-3: one notification per device and type per window' }),
     deadband_pct: Type.Number({ minimum: 0, maximum: 50, default: 5, description: 'HIGH clears below limit − this % of it' }),
     low_battery_pct: Type.Number({ minimum: 1, maximum: 100, default: 20 }),
+    priorities: Type.Record(Type.String({ pattern: '^(HIGH_1|HIGH_2|LOW|FAULT|OFFLINE|LOW_BAT|DISK|ARCHIVE|LICENSE|CHANNEL)$' }), PrioritySchema, {
+      default: {}, description: 'ALM-10: the priority of an alarm type (HIGH_1 / HIGH_2 per level); unset ones keep their default',
+    }),
     schedule: NotifyScheduleSchema,
     channels: Type.Object(
       {
@@ -91,6 +149,8 @@ export type AlarmSettings = Static<typeof AlarmSettingsSchema>;
 export interface AlarmCommitSettings {
   rules: { deadbandPct: number; lowBatteryPct: number };
   debounceMs: number;
+  /** ALM-10: priority per type/level key (DEFAULT_PRIORITIES for those unset). */
+  priorities: Record<string, string>;
   notify: { policy: AlarmSettings['schedule']; channels: string[]; timezone: string };
 }
 
@@ -98,6 +158,7 @@ export interface AlarmCommitSettings {
 export const DEFAULT_ALARM_COMMIT_SETTINGS: AlarmCommitSettings = {
   rules: { deadbandPct: 5, lowBatteryPct: 20 },
   debounceMs: 10 * 60_000,
+  priorities: {},
   notify: { policy: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00', always_notify: ['HIGH'], notify_cleared: true }, channels: [], timezone: 'UTC' },
 };
 
@@ -112,6 +173,13 @@ export const AlarmViewSchema = Type.Object({
   source: Type.String(),
   type: Type.String(),
   state: Type.Union([Type.Literal('active'), Type.Literal('cleared')]),
+  level: Type.Union([Type.Integer({ minimum: 1, maximum: 2 }), Type.Null()], { description: 'ALM-9: gas alarm level 1 (一级) or 2 (二级); null for other types' }),
+  priority: Type.Union(ALARM_PRIORITIES.map((p) => Type.Literal(p)), { description: 'ALM-10' }),
+  latched: Type.Integer({ description: 'ALM-11: 1 when a cleared gas alarm stays listed until acknowledged' }),
+  isa_state: Type.Union(
+    [Type.Literal('active_unacknowledged'), Type.Literal('active_acknowledged'), Type.Literal('returned_unacknowledged'), Type.Literal('normal')],
+    { description: 'ALM-11 (ISA-18.2): gas alarms latch until acknowledged' },
+  ),
   value: NullableNumber,
   threshold: NullableNumber,
   peak: NullableNumber,
@@ -153,6 +221,20 @@ export const AlarmExportQuery = Type.Object(
 );
 
 export const AlarmStatsQueryParams = Type.Object({ start: TimeText, end: Type.Optional(TimeText) }, { additionalProperties: false });
+
+/** ALM-12: one event of an episode's journal. */
+export const JournalEntryView = Type.Object({
+  id: Type.Integer(),
+  at: Type.String({ format: 'date-time' }),
+  kind: Type.String({ description: 'raised | repeat | level | peak | cleared | acknowledged | notification | silenced' }),
+  level: Type.Union([Type.Integer(), Type.Null()]),
+  value: Type.Union([Type.Number(), Type.Null()]),
+  actor: Type.Union([Type.String(), Type.Null()], { description: 'who acknowledged, which kiosk silenced, which channel' }),
+  detail: Type.Union([Type.String(), Type.Null()], { description: 'a comment, a delivery result' }),
+});
+
+/** GB 16808 消音: who silenced (a kiosk's name). */
+export const SilenceBody = Type.Object({ kiosk: Type.String({ minLength: 1, maxLength: 64, default: 'kiosk' }) }, { additionalProperties: false });
 
 const Comment = Type.String({ maxLength: 500, default: '' });
 export const AckBody = Type.Object({ comment: Comment }, { additionalProperties: false });

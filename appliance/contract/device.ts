@@ -24,7 +24,8 @@ const settingsFields = {
   unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
   calib: Type.Optional(CalibrationInput),
   range_max: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000 })),
-  high_limit: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
+  high_limit: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'ALM-9: first-level (一级) alarm setpoint' })),
+  high2_limit: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'ALM-9: second-level (二级) alarm setpoint, above high_limit' })),
   low_limit: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
   enabled: Type.Optional(Type.Boolean()),
 };
@@ -64,6 +65,7 @@ export const DeviceView = Type.Object({
   last_reading_at: NullableIsoTime,
   last_seen: NullableIsoTime,
   high_limit: NullableNumber,
+  high2_limit: NullableNumber,
   low_limit: NullableNumber,
   range_max: Type.Number(),
   calib: CalibrationView,

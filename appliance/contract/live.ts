@@ -1,9 +1,13 @@
 // API-6 WebSocket /ws/dashboard messages (seed §6.3, §10.1), shared by the hub, the kiosk and tests.
 import { Type, type Static } from '@sinclair/typebox';
-import type { AlarmEventKind, AlarmRecord } from './alarm.ts';
+import type { AlarmEventKind, AlarmIsaState, AlarmRecord } from './alarm.ts';
 
-/** ok: green; alarm: red and blinking (HIGH/LOW/FAULT active); offline: grey (UI-2). */
-export type DeviceState = 'ok' | 'alarm' | 'offline';
+/**
+ * UI-2/UI-5 (GB 16808): alarm: a gas alarm (HIGH, LOW) is active — red, flashing; fault: a FAULT is
+ * active — yellow, its concentration invalid; unprotected: no setpoint — yellow; offline: grey;
+ * ok: green.
+ */
+export type DeviceState = 'ok' | 'alarm' | 'fault' | 'unprotected' | 'offline';
 
 /** One device's newest values as the kiosk shows them. */
 export interface LiveDevice {
@@ -30,6 +34,7 @@ export interface LiveDeviceInfo extends LiveDevice {
   pos_x: number | null;
   pos_y: number | null;
   high_limit: number | null;
+  high2_limit: number | null;
   low_limit: number | null;
 }
 
@@ -61,6 +66,8 @@ export interface LiveCounts {
  */
 export type AlarmView = Omit<AlarmRecord, 'triggered_at' | 'cleared_at' | 'notified_at' | 'ack_at' | 'updated_at'> & {
   unit?: string;
+  /** ALM-11: derived from state and acknowledgement (contract/alarm.ts isaStateOf). */
+  isa_state: AlarmIsaState;
   triggered_at: string;
   cleared_at: string | null;
   notified_at: string | null;

@@ -19,6 +19,7 @@ export const DEFAULT_SETTINGS: DeviceSettings = {
   calib: { k: 1, b: 0, t_ref: 25, t_comp: 0 },
   range_max: 50_000,
   high_limit: null,
+  high2_limit: null,
   low_limit: null,
   enabled: true,
 };
@@ -149,12 +150,16 @@ function merge(base: DeviceSettings, patch: DeviceUpdate): DeviceSettings {
 
 function ruleProblems(next: DeviceSettings): string[] {
   const problems: string[] = [];
-  const { calib, high_limit, low_limit, range_max } = next;
+  const { calib, high_limit, high2_limit, low_limit, range_max } = next;
   for (const [key, value] of Object.entries(calib)) {
     if (!Number.isFinite(value)) problems.push(`/calib/${key}: must be a finite number`);
   }
   if (calib.k === 0) problems.push('/calib/k: must not be 0');
   if (high_limit !== null && high_limit > range_max) problems.push('/high_limit: must not exceed range_max');
+  // ALM-9: the second level sits above the first and needs it.
+  if (high2_limit !== null && high_limit === null) problems.push('/high2_limit: set high_limit (the first level) too');
+  if (high2_limit !== null && high_limit !== null && high2_limit <= high_limit) problems.push('/high2_limit: must be above high_limit');
+  if (high2_limit !== null && high2_limit > range_max) problems.push('/high2_limit: must not exceed range_max');
   if (high_limit !== null && low_limit !== null && low_limit >= high_limit) {
     problems.push('/low_limit: must be below high_limit');
   }

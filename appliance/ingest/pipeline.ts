@@ -44,7 +44,7 @@ const RECENT_SKEWED_KEEP = 512;
 const identityOf = (reading: UpPayload) => reading.ts * 65_536 + reading.seq;
 
 /** The writer's packed row (storage/reading-row.ts) for one calibrated reading and the setpoints it is judged by. */
-function packReading(snId: number, seq: number, flags: number, r: ReadingEvent, limits: { high_limit: number | null; low_limit: number | null }) {
+function packReading(snId: number, seq: number, flags: number, r: ReadingEvent, limits: { high_limit: number | null; high2_limit: number | null; low_limit: number | null }) {
   return (rows: Float64Array, o: number) => {
     rows[o + R.F_SN_ID] = snId;
     rows[o + R.F_TS] = r.ts;
@@ -60,6 +60,7 @@ function packReading(snId: number, seq: number, flags: number, r: ReadingEvent, 
     rows[o + R.F_RECEIVED] = r.receivedAt;
     rows[o + R.F_HIGH] = R.limitOrNaN(limits.high_limit);
     rows[o + R.F_LOW] = R.limitOrNaN(limits.low_limit);
+    rows[o + R.F_HIGH2] = R.limitOrNaN(limits.high2_limit);
   };
 }
 

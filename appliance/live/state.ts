@@ -3,13 +3,13 @@
 // the realtime endpoint and the kiosk WebSocket all read it.
 import type { Bus, ReadingEvent } from '../core/bus.ts';
 import { iso, isoOrNull } from '../contract/api.ts';
-import type { AlarmRecord } from '../contract/alarm.ts';
+import { isaStateOf, type AlarmRecord } from '../contract/alarm.ts';
 import type { AlarmView, DeviceState, LiveCounts, LiveDevice, LiveDeviceInfo } from '../contract/live.ts';
 import type { Device } from '../storage/devices.ts';
 import type { LatestReading } from '../storage/readings.ts';
 
-/** Alarm types that turn a marker red (UI-2); OFFLINE is grey, LOW_BAT stays green. */
-const RED_TYPES = new Set(['HIGH', 'LOW', 'FAULT']);
+/** UI-5 (GB 16808): gas alarms turn a marker red; a FAULT yellow; OFFLINE grey; LOW_BAT stays green. */
+const GAS_TYPES = new Set(['HIGH', 'LOW']);
 
 interface Latest {
   ts: number;
@@ -32,6 +32,7 @@ export interface LiveStateDeps {
 export function alarmView(record: AlarmRecord): AlarmView {
   return {
     ...record,
+    isa_state: isaStateOf(record),
     triggered_at: iso(record.triggered_at),
     cleared_at: isoOrNull(record.cleared_at),
     notified_at: isoOrNull(record.notified_at),
@@ -53,10 +54,20 @@ export function createLiveState(deps: LiveStateDeps) {
     return bySn;
   }
 
+  function stateOf(sn: string, online: boolean, alarms: string[]): DeviceState {
+    if (!online) return 'offline';
+    if (alarms.some((type) => GAS_TYPES.has(type))) return 'alarm';
+    if (alarms.includes('FAULT')) return 'fault';
+    const device = deps.devices.get(sn);
+    // ALM-9: a detector without any setpoint protects nobody: yellow, never a reassuring green.
+    if (device && device.high_limit === null && device.low_limit === null) return 'unprotected';
+    return 'ok';
+  }
+
   function live(sn: string, alarms: string[]): LiveDevice {
     const last = latest.get(sn);
     const online = deps.isOnline(sn);
-    const status: DeviceState = !online ? 'offline' : alarms.some((type) => RED_TYPES.has(type)) ? 'alarm' : 'ok';
+    const status = stateOf(sn, online, alarms);
     return {
       sn, ppm: last?.ppm ?? null, temp: last?.temp ?? null, humi: last?.humi ?? null, bat: last?.bat ?? null,
       rssi: last?.rssi ?? null, err: last?.err ?? null, ts: last ? iso(last.ts) : null, status, online, alarms,
@@ -66,7 +77,7 @@ export function createLiveState(deps: LiveStateDeps) {
   function info(device: Device, alarms: string[]): LiveDeviceInfo {
     return {
       ...live(device.sn, alarms), name: device.name, location: device.location, gas: device.gas, unit: device.unit,
-      pos_x: device.pos_x, pos_y: device.pos_y, high_limit: device.high_limit, low_limit: device.low_limit,
+      pos_x: device.pos_x, pos_y: device.pos_y, high_limit: device.high_limit, high2_limit: device.high2_limit, low_limit: device.low_limit,
     };
   }
 

@@ -27,6 +27,15 @@ export interface AlarmNotice {
   detail?: string;
   /** The system part of a system alarm (disk, disk:pruned …); without it, the name of a device-less notice. */
   source?: string;
+  /** ALM-9: the gas alarm's level (1 一级, 2 二级) when the notice was made. */
+  level?: number | null;
+}
+
+const LEVELS: Record<number, Record<Language, string>> = { 1: { 'zh-CN': '一级', en: 'level 1' }, 2: { 'zh-CN': '二级', en: 'level 2' } };
+/** The type as people read it, with the gas level where there is one: "浓度高报 二级", "HIGH level 2". */
+function typeText(alarm: AlarmNotice, language: Language): string {
+  const level = alarm.level ? LEVELS[alarm.level]?.[language] : undefined;
+  return level ? `${alarmTypeLabel(alarm.type, language)} ${level}` : alarmTypeLabel(alarm.type, language);
 }
 
 
@@ -100,7 +109,7 @@ export function messageTitle(alarm: AlarmNotice, language: Language): string {
   if (alarm.event === 'test') {
     return language === 'zh-CN' ? `${bracketed}MCS Edge 通知渠道测试` : `${bracketed}MCS Edge notification channel test`;
   }
-  return `${bracketed}${alarmTypeLabel(alarm.type, language)} - ${deviceText(alarm, language)}`;
+  return `${bracketed}${typeText(alarm, language)} - ${deviceText(alarm, language)}`;
 }
 
 export function alarmFacts(alarm: AlarmNotice, { language, timezone }: RenderOptions): AlarmFacts {
@@ -109,7 +118,7 @@ export function alarmFacts(alarm: AlarmNotice, { language, timezone }: RenderOpt
     device: alarm.deviceName || alarm.sn || SYSTEM[language],
     sn: alarm.sn ?? '',
     location: alarm.location,
-    type: alarmTypeLabel(alarm.type, language),
+    type: typeText(alarm, language),
     state: STATES[alarm.event][language],
     value: alarmValueText(subjectOf(alarm), alarm.value, valueOptions),
     limit: alarmLimitText(subjectOf(alarm), alarm.limit, valueOptions),

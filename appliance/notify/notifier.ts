@@ -34,7 +34,7 @@ export function createNotifier(deps: NotifierDeps) {
   const log = deps.log.child({ stage: 'notify' });
   let unsubscribe: (() => void) | null = null;
 
-  function noticeOf(alarm: AlarmRecord, event: AlarmNotice['event']): AlarmNotice {
+  function noticeOf(alarm: AlarmRecord, event: AlarmNotice['event'], level = false): AlarmNotice {
     const device = alarm.sn ? devices.get(alarm.sn) : undefined;
     return {
       alarmId: alarm.id,
@@ -44,7 +44,9 @@ export function createNotifier(deps: NotifierDeps) {
       source: alarm.source,
       deviceName: device?.name || alarm.sn || alarm.source,
       location: device?.location ?? '',
-      value: event === 'cleared' ? alarm.peak : alarm.value,
+      // A level change (ALM-9) is sent with the gas as it is now, the episode's peak.
+      value: event === 'cleared' || level ? alarm.peak : alarm.value,
+      level: alarm.level,
       limit: alarm.threshold,
       unit: device?.unit ?? '',
       at: event === 'cleared' ? (alarm.cleared_at ?? alarm.updated_at) : alarm.triggered_at,
@@ -59,7 +61,7 @@ export function createNotifier(deps: NotifierDeps) {
       return { ok: false, detail: !alarm ? 'alarm record missing' : 'channel not configured', retryable: false };
     }
     if (!entry.enabled) return { ok: false, detail: 'channel switched off', retryable: false };
-    const notice = noticeOf(alarm, row.event === 'cleared' ? 'cleared' : 'raised');
+    const notice = noticeOf(alarm, row.event === 'cleared' ? 'cleared' : 'raised', row.event === 'level');
     return deliverNotice(row.channel, entry.settings, notice, site, { timeoutMs: 15_000, signal });
   }
 

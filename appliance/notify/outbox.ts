@@ -72,6 +72,10 @@ export function createOutbox(options: OutboxOptions) {
   const settle = db.prepare(`
     UPDATE notification_outbox SET status = @status, attempts = attempts + 1, next_attempt_at = @next,
       last_error = @error, updated_at = @at WHERE id = @id`);
+  // ALM-12: each attempt's result also goes into its alarm's journal, in the same transaction.
+  const journal = db.prepare<[number, number, string, string]>(
+    "INSERT INTO alarm_journal (alarm_id, at, kind, actor, detail) VALUES (?, ?, 'notification', ?, ?)",
+  );
   const attemptsOf = db.prepare<[number], AttemptRow>('SELECT * FROM notification_attempts WHERE outbox_id = ? ORDER BY id');
   const backlog = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM notification_outbox WHERE status = 'pending'");
 
@@ -132,6 +136,10 @@ export function createOutbox(options: OutboxOptions) {
         error: result.ok ? null : result.detail,
         at,
       });
+      if (row.alarm_id !== null) {
+        const outcome = result.ok ? 'sent' : gaveUp ? `failed for good after ${attempts} attempts` : `failed (attempt ${attempts}, retried)`;
+        journal.run(row.alarm_id, at, row.channel, `${row.event}: ${outcome}: ${result.detail}`.slice(0, 500));
+      }
     }).immediate(); // IMMEDIATE: waits for the writer's lock rather than failing to upgrade a read
     if (!result.ok) log.warn({ id: row.id, channel: row.channel, attempts, gaveUp, detail: result.detail }, 'notification not delivered');
     noteChannel(row.channel, result.ok, result.detail);

@@ -79,6 +79,8 @@ export interface NotifySettings {
 export function channelsFor({ kind, alarm }: AlarmEvent, settings: NotifySettings): string[] {
   if (!settings.channels.length) return [];
   if (kind === 'cleared' && (alarm.notified_at === null || alarm.repeat_count > 0)) return [];
+  // ALM-9: rising to the second level is news (notified again); falling back to the first is not.
+  if (kind === 'level' && alarm.level !== 2) return [];
   const at = kind === 'cleared' ? (alarm.cleared_at ?? alarm.updated_at) : alarm.triggered_at;
   return decide(kind, alarm.type, at, settings.policy, settings.timezone) === 'notify' ? settings.channels : [];
 }

@@ -8,6 +8,9 @@ export interface NewAlarm {
   sn: string | null;
   source: string;
   type: string;
+  /** ALM-9/ALM-10; default: no level, priority low. */
+  level?: number | null;
+  priority?: string;
   value: number | null;
   threshold: number | null;
   detail: string | null;
@@ -38,9 +41,45 @@ function whereOf(filter: AlarmFilter): { clause: string; params: Record<string, 
   return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
+/** ALM-10: every list sorts by priority, then the latest transition. */
+const PRIORITY_ORDER = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, updated_at DESC, id DESC";
+/** ALM-11: what the kiosk and the overview list: active, or a latched gas alarm not yet acknowledged. */
+const LISTED = "(state = 'active' OR (latched = 1 AND ack_at IS NULL))";
+
+export interface JournalEntry {
+  id: number;
+  alarm_id: number;
+  at: number;
+  kind: string;
+  level: number | null;
+  value: number | null;
+  actor: string | null;
+  detail: string | null;
+}
+
+export interface NewJournalEntry {
+  alarmId: number;
+  at: number;
+  kind: string;
+  level?: number | null;
+  value?: number | null;
+  actor?: string | null;
+  detail?: string | null;
+}
+
+function journalWriter(db: Db) {
+  const insert = db.prepare<[Required<NewJournalEntry>]>(
+    'INSERT INTO alarm_journal (alarm_id, at, kind, level, value, actor, detail) VALUES (@alarmId, @at, @kind, @level, @value, @actor, @detail)',
+  );
+  return (entry: NewJournalEntry) => insert.run({ level: null, value: null, actor: null, detail: null, ...entry });
+}
+
 export function createAlarmRepository(db: Db) {
   const byId = db.prepare<[number], AlarmRecord>('SELECT * FROM alarms WHERE id = ?');
   const active = db.prepare<[], AlarmRecord>("SELECT * FROM alarms WHERE state = 'active' ORDER BY id");
+  const listed = db.prepare<[], AlarmRecord>(`SELECT * FROM alarms WHERE ${LISTED} ORDER BY ${PRIORITY_ORDER}`);
+  const journalOf = db.prepare<[number], JournalEntry>('SELECT * FROM alarm_journal WHERE alarm_id = ? ORDER BY id');
+  const journal = journalWriter(db);
   const acknowledge = db.prepare<[{ id: number; by: string; comment: string; at: number }], AlarmRecord>(
     'UPDATE alarms SET ack_at = @at, ack_by = @by, ack_comment = @comment, updated_at = @at WHERE id = @id AND ack_at IS NULL RETURNING *',
   );
@@ -48,19 +87,31 @@ export function createAlarmRepository(db: Db) {
   return {
     get: (id: number): AlarmRecord | undefined => byId.get(id),
     active: (): AlarmRecord[] => active.all(),
+    /** ALM-11: active records and latched gas alarms not yet acknowledged, by priority. */
+    listed: (): AlarmRecord[] => listed.all(),
+    /** ALM-12: an episode's events, oldest first. */
+    journal: (alarmId: number): JournalEntry[] => journalOf.all(alarmId),
+    /** A journal entry written outside the writer thread (a notification's delivery result, ALM-12). */
+    addJournal: (entry: NewJournalEntry): void => void journal(entry),
     /**
      * Acknowledges those not yet acknowledged, in one transaction; returns the records that changed.
      * The appliance acknowledges through its writer thread (alarms/lifecycle.ts); this is for the
      * command line, a process of its own (IMMEDIATE: it waits for the lock, never upgrades a read).
      */
     acknowledge(ids: number[], by: string, comment: string, at: number): AlarmRecord[] {
-      return db.transaction(() => ids.flatMap((id) => acknowledge.get({ id, by, comment, at }) ?? [])).immediate();
+      return db.transaction(() =>
+        ids.flatMap((id) => {
+          const record = acknowledge.get({ id, by, comment, at });
+          if (record) journal({ alarmId: id, at, kind: 'acknowledged', actor: by, detail: comment || null });
+          return record ?? [];
+        }),
+      ).immediate();
     },
     list(filter: AlarmFilter = {}): { total: number; items: AlarmRecord[] } {
       const { clause, params } = whereOf(filter);
       const total = (db.prepare(`SELECT count(*) AS n FROM alarms ${clause}`).get(params) as { n: number }).n;
       const items = db
-        .prepare(`SELECT * FROM alarms ${clause} ORDER BY triggered_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+        .prepare(`SELECT * FROM alarms ${clause} ORDER BY ${PRIORITY_ORDER} LIMIT @limit OFFSET @offset`)
         .all({ ...params, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }) as AlarmRecord[];
       return { total, items };
     },
@@ -79,23 +130,30 @@ export type AlarmRepository = ReturnType<typeof createAlarmRepository>;
  * what the database holds (an acknowledgement made by the CLI included).
  */
 export function createAlarmWriteRepository(db: Db) {
-  const insert = db.prepare<[NewAlarm], AlarmRecord>(`
-    INSERT INTO alarms (sn, source, type, state, value, threshold, peak, detail, triggered_at, updated_at)
-    VALUES (@sn, @source, @type, 'active', @value, @threshold, @value, @detail, @at, @at) RETURNING *`);
+  const insert = db.prepare<[Required<NewAlarm>], AlarmRecord>(`
+    INSERT INTO alarms (sn, source, type, state, level, priority, value, threshold, peak, detail, triggered_at, updated_at)
+    VALUES (@sn, @source, @type, 'active', @level, @priority, @value, @threshold, @value, @detail, @at, @at) RETURNING *`);
   const latestOf = db.prepare<[string, string], AlarmRecord>(
     'SELECT * FROM alarms WHERE source = ? AND type = ? ORDER BY triggered_at DESC, id DESC LIMIT 1',
   );
   const active = db.prepare<[], AlarmRecord>("SELECT * FROM alarms WHERE state = 'active' ORDER BY id");
+  const journal = journalWriter(db);
   // The peak stays the worst of the whole record (its repeats included).
-  const reopen = db.prepare<[{ id: number; value: number | null; peak: number | null; detail: string | null; at: number }], AlarmRecord>(`
+  // ALM-11: the record's acknowledgement is for the excursion before; the journal keeps it.
+  const reopen = db.prepare<[{ id: number; value: number | null; peak: number | null; detail: string | null; level: number | null; priority: string; threshold: number | null; at: number }], AlarmRecord>(`
     UPDATE alarms SET state = 'active', cleared_at = NULL, repeat_count = repeat_count + 1, value = @value, peak = @peak,
-      detail = coalesce(@detail, detail), ack_at = NULL, ack_by = NULL, ack_comment = NULL, updated_at = @at
+      detail = coalesce(@detail, detail), level = @level, priority = @priority, threshold = coalesce(@threshold, threshold),
+      latched = 0, ack_at = NULL, ack_by = NULL, ack_comment = NULL, updated_at = @at
     WHERE id = @id RETURNING *`);
+  const level = db.prepare<[{ id: number; level: number | null; threshold: number | null; priority: string; at: number }], AlarmRecord>(
+    'UPDATE alarms SET level = @level, threshold = coalesce(@threshold, threshold), priority = @priority, updated_at = @at WHERE id = @id RETURNING *',
+  );
   const peak = db.prepare<[{ id: number; peak: number | null; at: number }], AlarmRecord>(
     'UPDATE alarms SET peak = @peak, updated_at = @at WHERE id = @id RETURNING *',
   );
+  // ALM-11: a gas alarm latches: cleared, it stays listed until acknowledged.
   const clear = db.prepare<[{ id: number; at: number }], AlarmRecord>(
-    "UPDATE alarms SET state = 'cleared', cleared_at = @at, updated_at = @at WHERE id = @id RETURNING *",
+    "UPDATE alarms SET state = 'cleared', cleared_at = @at, latched = (type IN ('HIGH', 'LOW')), updated_at = @at WHERE id = @id RETURNING *",
   );
   const notified = db.prepare<[{ id: number; at: number }], AlarmRecord>(
     'UPDATE alarms SET notified_at = @at, updated_at = @at WHERE id = @id RETURNING *',
@@ -117,10 +175,15 @@ export function createAlarmWriteRepository(db: Db) {
     active: (): AlarmRecord[] => active.all(),
     /** The newest record of a source and type, whatever its state. */
     latest: (source: string, type: string): AlarmRecord | undefined => latestOf.get(source, type),
-    insert: (alarm: NewAlarm): AlarmRecord => insert.get(alarm)!,
+    insert: (alarm: NewAlarm): AlarmRecord => insert.get({ level: null, priority: 'low', ...alarm })!,
     /** ALM-3: the condition came back within the debounce window: the same record, one repeat more. */
-    reopen: (id: number, value: number | null, peakValue: number | null, detail: string | null, at: number): AlarmRecord =>
-      one(reopen.get({ id, value, peak: peakValue, detail, at }), 're-opened', id),
+    reopen: (id: number, change: { value: number | null; peak: number | null; detail: string | null; level: number | null; priority: string; threshold: number | null }, at: number): AlarmRecord =>
+      one(reopen.get({ id, ...change, at }), 're-opened', id),
+    /** ALM-9: the gas level went up or down; the threshold and priority follow it. */
+    level: (id: number, change: { level: number | null; threshold: number | null; priority: string }, at: number): AlarmRecord =>
+      one(level.get({ id, ...change, at }), 'changed in level', id),
+    /** ALM-12: one event of an episode, in the same transaction as the change it records. */
+    journal: (entry: NewJournalEntry): void => void journal(entry),
     peak: (id: number, value: number | null, at: number): AlarmRecord => one(peak.get({ id, peak: value, at }), 'updated', id),
     clear: (id: number, at: number): AlarmRecord => one(clear.get({ id, at }), 'cleared', id),
     markNotified: (id: number, at: number): AlarmRecord => one(notified.get({ id, at }), 'notified', id),

@@ -20,7 +20,9 @@ export interface Device {
   unit: string;
   calib: Calibration;
   range_max: number;
+  /** ALM-9: the first-level (一级) setpoint; high2_limit the second level (二级) above it. */
   high_limit: number | null;
+  high2_limit: number | null;
   low_limit: number | null;
   enabled: boolean;
   /** null: the factory-derived password is the credential (DEV-5). */
@@ -34,7 +36,7 @@ export interface Device {
 /** The settings an admin may set; everything else is derived or kept by the appliance. */
 export type DeviceSettings = Pick<
   Device,
-  'name' | 'location' | 'pos_x' | 'pos_y' | 'gas' | 'unit' | 'calib' | 'range_max' | 'high_limit' | 'low_limit' | 'enabled'
+  'name' | 'location' | 'pos_x' | 'pos_y' | 'gas' | 'unit' | 'calib' | 'range_max' | 'high_limit' | 'high2_limit' | 'low_limit' | 'enabled'
 >;
 
 interface DeviceRow {
@@ -52,6 +54,7 @@ interface DeviceRow {
   calib_t_comp: number;
   range_max: number;
   high_limit: number | null;
+  high2_limit: number | null;
   low_limit: number | null;
   enabled: number;
   password_hash: string | null;
@@ -74,6 +77,7 @@ function fromRow(row: DeviceRow): Device {
     calib: { k: row.calib_k, b: row.calib_b, t_ref: row.calib_t_ref, t_comp: row.calib_t_comp },
     range_max: row.range_max,
     high_limit: row.high_limit,
+    high2_limit: row.high2_limit,
     low_limit: row.low_limit,
     enabled: row.enabled === 1,
     password_hash: row.password_hash,
@@ -98,6 +102,7 @@ function settingsParams(settings: DeviceSettings) {
     calib_t_comp: settings.calib.t_comp,
     range_max: settings.range_max,
     high_limit: settings.high_limit,
+    high2_limit: settings.high2_limit,
     low_limit: settings.low_limit,
     enabled: settings.enabled ? 1 : 0,
   };
@@ -117,13 +122,13 @@ export function createDeviceRepository(db: Db) {
   const insertSerial = db.prepare<[string]>('INSERT INTO serials (sn) VALUES (?)');
   const insertDevice = db.prepare(`
     INSERT INTO devices (sn, sn_id, name, location, pos_x, pos_y, gas, unit, calib_k, calib_b, calib_t_ref,
-      calib_t_comp, range_max, high_limit, low_limit, enabled, password_hash, created_at, updated_at)
+      calib_t_comp, range_max, high_limit, high2_limit, low_limit, enabled, password_hash, created_at, updated_at)
     VALUES (@sn, @sn_id, @name, @location, @pos_x, @pos_y, @gas, @unit, @calib_k, @calib_b, @calib_t_ref,
-      @calib_t_comp, @range_max, @high_limit, @low_limit, @enabled, @password_hash, @now, @now)`);
+      @calib_t_comp, @range_max, @high_limit, @high2_limit, @low_limit, @enabled, @password_hash, @now, @now)`);
   const updateDevice = db.prepare(`
     UPDATE devices SET name = @name, location = @location, pos_x = @pos_x, pos_y = @pos_y, gas = @gas,
       unit = @unit, calib_k = @calib_k, calib_b = @calib_b, calib_t_ref = @calib_t_ref,
-      calib_t_comp = @calib_t_comp, range_max = @range_max, high_limit = @high_limit,
+      calib_t_comp = @calib_t_comp, range_max = @range_max, high_limit = @high_limit, high2_limit = @high2_limit,
       low_limit = @low_limit, enabled = @enabled, updated_at = @now
     WHERE sn = @sn`);
   const updatePassword = db.prepare<[string | null, number, string]>(

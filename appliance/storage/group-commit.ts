@@ -31,6 +31,7 @@ export interface RefusedReading {
 export type WriterRequest =
   | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[]; alarmSettings?: AlarmCommitSettings }
   | { type: 'ack'; id: number; ids: number[]; by: string; comment: string; at: number }
+  | { type: 'silence'; id: number; ids: number[]; by: string; at: number }
   | { type: 'rollup'; id: number; now: number }
   | { type: 'delete'; id: number; snId: number; from: number; to: number; receivedBefore: number }
   | { type: 'pruneRollup'; id: number; table: 'readings_1m' | 'readings_1h'; snId: number; before: number }
@@ -41,6 +42,7 @@ export type WriterResponse =
   | { type: 'ready'; id: 0; alarms: AlarmEvent[]; failures: string[] }
   | { type: 'batch'; id: number; inserted: Uint8Array; alarms: AlarmEvent[]; refused: RefusedReading[]; ms: number }
   | { type: 'alarms'; id: number; alarms: AlarmEvent[] }
+  | { type: 'silenced'; id: number; count: number }
   | { type: 'rollup'; id: number; result: RollupResult }
   | { type: 'delete'; id: number; deleted: number }
   | { type: 'maintenance'; id: number; result: unknown }
@@ -319,6 +321,12 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       if (reply.type !== 'alarms') throw new Error('unexpected writer reply');
       if (reply.alarms.length) onAlarms(reply.alarms);
       return reply.alarms.map((event) => event.alarm);
+    },
+    /** GB 16808 消音: journals that `by` (a kiosk) silenced these alarms' sound (ALM-12); how many. */
+    async silence(ids: number[], by: string, at: number): Promise<number> {
+      const reply = await request({ type: 'silence', id: nextId++, ids, by, at });
+      if (reply.type !== 'silenced') throw new Error('unexpected writer reply');
+      return reply.count;
     },
     backlog: (): number => queue.count + (inFlight?.count ?? 0),
     /** Resolves when everything queued so far is committed (or failed). */

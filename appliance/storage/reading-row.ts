@@ -16,7 +16,8 @@ export const F_RECEIVED = 11;
 // reading by the settings it was ingested with (NaN: no setpoint).
 export const F_HIGH = 12;
 export const F_LOW = 13;
-export const ROW_FIELDS = 14;
+export const F_HIGH2 = 14;
+export const ROW_FIELDS = 15;
 
 export const FLAG_OVERRANGE = 1;
 export const FLAG_CLOCK_SKEW = 2;

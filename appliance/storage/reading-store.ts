@@ -38,7 +38,7 @@ export const REFUSED = 2;
 
 /**
  * What a batch commits besides its rows, in the same transaction (ALM-8: the alarm lifecycle,
- * wired by writer-worker.ts). `stored` may throw an error carrying `readingIndex` to refuse that
+ * wired by writer-core.ts). `stored` may throw an error carrying `readingIndex` to refuse that
  * one reading: the batch is then written again without it.
  */
 export interface BatchConsequences {

@@ -50,7 +50,7 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
 
   // One object reused for every reading: the hot path allocates nothing (lifecycle.reading only
   // reads it during the call).
-  const scratch: StoredReading = { sn: '', ts: 0, at: 0, ppm: 0, bat: 0, err: 0, overrange: false, limits: { high_limit: null, low_limit: null } };
+  const scratch: StoredReading = { sn: '', ts: 0, at: 0, ppm: 0, bat: 0, err: 0, overrange: false, limits: { high_limit: null, high2_limit: null, low_limit: null } };
   function storedReading(rows: Float64Array, o: number): StoredReading {
     scratch.sn = snOf(rows[o + R.F_SN_ID]);
     scratch.ts = rows[o + R.F_TS];
@@ -61,6 +61,7 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
     scratch.overrange = (rows[o + R.F_FLAGS] & R.FLAG_OVERRANGE) !== 0;
     scratch.limits.high_limit = R.limitOrNull(rows[o + R.F_HIGH]);
     scratch.limits.low_limit = R.limitOrNull(rows[o + R.F_LOW]);
+    scratch.limits.high2_limit = R.limitOrNull(rows[o + R.F_HIGH2]);
     return scratch;
   }
 
@@ -83,15 +84,15 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
    * bug) is alarmed now. A device whose reading cannot be judged gets the FAULT that says so.
    */
   function reconcile(): { events: AlarmEvent[]; failures: string[] } {
-    const latest = db.prepare<[], { sn: string; ts: number; recv_delta: number; ppm: number; bat: number; err: number; flags: number; high_limit: number | null; low_limit: number | null }>(`
-      SELECT d.sn, l.ts, l.recv_delta, l.ppm, l.bat, l.err, l.flags, d.high_limit, d.low_limit
+    const latest = db.prepare<[], { sn: string; ts: number; recv_delta: number; ppm: number; bat: number; err: number; flags: number; high_limit: number | null; high2_limit: number | null; low_limit: number | null }>(`
+      SELECT d.sn, l.ts, l.recv_delta, l.ppm, l.bat, l.err, l.flags, d.high_limit, d.high2_limit, d.low_limit
       FROM devices d JOIN latest_readings l ON l.sn_id = d.sn_id WHERE d.enabled = 1`).all();
     const failures: string[] = [];
     const events = store.transact(() => {
       for (const row of latest) {
         const reading: StoredReading = {
           sn: row.sn, ts: row.ts, at: row.ts + row.recv_delta, ppm: R.fromScaled(row.ppm), bat: row.bat, err: row.err,
-          overrange: (row.flags & R.FLAG_OVERRANGE) !== 0, limits: { high_limit: row.high_limit, low_limit: row.low_limit },
+          overrange: (row.flags & R.FLAG_OVERRANGE) !== 0, limits: { high_limit: row.high_limit, high2_limit: row.high2_limit, low_limit: row.low_limit },
         };
         try {
           lifecycle.reading(reading, -1);
@@ -117,6 +118,8 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
       const { inserted, events, refusals } = store.writeBatch(rows, count, updates);
       return { inserted, events, refused: refusals.map(({ snId, reason, storedAnyway }) => ({ sn: snOf(snId), reason, storedAnyway })) };
     },
+    /** The journal entries of a silence (GB 16808 消音), inside a `store.transact`. */
+    silence: (ids: number[], by: string, at: number): number => lifecycle.silence(ids, by, at),
     /** ALM-2/ALM-7 acknowledgement in its own transaction; the events of what changed. */
     acknowledge: (ids: number[], by: string, comment: string, at: number): AlarmEvent[] =>
       store.transact(() => lifecycle.acknowledge(ids, by, comment, at)),

@@ -70,15 +70,17 @@ export function createUserService({ users, jwt, clock, log, loginLimits }: UserS
     },
 
     async login(username: string, password: string, address: string) {
-      const wait = limiter.retryAfterMs(address, username);
-      if (wait > 0) throw new AppError('TOO_MANY_LOGINS', { retry_after_s: Math.ceil(wait / 1000) });
+      // API-3: the attempt counts as failed before scrypt runs, so a burst sent at once cannot check
+      // more passwords than the limit allows; past it even the right password waits (429).
+      const attempt = limiter.reserve(address, username);
+      if (!attempt.ok) throw new AppError('TOO_MANY_LOGINS', { retry_after_s: Math.ceil(attempt.retryAfterMs / 1000) });
       const user = users.get(username);
       const ok = await verifyScrypt(user?.password_hash ?? DUMMY_HASH, password); // same cost for unknown names
       if (!user || !ok || !user.enabled) {
-        limiter.failed(address, username);
+        attempt.failed();
         throw new AppError('AUTH_BAD_CREDENTIALS');
       }
-      limiter.succeeded(username);
+      attempt.succeeded();
       users.markLogin(user.username, clock.now());
       const iat = seconds();
       const token = jwt.sign({ sub: user.username, role: user.role, ver: user.token_version, iat, exp: iat + SESSION_TTL_S });

@@ -2,7 +2,7 @@
 // (storage/writer-core.ts) on a real SQLite file, driven batch by batch as the writer thread does.
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEvent } from '../../appliance/contract/alarm.ts';
+import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEvent, type AlarmRecord } from '../../appliance/contract/alarm.ts';
 import { DEFAULT_SETTINGS } from '../../appliance/devices/service.ts';
 import { createAlarmRepository } from '../../appliance/storage/alarms.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
@@ -28,6 +28,7 @@ interface Row {
   overrange?: boolean;
   ts?: number;
   high?: number | null;
+  high2?: number | null;
   low?: number | null;
 }
 
@@ -53,6 +54,7 @@ function pack(rows: Row[]): Float64Array {
     packed[o + R.F_RECEIVED] = now;
     packed[o + R.F_HIGH] = R.limitOrNaN(row.high === undefined ? 1000 : row.high);
     packed[o + R.F_LOW] = R.limitOrNaN(row.low ?? null);
+    packed[o + R.F_HIGH2] = R.limitOrNaN(row.high2 ?? null);
   });
   return packed;
 }
@@ -74,7 +76,7 @@ function newCore(settings: Partial<AlarmCommitSettings> = {}, failEvaluation?: {
   return createWriterCore(db, { alarmSettings: { ...DEFAULT_ALARM_COMMIT_SETTINGS, ...settings }, failEvaluation });
 }
 
-const rows = () => createAlarmRepository(db).list().items.reverse();
+const rows = () => db.prepare('SELECT * FROM alarms ORDER BY id').all() as AlarmRecord[];
 /** What the database says is active, as `type:source`. */
 const activeInDb = () => createAlarmRepository(db).active().map((a) => `${a.type}:${a.source}`).sort();
 
@@ -235,10 +237,9 @@ describe('failures (ALM-8): memory follows the database', () => {
 
   test('disk full during alarm transitions: nothing is committed, no phantom in memory, no cross-device clear; with space back alarms raise normally', () => {
     readings(1200); // GAS-1 HIGH active, id 1
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    db.pragma(`max_page_count = ${pages}`);
-    // Fill the last pages so the next transaction cannot allocate one.
+    // Cap the file where it is and fill what is left, so the next transaction cannot allocate a page.
     db.exec('CREATE TABLE filler (x BLOB)');
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     assert.throws(() => {
       for (;;) db.prepare('INSERT INTO filler VALUES (randomblob(4000))').run();
     }, /full/);
@@ -247,8 +248,8 @@ describe('failures (ALM-8): memory follows the database', () => {
     const full = [{ ppm: 5000, sn: 'GAS-2' }, { ppm: 100 }, ...bulk];
     assert.throws(() => batch(full, [{ op: 'system', type: 'DISK', source: 'disk', holds: true, detail: 'full', value: 0, at: now }]), /full/);
     assert.deepEqual(activeInDb(), ['HIGH:GAS-1']);
-    db.exec('DROP TABLE filler');
     db.pragma('max_page_count = 1073741823');
+    db.exec('DROP TABLE filler');
     // What the failed batch staged is gone: GAS-1 is still active in memory (a clear follows), GAS-2 raises anew.
     batch([{ ppm: 5000, sn: 'GAS-2' }]);
     batch([{ ppm: 100 }]);
@@ -258,7 +259,7 @@ describe('failures (ALM-8): memory follows the database', () => {
 
   test('alarm ids are never reused, not even after the newest record is gone', () => {
     readings(1200);
-    db.exec('DELETE FROM alarms');
+    db.exec('DELETE FROM alarm_journal; DELETE FROM alarms');
     core = newCore();
     readings(1300);
     assert.deepEqual(rows().map((a) => a.id), [2]);
@@ -270,7 +271,7 @@ describe('reconciliation at start (ALM-8)', () => {
     const store = core.store;
     store.writeBatch(pack([{ ppm: 3000 }, { ppm: 10, sn: 'GAS-2' }]), 2, []);
     // The readings without their alarm, and a stale one, as an older database (or a bug) would leave them.
-    db.exec('DELETE FROM notification_outbox; DELETE FROM alarms');
+    db.exec('DELETE FROM alarm_journal; DELETE FROM notification_outbox; DELETE FROM alarms');
     db.prepare(
       "INSERT INTO alarms (sn, source, type, state, value, peak, triggered_at, updated_at) VALUES ('GAS-2', 'GAS-2', 'HIGH', 'active', 1500, 1500, 0, 0)",
     ).run();
@@ -281,5 +282,58 @@ describe('reconciliation at start (ALM-8)', () => {
     assert.deepEqual(activeInDb(), ['HIGH:GAS-1']);
     assert.deepEqual(events.map((e) => e.replace(/:\d+$/, '')), ['raised:HIGH', 'cleared:HIGH']);
     assert.deepEqual(core.reconcile().events, [], 'a second pass finds nothing to change');
+  });
+});
+
+describe('levels, priorities, latching and the journal (ALM-9…ALM-12)', () => {
+  const journal = (id: number) => createAlarmRepository(db).journal(id).map((e) => `${e.kind}${e.level === null ? '' : `@${e.level}`}${e.actor ? `:${e.actor}` : ''}`);
+  const leak = (...ppms: number[]) => ppms.map((ppm) => batch([{ ppm, high2: 2000 }]));
+
+  test('a ramp through level 1 and level 2 is one record whose level rises and falls back; the rise is notified again', () => {
+    core = newCore({ notify: { ...DEFAULT_ALARM_COMMIT_SETTINGS.notify, channels: ['email'] } });
+    leak(1500, 2500, 1950, 1850, 900);
+    assert.equal(rows().length, 1);
+    assert.deepEqual(events, ['raised:HIGH:1', 'level:HIGH:1', 'peak:HIGH:1', 'level:HIGH:1', 'cleared:HIGH:1']);
+    const [alarm] = rows();
+    assert.deepEqual([alarm.level, alarm.peak, alarm.priority, alarm.threshold], [1, 2500, 'high', 1000], 'back at level 1 when it cleared');
+    const outbox = db.prepare('SELECT event FROM notification_outbox ORDER BY id').pluck().all();
+    assert.deepEqual(outbox, ['raised', 'level', 'cleared'], 'level 2 is notified; falling back to level 1 is not');
+    assert.deepEqual(journal(1), [
+      'raised@1', 'notification:email', 'level@2', 'notification:email', 'peak@2', 'level@1', 'cleared@1', 'notification:email',
+    ]);
+  });
+
+  test('priorities follow type and level: level 2 critical, level 1 high, FAULT medium, LOW_BAT low; configurable', () => {
+    leak(2500);
+    batch([{ ppm: 10, sn: 'GAS-2', err: 50, bat: 5 }]);
+    const byType = Object.fromEntries(rows().map((a) => [`${a.type}${a.level ?? ''}`, a.priority]));
+    assert.deepEqual(byType, { HIGH2: 'critical', FAULT: 'medium', LOW_BAT: 'low' });
+    core = newCore({ priorities: { LOW_BAT: 'high' } });
+    batch([{ ppm: 10, bat: 5 }]);
+    assert.equal(rows().find((a) => a.type === 'LOW_BAT' && a.sn === 'GAS-1')!.priority, 'high');
+  });
+
+  test('a cleared gas alarm latches until acknowledged; a cleared OFFLINE does not; an acknowledgement is kept in the journal when the episode reopens', () => {
+    const repo = createAlarmRepository(db);
+    leak(1500, 100);
+    const status = (s: 'online' | 'offline'): WriterUpdate => ({ op: 'status', sn: 'GAS-2', status: s, lastSeen: null, reason: 'will', at: now });
+    batch([], [status('offline')]);
+    batch([], [status('online')]);
+    assert.deepEqual(repo.listed().map((a) => `${a.type}:${a.state}:${a.latched}`), ['HIGH:cleared:1'], 'returned to normal, unacknowledged');
+    record(core.acknowledge([1], 'wang', 'ventilated', now));
+    assert.deepEqual(repo.listed(), [], 'acknowledged: off the list');
+    now += MINUTE;
+    leak(1600); // within the debounce: the same record again
+    assert.deepEqual([rows()[0].state, rows()[0].ack_at], ['active', null], 'the new excursion is unacknowledged');
+    assert.deepEqual(journal(1).filter((e) => e.startsWith('acknowledged') || e.startsWith('repeat')), ['acknowledged@1:wang', 'repeat@1']);
+  });
+
+  test('silencing is journaled per alarm with who silenced', () => {
+    leak(1500);
+    batch([{ ppm: 1200, sn: 'GAS-2' }]);
+    let silenced = 0;
+    core.store.transact(() => (silenced = core.silence([1, 2], 'control room (viewer)', now)));
+    assert.equal(silenced, 2);
+    assert.deepEqual(journal(2), ['raised@1', 'silenced:control room (viewer)']);
   });
 });

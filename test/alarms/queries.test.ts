@@ -194,7 +194,7 @@ describe('alarm CSV export (ALM-7)', () => {
 
   test('a last column says what value, threshold and peak are in: the gas unit only for concentrations', () => {
     const record = (id: number, type: string, fields: Partial<AlarmRecord> = {}): AlarmRecord => ({
-      id, sn: 'GAS-1', source: 'GAS-1', type, state: 'active', value: null, threshold: null, peak: null, detail: null,
+      id, sn: 'GAS-1', source: 'GAS-1', type, state: 'active', level: null, priority: 'low', latched: 0, value: null, threshold: null, peak: null, detail: null,
       triggered_at: Date.UTC(2026, 0, 2), cleared_at: null, repeat_count: 0, notified_at: null, ack_at: null, ack_by: null, ack_comment: null,
       updated_at: Date.UTC(2026, 0, 2), ...fields,
     });

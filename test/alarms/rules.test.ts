@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_RULES, evaluateReading, mayRaise, type Condition } from '../../appliance/alarms/rules.ts';
 
-const limits = { high_limit: 1000, low_limit: 100 };
+const limits = { high_limit: 1000, high2_limit: null, low_limit: 100 };
 const reading = (ppm: number, extra: Partial<{ bat: number; err: number; overrange: boolean }> = {}) => ({
   ppm, bat: 90, err: 0, overrange: false, ...extra,
 });
@@ -28,7 +28,7 @@ describe('evaluateReading (ALM-1)', () => {
   });
 
   test('no limits set: no HIGH or LOW condition at all', () => {
-    const types = evaluateReading({ high_limit: null, low_limit: null }, reading(1e6), new Set()).map((c) => c.type);
+    const types = evaluateReading({ high_limit: null, high2_limit: null, low_limit: null }, reading(1e6), new Set()).map((c) => c.type);
     assert.deepEqual(types, ['LOW_BAT', 'FAULT']);
   });
 
@@ -47,7 +47,7 @@ describe('evaluateReading (ALM-1)', () => {
       assert.match(fault.detail!, new RegExp(`err ${err}`));
     }
     for (const err of [20, 21, 30, 40]) assert.deepEqual(holding(evaluateReading(limits, reading(500, { err }), new Set())), []);
-    const saturated = evaluateReading({ high_limit: null, low_limit: null }, reading(50000, { overrange: true }), new Set());
+    const saturated = evaluateReading({ high_limit: null, high2_limit: null, low_limit: null }, reading(50000, { overrange: true }), new Set());
     assert.deepEqual(holding(saturated), ['FAULT']);
   });
 
@@ -55,6 +55,45 @@ describe('evaluateReading (ALM-1)', () => {
     const rules = { ...DEFAULT_RULES, deadbandPct: 10 };
     assert.deepEqual(holding(evaluateReading(limits, reading(920), new Set(['HIGH']), rules)), ['HIGH']);
     assert.deepEqual(holding(evaluateReading(limits, reading(899), new Set(['HIGH']), rules)), []);
+  });
+});
+
+describe('two rising levels (ALM-9, GB/T 50493-2019)', () => {
+  const two = { high_limit: 1000, high2_limit: 2000, low_limit: null };
+  const high = (ppm: number, active: string[] = [], level: number | null = null) =>
+    evaluateReading(two, reading(ppm), new Set(active), DEFAULT_RULES, level).find((c) => c.type === 'HIGH')!;
+
+  test('level 1 above the first setpoint, level 2 above the second, with the threshold of the level', () => {
+    assert.deepEqual([high(1000).holds, high(1500).level, high(1500).threshold], [false, 1, 1000]);
+    assert.deepEqual([high(2000.1).level, high(2000.1).threshold], [2, 2000]);
+    assert.deepEqual([high(2000, ['HIGH'], 1).level], [1], 'level 2 is entered above its setpoint, not at it');
+  });
+
+  test('level 2 falls back to level 1 below its setpoint minus the deadband, and the episode clears below the first', () => {
+    assert.equal(high(1900, ['HIGH'], 2).level, 2, '5 % of 2000 = 100: still level 2 at 1900');
+    assert.equal(high(1899, ['HIGH'], 2).level, 1);
+    assert.deepEqual([high(951, ['HIGH'], 1).holds, high(951, ['HIGH'], 1).level], [true, 1]);
+    assert.deepEqual([high(949, ['HIGH'], 1).holds, high(949, ['HIGH'], 1).level], [false, undefined]);
+  });
+
+  test('without a second setpoint there is only level 1', () => {
+    assert.equal(evaluateReading(limits, reading(1e5), new Set()).find((c) => c.type === 'HIGH')!.level, 1);
+  });
+});
+
+describe('a fault is not gas (issue 14, GB 16808)', () => {
+  test('a faulted sensor (err 1, 2, 3, 50) neither raises nor clears a gas alarm: only its FAULT holds', () => {
+    for (const err of [1, 2, 3, 50]) {
+      assert.deepEqual(holding(evaluateReading(limits, reading(424000, { err }), new Set())), ['FAULT'], `err ${err}`);
+      const types = evaluateReading(limits, reading(0, { err }), new Set(['HIGH'])).map((c) => c.type);
+      assert.ok(!types.includes('HIGH') && !types.includes('LOW'), 'an active HIGH is left as it is, not cleared by an invalid value');
+    }
+  });
+
+  test('over the range is the gas alarm at its highest level, flagged as a FAULT too', () => {
+    const two = { high_limit: 1000, high2_limit: 2000, low_limit: null };
+    const conditions = evaluateReading(two, reading(50000, { overrange: true }), new Set());
+    assert.deepEqual(conditions.filter((c) => c.holds).map((c) => `${c.type}${c.level ?? ''}`), ['HIGH2', 'FAULT']);
   });
 });
 

@@ -69,6 +69,29 @@ test('repeated failed logins are refused with 429 and Retry-After, even with the
   assert.equal((await api.call('POST', '/api/auth/login', { body: { username: 'target', password: 'x' }, headers: { 'x-test-ip': ip } })).status, 401, 'the window passed');
 });
 
+test('a burst of wrong passwords sent at once over HTTP is checked only up to the limit, and the right one inside it gets 429', async () => {
+  // Its own appliance: the burst comes from 127.0.0.1 and must not eat the other tests' allowance.
+  const running = await startApi();
+  try {
+    await running.call('POST', '/api/users', { token: running.tokens.admin, body: { username: 'burst', role: 'viewer', password: 'burst-right-1' } });
+    const send = (password: string) => fetch(`${running.http}/api/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'burst', password }),
+    }).then((response) => response.status);
+    // 61 connections at once; before the fix all 60 wrong ones reached scrypt (each failure was counted after it).
+    const wrong = Array.from({ length: 60 }, (_, i) => send(`wrong-${i}`));
+    const right = send('burst-right-1');
+    const statuses = await Promise.all(wrong);
+    const checked = statuses.filter((status) => status === 401).length;
+    assert.ok(checked <= 5, `${checked} wrong passwords were checked; the limit is 5 per user`);
+    assert.equal(statuses.filter((status) => status === 429).length, 60 - checked, 'the rest were refused unchecked');
+    assert.equal(await right, 429, 'the right password inside the burst is refused too');
+    running.clock.advance(15 * 60_000);
+    assert.equal(await send('burst-right-1'), 200, 'after the window the right password logs in');
+  } finally {
+    await running.stop();
+  }
+});
+
 test('a password change ends the sessions issued before it', async () => {
   const { admin } = api.tokens;
   await api.call('POST', '/api/users', { token: admin, body: { username: 'changer', role: 'operator', password: 'first-pass-1' } });

@@ -12,7 +12,7 @@ import { createDeviceCache, type DeviceCache } from '../../appliance/devices/cac
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 const SETTINGS: DeviceSettings = {
   name: '', location: '', pos_x: null, pos_y: null, gas: 'CH4', unit: 'ppm',
-  calib: { k: 1, b: 0, t_ref: 25, t_comp: 0 }, range_max: 50_000, high_limit: null, low_limit: null, enabled: true,
+  calib: { k: 1, b: 0, t_ref: 25, t_comp: 0 }, range_max: 50_000, high_limit: null, high2_limit: null, low_limit: null, enabled: true,
 };
 
 let dir: string;

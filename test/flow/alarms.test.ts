@@ -111,7 +111,7 @@ test('at start every latest reading is judged again: a reading stored without it
     await app.app.stop();
     // As a database from before ALM-8 (or any future bug) could hold it: the reading without its alarm.
     const db = openDb(dbFileIn(app.dataDir));
-    db.exec('DELETE FROM notification_outbox; DELETE FROM alarms');
+    db.exec('DELETE FROM alarm_journal; DELETE FROM notification_outbox; DELETE FROM alarms');
     db.close();
     const captured = captureLogger();
     const again = createApp({ config, log: captured.log });

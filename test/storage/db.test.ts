@@ -143,6 +143,7 @@ describe('migration 007: alarm ids never reused (ALM-8)', () => {
     assert.match(upgraded.prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'alarms'").get()!.sql, /AUTOINCREMENT/);
     assert.ok(upgraded.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'alarms_one_active'").get(), 'the one-active-record index is back');
     upgraded.prepare('DELETE FROM notification_outbox').run();
+    upgraded.prepare('DELETE FROM alarm_journal WHERE alarm_id = 3').run();
     upgraded.prepare('DELETE FROM alarms WHERE id = 3').run();
     const next = upgraded.prepare("INSERT INTO alarms (sn, source, type, state, triggered_at, updated_at) VALUES ('B-1', 'B-1', 'HIGH', 'active', 0, 0)").run();
     assert.equal(Number(next.lastInsertRowid), 4);

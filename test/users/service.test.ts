@@ -58,3 +58,17 @@ test('user names are unique regardless of case, and a new user must change the p
   const login = await users.login('op1', 'operator-pass-1', '127.0.0.1');
   assert.equal(login.must_change_password, true);
 });
+
+test('logins running at once are counted before scrypt: no more wrong passwords are checked than the limit', async () => {
+  const users = createUserService({
+    users: createUserRepository(db), jwt: createJwt(randomBytes(32)), clock: manualClock(), log, loginLimits: { windowMs: 60_000, perAddress: 100, perUser: 3 },
+  });
+  await users.create({ username: 'target', role: 'viewer', password: 'right-pass-1' });
+  const outcome = (promise: Promise<unknown>) => promise.then(() => 'ok', (err: { key?: string }) => err.key);
+  const results = await Promise.all([
+    ...Array.from({ length: 20 }, (_, i) => outcome(users.login('target', `wrong-${i}`, '10.0.0.1'))),
+    outcome(users.login('target', 'right-pass-1', '10.0.0.1')),
+  ]);
+  assert.deepEqual(results.slice(0, 3), ['AUTH_BAD_CREDENTIALS', 'AUTH_BAD_CREDENTIALS', 'AUTH_BAD_CREDENTIALS']);
+  assert.deepEqual(new Set(results.slice(3)), new Set(['TOO_MANY_LOGINS']), 'the rest, the right password included, were refused unchecked');
+});

@@ -5,7 +5,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.ts';
 import { Paged } from '../../contract/api.ts';
-import { AckBody, type AlarmRecord, AlarmExportQuery, AlarmListQuery, AlarmStatsQueryParams, AlarmViewSchema, BulkAckBody } from '../../contract/alarm.ts';
+import {
+  AckBody, type AlarmRecord, AlarmExportQuery, AlarmListQuery, AlarmStatsQueryParams, AlarmViewSchema, BulkAckBody, JournalEntryView, SilenceBody,
+} from '../../contract/alarm.ts';
+import { iso } from '../../contract/api.ts';
 import { alarmStats, alarmsCsv } from '../../alarms/queries.ts';
 import type { AlarmFilter } from '../../storage/alarms.ts';
 import { alarmView } from '../../live/state.ts';
@@ -106,6 +109,25 @@ export function alarmRoutes(deps: ApiDeps) {
       const record = alarmRepo.get(request.params.id);
       if (!record) throw new AppError('NOT_FOUND', { id: request.params.id }, `no alarm ${request.params.id}`);
       return viewOf([record])[0];
+    });
+
+    api.get('/api/alarms/:id/journal', {
+      schema: { tags, summary: "ALM-12: the episode's events, oldest first", params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), response: { 200: Type.Object({ data: Type.Array(JournalEntryView) }) } },
+      config: { access: 'viewer' },
+    }, async (request) => {
+      const { id } = request.params;
+      if (!alarmRepo.get(id)) throw new AppError('NOT_FOUND', { id }, `no alarm ${id}`);
+      return { data: alarmRepo.journal(id).map(({ alarm_id: _alarm, ...entry }) => ({ ...entry, at: iso(entry.at) })) };
+    });
+
+    // GB 16808 消音 from the control-room screen (a viewer token): journaled in every listed alarm's
+    // history; the sound itself stops in the kiosk, which never waits for this answer.
+    api.post('/api/alarms/silence', {
+      schema: { tags, summary: 'record that a kiosk silenced the alarm sound (GB 16808 消音)', body: SilenceBody, response: { 200: Type.Object({ silenced: Type.Integer() }) } },
+      config: { access: 'viewer', licensed: false },
+    }, async (request) => {
+      const by = `${request.body.kiosk} (${request.principal!.username})`;
+      return { silenced: await deps.silence(by) };
     });
 
     api.post('/api/alarms/:id/ack', {

@@ -28,6 +28,36 @@ export function imageType(head: Buffer): { contentType: string; ext: string } | 
   return null;
 }
 
+/**
+ * API-2: a malformed or cut-off upload is the client's error (400 in words), not a 500. The
+ * multipart parser reports its limits with FST_* codes and a broken body (cut off, no boundary)
+ * with plain errors from busboy; anything else is a fault of ours and stays a 500.
+ */
+export function uploadError(err: unknown): Error {
+  if (err instanceof AppError) return err;
+  const { code, message = '' } = err as { code?: string; message?: string };
+  const invalid = (text: string, detail: unknown = null) => new AppError('REQUEST_INVALID', detail, text);
+  switch (code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return invalid('the image is larger than 5 MB', { max_bytes: BACKGROUND_MAX_BYTES });
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return invalid('send exactly one file (the image) and no other form fields');
+    case 'FST_PROTO_VIOLATION':
+      return invalid('a form field name in the upload is not allowed');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return invalid('upload the image as multipart/form-data', { content_type: 'multipart/form-data' });
+    case 'FST_MP_PREMATURE_CLOSE':
+      return invalid('the upload was cut off before the image was complete; send it again');
+  }
+  if (/unexpected end of multipart data/i.test(message)) return invalid('the upload was cut off before the image was complete; send it again');
+  if (/^(Multipart: Boundary not found|Boundary required)$/.test(message)) {
+    return invalid('the upload has no multipart boundary; send the image as a form file (multipart/form-data)');
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 export function dashboardRoutes(deps: ApiDeps) {
   const audit = auditor(deps.audit, deps.clock);
   const dir = join(deps.config.data_dir, 'dashboard');
@@ -68,16 +98,13 @@ export function dashboardRoutes(deps: ApiDeps) {
       config: { access: 'admin' },
     }, async (request) => {
       if (!request.isMultipart()) throw new AppError('REQUEST_INVALID', { content_type: 'multipart/form-data' }, 'upload the image as multipart/form-data');
-      const file = await request.file();
-      if (!file) throw new AppError('REQUEST_INVALID', null, 'no file in the upload');
       let data: Buffer;
       try {
+        const file = await request.file();
+        if (!file) throw new AppError('REQUEST_INVALID', null, 'no file in the upload');
         data = await file.toBuffer();
       } catch (err) {
-        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new AppError('REQUEST_INVALID', { max_bytes: BACKGROUND_MAX_BYTES }, 'the image is larger than 5 MB');
-        }
-        throw err;
+        throw uploadError(err);
       }
       const type = imageType(data);
       if (!type) throw new AppError('REQUEST_INVALID', { accepted: ['image/png', 'image/jpeg'] }, 'the file is not a PNG or JPEG image');

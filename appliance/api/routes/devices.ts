@@ -29,7 +29,7 @@ export function deviceView(device: Device, live: LiveDevice): DeviceViewType {
     sn: device.sn, name: device.name, location: device.location, gas: device.gas, unit: device.unit,
     status: live.online ? 'online' : 'offline', state: live.status, alarms: live.alarms,
     last_ppm: live.ppm, last_reading_at: live.ts, last_seen: isoOrNull(device.last_seen),
-    high_limit: device.high_limit, low_limit: device.low_limit, range_max: device.range_max, calib: device.calib,
+    high_limit: device.high_limit, high2_limit: device.high2_limit, low_limit: device.low_limit, range_max: device.range_max, calib: device.calib,
     pos_x: device.pos_x, pos_y: device.pos_y, enabled: device.enabled, credentials: credentialsOf(device.password_hash),
     created_at: iso(device.created_at), updated_at: iso(device.updated_at),
   };

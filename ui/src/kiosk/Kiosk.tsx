@@ -1,19 +1,30 @@
 // UI-2 the control-room kiosk (/dashboard, seed §6.1/§6.3): top bar, the floor plan with a marker
-// per placed device, the active alarms, a trend on click, and the devices not on the plan. It
+// per placed device, the listed alarms, a trend on click, and the devices not on the plan. It
 // runs unattended: it reconnects by itself and, when the link is down or silent for
 // connection_timeout_s, says so and stops showing numbers as if they were live.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+// UI-5 (GB 16808): it sounds (annunciator.ts decides, sound.ts plays) with a SILENCE button and
+// a "sound off" state while the browser blocks audio, shows the first alarm (首警) and the totals,
+// and flashes the screen for a new critical alarm.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DashboardView } from '../../../appliance/contract/dashboard.ts';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
-import type { LiveDeviceInfo } from '../../../appliance/contract/live.ts';
+import type { AlarmView, LiveDeviceInfo } from '../../../appliance/contract/live.ts';
 import { setSiteTimezone, t, useLang } from '../i18n/i18n.ts';
 import { api, ApiError, setApiToken } from '../lib/api.ts';
 import { createLiveLink, type LinkState, type LiveLink } from '../lib/live-link.ts';
 import { PlanFrame } from '../lib/PlanFrame.tsx';
+import { firstAlarm } from '../lib/alarm-order.ts';
+import { kioskName } from '../lib/kiosk-name.ts';
 import { forgetKioskToken, kioskToken } from '../lib/session.ts';
+import { AlarmFlash, FLASH_MS } from './AlarmFlash.tsx';
 import { AlarmList } from './AlarmList.tsx';
+import { alarmSource, Annunciator, LINK_SOURCE, type SoundSource } from './annunciator.ts';
+import { FirstAlarm } from './FirstAlarm.tsx';
 import { Fleet } from './fleet.ts';
-import { Marker, type MarkerLook } from './Marker.tsx';
+import { isStale, lookOf } from './look.ts';
+import { Marker } from './Marker.tsx';
+import { SilenceButton, SoundOffBanner } from './SoundControls.tsx';
+import { createAlarmSounder, type AlarmSounder, type AudioState } from './sound.ts';
 import { TopBar } from './TopBar.tsx';
 import { TrendPanel } from './TrendPanel.tsx';
 
@@ -25,17 +36,11 @@ const SETTINGS_REFRESH_MS = 60_000;
 const HISTORY_REFRESH_MS = 60_000;
 const UNKNOWN_RETRY_MS = 30_000;
 
-/** A reading older than stale_after_s (judged on the server's clock) is not shown as the current value. */
-export function isStale(device: LiveDeviceInfo, nowMs: number, staleAfterMs: number): boolean {
-  const readAt = device.ts ? Date.parse(device.ts) : Number.NaN;
-  return !Number.isFinite(readAt) || nowMs - readAt > staleAfterMs;
-}
-
-export function lookOf(device: LiveDeviceInfo, linkLive: boolean, stale: boolean): MarkerLook {
-  if (!linkLive) return 'nolink';
-  if (device.status === 'offline' || !device.online) return 'offline';
-  if (device.status === 'alarm') return 'alarm'; // an active alarm stays red even when its value is too old to show
-  return stale ? 'stale' : 'ok';
+/** The silence goes to the journal (ALM-12) with this screen's name; the kiosk is already quiet whatever the answer. */
+function reportSilence(kiosk: string) {
+  api.post<{ silenced: number }>('/api/alarms/silence', { kiosk }).catch((error: unknown) => {
+    console.warn('silence not recorded by the appliance', error);
+  });
 }
 
 export function Kiosk() {
@@ -48,6 +53,32 @@ export function Kiosk() {
   const [selected, setSelected] = useState<string | null>(null);
   const fleet = useRef(new Fleet()).current;
   const linkRef = useRef<LiveLink | null>(null);
+  const annunciator = useRef(new Annunciator()).current;
+  const sounder = useRef<AlarmSounder | null>(null);
+  const [audio, setAudio] = useState<AudioState>('blocked');
+  const [flash, setFlash] = useState<AlarmView | null>(null);
+  const [, setSilences] = useState(0);
+  const name = useMemo(() => kioskName(token), [token]);
+
+  // The sounder lives as long as the kiosk; its state drives the "sound off" banner.
+  useEffect(() => {
+    if (!token) return;
+    const created = createAlarmSounder();
+    sounder.current = created;
+    setAudio(created.state());
+    const unsubscribe = created.onState(setAudio);
+    return () => {
+      unsubscribe();
+      created.close();
+      sounder.current = null;
+    };
+  }, [token]);
+
+  useEffect(() => {
+    if (!flash) return;
+    const timer = window.setTimeout(() => setFlash(null), FLASH_MS);
+    return () => window.clearTimeout(timer);
+  }, [flash]);
 
   // Kiosk settings and the floor plan: at start and every minute (a new image shows without a reload).
   useEffect(() => {
@@ -72,7 +103,9 @@ export function Kiosk() {
       token,
       timeoutMs: DEFAULTS.connection_timeout_s * 1000,
       onMessage: (message) => {
+        const flashFor = annunciator.take(message);
         if (fleet.apply(message)) setVersion(fleet.version);
+        if (flashFor) setFlash(flashFor);
       },
       onState: setLink,
     });
@@ -108,7 +141,26 @@ export function Kiosk() {
 
   const select = useMemo(() => (sn: string) => setSelected((current) => (current === sn ? null : sn)), []);
 
-  if (!token || link === 'unauthorized') {
+  // What could sound now, and the loudest pattern not silenced.
+  const alarms = fleet.alarmList();
+  const linkDown = link === 'lost' || link === 'stale';
+  annunciator.link(linkDown);
+  const sources: SoundSource[] = alarms.map(alarmSource);
+  if (linkDown) sources.push(LINK_SOURCE);
+  const unauthorized = !token || link === 'unauthorized';
+  const pattern = unauthorized ? null : annunciator.pattern(sources);
+  const soundState = unauthorized ? 'quiet' : annunciator.soundState(sources);
+  useEffect(() => sounder.current?.play(pattern), [pattern, audio]);
+  const sourcesRef = useRef(sources);
+  sourcesRef.current = sources;
+  const silence = useCallback(() => {
+    annunciator.silence(sourcesRef.current);
+    sounder.current?.play(annunciator.pattern(sourcesRef.current)); // at once, not at the next render
+    setSilences((n) => n + 1);
+    reportSilence(name);
+  }, [name]);
+
+  if (unauthorized) {
     return (
       <div class="kiosk kiosk-message" data-link="unauthorized">
         <h1>{t('kiosk.tokenInvalid')}</h1>
@@ -133,10 +185,12 @@ export function Kiosk() {
     );
   };
   const selectedDevice = selected ? fleet.devices.get(selected) : undefined;
+  const first = firstAlarm(alarms);
 
   return (
-    <div class={`kiosk${linkLive ? '' : ' link-down'}`} data-link={link}>
+    <div class={`kiosk${linkLive ? '' : ' link-down'}`} data-link={link} data-sound={soundState} data-pattern={pattern ?? ''} data-audio={audio}>
       <TopBar title={settings.title} counts={fleet.counts} link={link} now={now} />
+      <SoundOffBanner audio={audio} onEnable={() => sounder.current?.unlock()} />
       {!linkLive && (
         <div class="kiosk-banner" role="alert" data-banner={link}>
           {link === 'connecting' ? t('kiosk.connecting') : link === 'stale' ? t('kiosk.stale', { s: settings.connection_timeout_s }) : t('kiosk.lost')}
@@ -148,7 +202,9 @@ export function Kiosk() {
           {placed.length === 0 && devices.length > 0 && <p class="plan-hint">{t('kiosk.nothingPlaced')}</p>}
         </PlanFrame>
         <aside class="kiosk-side">
-          <AlarmList alarms={fleet.alarmList()} devices={fleet.devices} dim={!linkLive} />
+          <SilenceButton state={soundState} pattern={pattern} onSilence={silence} />
+          <FirstAlarm alarm={first} device={first?.sn ? fleet.devices.get(first.sn) : undefined} dim={!linkLive} />
+          <AlarmList alarms={alarms} devices={fleet.devices} dim={!linkLive} firstId={first?.id ?? null} />
           {selectedDevice && (
             <TrendPanel device={selectedDevice} points={fleet.history?.sn === selected ? fleet.history.points : null} serverNow={serverNow} onClose={() => setSelected(null)} />
           )}
@@ -160,6 +216,7 @@ export function Kiosk() {
           <div class="unplaced-list">{unplaced.map(marker)}</div>
         </footer>
       )}
+      {flash && <AlarmFlash alarm={flash} device={flash.sn ? fleet.devices.get(flash.sn) : undefined} />}
     </div>
   );
 }

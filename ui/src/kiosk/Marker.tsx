@@ -1,10 +1,13 @@
 // One detector on the plan (UI-2, seed §6.1): its value large enough to read at 3 m and its state
-// colour — green ok, red blinking alarm, grey offline. A value is never shown as live when it is
-// not: offline, older than stale_after_s, or while the kiosk's link is down ("—" instead).
+// colour (UI-5, GB 16808) — green ok, red flashing gas alarm, yellow flashing fault, yellow steady
+// unprotected (no setpoint), grey offline. A value is never shown as live when it is not: offline,
+// older than stale_after_s, or while the kiosk's link is down ("—" instead); a faulted detector's
+// concentration is not a measurement ("ERR").
 import { Component } from 'preact';
 import { t, type Lang } from '../i18n/i18n.ts';
+import { valueText, type MarkerLook } from './look.ts';
 
-export type MarkerLook = 'ok' | 'alarm' | 'offline' | 'stale' | 'nolink';
+export type { MarkerLook };
 
 export interface MarkerProps {
   sn: string;
@@ -20,13 +23,10 @@ export interface MarkerProps {
   onSelect: (sn: string) => void;
 }
 
-/** The value text: only an ok or alarm reading on a live link shows a number. */
-export function valueText(ppm: number | null, look: MarkerLook): string {
-  if (ppm === null || look === 'offline' || look === 'stale' || look === 'nolink') return '—';
-  return ppm >= 100 ? String(Math.round(ppm)) : String(Math.round(ppm * 10) / 10);
-}
-
-const STATE_TEXT = { ok: 'kiosk.state.ok', alarm: 'kiosk.state.alarm', offline: 'kiosk.state.offline', stale: 'kiosk.state.stale', nolink: 'kiosk.state.nolink' } as const;
+const STATE_TEXT = {
+  ok: 'kiosk.state.ok', alarm: 'kiosk.state.alarm', fault: 'kiosk.state.fault', unprotected: 'kiosk.state.unprotected',
+  offline: 'kiosk.state.offline', stale: 'kiosk.state.stale', nolink: 'kiosk.state.nolink',
+} as const;
 
 /** A class with shouldComponentUpdate: 500 markers a second re-render only those whose props changed. */
 export class Marker extends Component<MarkerProps> {
@@ -49,7 +49,7 @@ export class Marker extends Component<MarkerProps> {
         onClick={() => this.props.onSelect(sn)}
       >
         <span class="marker-value">{valueText(ppm, look)}</span>
-        <span class="marker-unit">{unit}</span>
+        <span class="marker-unit">{look === 'fault' ? '' : unit}</span>
         <span class="marker-name">{label || sn}</span>
         <span class="marker-state">{t(STATE_TEXT[look])}</span>
       </button>

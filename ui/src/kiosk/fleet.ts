@@ -3,6 +3,7 @@
 // this avoids copying the fleet on every batch; the view re-renders from `version`.
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import type { AlarmView, LiveCounts, LiveDeviceInfo, ServerMessage } from '../../../appliance/contract/live.ts';
+import { byPriority, isListed } from '../lib/alarm-order.ts';
 
 export interface HistoryPoint {
   ts: string;
@@ -13,7 +14,7 @@ export interface HistoryPoint {
 
 export class Fleet {
   devices = new Map<string, LiveDeviceInfo>();
-  /** Alarms worth showing: active ones (acknowledged or not). */
+  /** ALM-11: the listed records — active (acknowledged or not) and latched gas alarms not yet acknowledged. */
   alarms = new Map<number, AlarmView>();
   counts: LiveCounts = { total: 0, online: 0, offline: 0, alarm: 0 };
   /** server clock − browser clock, ms: staleness is judged on the server's time, not a kiosk PC's drifting one */
@@ -28,7 +29,7 @@ export class Fleet {
       case 'snapshot':
         this.devices = new Map(message.data.devices.map((d) => [d.sn, d]));
         this.unknown.clear();
-        this.alarms = new Map(message.data.alarms.map((a) => [a.id, a]));
+        this.alarms = new Map(message.data.alarms.filter(isListed).map((a) => [a.id, a]));
         this.counts = message.data.counts;
         this.syncClock(message.ts);
         break;
@@ -56,7 +57,7 @@ export class Fleet {
         }
         break;
       case 'alarm':
-        if (message.data.state === 'active') this.alarms.set(message.data.id, message.data);
+        if (isListed(message.data)) this.alarms.set(message.data.id, message.data);
         else this.alarms.delete(message.data.id);
         break;
       case 'history':
@@ -75,7 +76,7 @@ export class Fleet {
     if (this.devices.has(view.sn)) return;
     this.devices.set(view.sn, {
       sn: view.sn, name: view.name, location: view.location, gas: view.gas, unit: view.unit, pos_x: view.pos_x, pos_y: view.pos_y,
-      high_limit: view.high_limit, low_limit: view.low_limit, ppm: view.last_ppm, ts: view.last_reading_at,
+      high_limit: view.high_limit, high2_limit: view.high2_limit, low_limit: view.low_limit, ppm: view.last_ppm, ts: view.last_reading_at,
       status: view.state as LiveDeviceInfo['status'], online: view.status === 'online', alarms: view.alarms,
       temp: null, humi: null, bat: null, rssi: null, err: null,
     });
@@ -91,9 +92,8 @@ export class Fleet {
     return Date.now() + this.clockOffsetMs;
   }
 
-  /** Active alarms, the unacknowledged first, newest first. */
+  /** ALM-10: the listed records by priority, then the latest transition first. */
   alarmList(): AlarmView[] {
-    return [...this.alarms.values()].sort((a, b) =>
-      Number(a.ack_at !== null) - Number(b.ack_at !== null) || b.triggered_at.localeCompare(a.triggered_at));
+    return [...this.alarms.values()].sort(byPriority);
   }
 }
