@@ -35,6 +35,7 @@ import { createReadingRepository } from './storage/readings.ts';
 import { createAuditRepository } from './storage/audit.ts';
 import { createUserRepository } from './storage/users.ts';
 import { createJwt, loadJwtSecret } from './users/jwt.ts';
+import { createLoginLimiter, DEFAULT_LOGIN_LIMITS } from './users/login-limiter.ts';
 import { createUserService } from './users/service.ts';
 import { createLiveState } from './live/state.ts';
 import { createLiveHub } from './live/hub.ts';
@@ -127,6 +128,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       factorySecret: config.mqtt.factory_secret,
       adminPassword: config.mqtt.admin_password,
       deviceLimit: () => license.maxDevices(), // LIC-5
+      maxPacketBytes: config.mqtt.max_packet_bytes, // issue 16.1
+      connectTimeoutMs: config.mqtt.connect_timeout_s * 1000,
+      // Issue 16.4: failed MQTT logins throttled per client address and per user name, one summary line a window.
+      loginThrottle: createLoginLimiter(clock, DEFAULT_LOGIN_LIMITS, { log: log.child({ stage: 'broker' }), what: 'MQTT login' }),
     });
 
     // After the commit: notifications (their outbox rows were written with the alarm).

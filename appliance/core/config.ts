@@ -36,6 +36,14 @@ export const ConfigSchema = Type.Object(
         tls_key: Type.String({ default: '' }),
         factory_secret: Type.String({ default: '', description: 'DEV-5 derived passwords; empty = disabled' }),
         admin_password: Type.String({ default: '', description: "optional 'admin' debug user; empty = disabled" }),
+        max_packet_bytes: Type.Integer({
+          minimum: 8192, maximum: 268_435_455, default: 16_384,
+          description: 'largest MQTT packet (remaining length) read from anyone; a larger one closes the connection as soon as its header announces it (readings are ≤ 4 KB)',
+        }),
+        connect_timeout_s: Type.Integer({
+          minimum: 1, maximum: 300, default: 10,
+          description: 'a new connection (and a TLS handshake) must complete its CONNECT within this, or it is closed',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -200,9 +200,15 @@ export function createIngest(deps: IngestDeps) {
       });
     },
 
-    /** A publish on `mcs/{sn}/status` — the retained online message or the Last Will. */
+    /**
+     * A publish on `mcs/{sn}/status` — the retained online message or the Last Will (the broker
+     * passes only the Will of the device's current connection, issue 16.3).
+     */
     handleStatus(sn: string, payload: Buffer, isWill: boolean): void {
       if (!devices.get(sn)) return;
+      // Issue 16.9: an empty payload is MQTT's way of clearing a retained message, not a status and
+      // not a dropped reading; it says nothing about the device's presence either.
+      if (payload.length === 0) return;
       let status: unknown;
       try {
         status = JSON.parse(payload.toString('utf8'));
@@ -224,6 +230,11 @@ export function createIngest(deps: IngestDeps) {
 
     countAclViolation(sn: string): void {
       drop(sn, 'acl_violation');
+    },
+
+    /** Issue 16.1: a publish the broker refused unread, its packet over `mqtt.max_packet_bytes` (no PUBACK). */
+    countTooLarge(sn: string, bytes: number): void {
+      drop(sn, 'too_large', `${bytes}-byte packet refused by the broker`);
     },
   };
 }
