@@ -1,6 +1,6 @@
 // Password hashing for secrets people choose (admin UI users API-3, chosen device passwords
 // DEV-5): scrypt with a random salt, parameters stored with the hash; constant-time comparison.
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
@@ -27,6 +27,21 @@ export function safeEqual(a: Buffer, b: Buffer): boolean {
 }
 
 /** A random password for a first admin or a reset: 16 characters, easy to type from a log line. */
+/**
+ * Letters and digits only: passwords shown once are typed into firmware tools and shells, where a
+ * leading '-' is taken for an option (`--password '-iA…'`), and a '-' also ends a double-click
+ * selection (issue 16.10).
+ */
+const READABLE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `length` characters of READABLE_ALPHABET, log2(62) ≈ 5.95 bits each; randomInt draws without modulo bias. */
+export function randomReadable(length: number): string {
+  let text = '';
+  for (let i = 0; i < length; i++) text += READABLE_ALPHABET[randomInt(READABLE_ALPHABET.length)];
+  return text;
+}
+
+/** The first admin's one-time password: 17 characters ≈ 101 bits (the 12 random bytes before were 96). */
 export function randomPassword(): string {
-  return randomBytes(12).toString('base64url');
+  return randomReadable(17);
 }

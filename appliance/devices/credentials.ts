@@ -1,22 +1,14 @@
 // DEV-5 credentials. A generated device password has ≈149 random bits, so a salted SHA-256 is as
 // safe as a slow hash and keeps a reconnect storm of thousands of detectors cheap; a password an
 // admin chose may be weak and gets scrypt. Verification is constant-time either way.
-import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { hashPassword, safeEqual, verifyScrypt } from '../core/passwords.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { hashPassword, randomReadable, safeEqual, verifyScrypt } from '../core/passwords.ts';
 
-/**
- * Letters and digits only: a password is typed into firmware tools and shells, where a leading '-'
- * is taken for an option (`--password '-iA…'`), and a '-' also ends a double-click selection.
- */
-const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-/** 25 × log2(62) ≈ 148.8 bits, no less than the 144 of the 18 random bytes used before. */
+/** 25 × log2(62) ≈ 148.8 bits, no less than the 144 of the 18 random bytes used before; letters and digits only. */
 export const GENERATED_PASSWORD_LENGTH = 25;
 
 export function generateDevicePassword(): string {
-  let password = '';
-  // randomInt draws without modulo bias.
-  for (let i = 0; i < GENERATED_PASSWORD_LENGTH; i++) password += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
-  return password;
+  return randomReadable(GENERATED_PASSWORD_LENGTH);
 }
 
 /** For a password from generateDevicePassword(). */
