@@ -11,8 +11,7 @@ import { systemClock, type Clock } from './core/clock.ts';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAlarmPicture } from './alarms/picture.ts';
-import { DEFAULT_DEBOUNCE_MS } from './alarms/lifecycle.ts';
-import type { AlarmCommitSettings, AlarmSettings } from './contract/alarm.ts';
+import { commitSettingsOf, type AlarmCommitSettings, type AlarmSettings } from './contract/alarm.ts';
 import type { ReportSystemCondition } from './core/system-conditions.ts';
 import { createApiServer } from './api/server.ts';
 import { createBroker } from './broker/broker.ts';
@@ -158,7 +157,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       bus, latestAll: () => readings.latestAll(), devices: deviceCache, isOnline: (sn) => presence.isOnline(sn), activeAlarms: () => alarms.active(),
     });
     const hub = createLiveHub({
-      bus, clock, log, live, activeAlarms: () => alarms.listed(),
+      bus, clock, log, live, listedAlarms: () => alarms.listed(),
       history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
       onDevicesChanged: (listener) => deviceCache.onReload(listener),
     });
@@ -300,7 +299,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
         readings, live: parts.live, hub: parts.hub, commands: broker, acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()),
-        silence: (by) => writer.silence(parts!.alarms.listed().map((alarm) => alarm.id), by, clock.now()), alarmRepo: parts.alarmRepo,
+        silence: (by) => writer.silence(alarms.listed().map((alarm) => alarm.id), by, clock.now()), alarmRepo: parts.alarmRepo,
         alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
       });
@@ -360,12 +359,7 @@ function alarmCommitSettings(current: () => AlarmSettings, enabledChannels: () =
     const settings = current();
     if (settings !== source || !built) {
       source = settings;
-      built = {
-        rules: { deadbandPct: settings.deadband_pct, lowBatteryPct: settings.low_battery_pct },
-        debounceMs: settings.debounce_min === undefined ? DEFAULT_DEBOUNCE_MS : settings.debounce_min * 60_000,
-        priorities: settings.priorities ?? {},
-        notify: { policy: settings.schedule, channels: enabledChannels(), timezone },
-      };
+      built = commitSettingsOf(settings, enabledChannels(), timezone);
     }
     return built;
   };

@@ -5,19 +5,12 @@
 // against the state the one before left. What a transaction changes is staged and reaches the
 // in-memory state only once it committed (`committed()`); a rolled-back transaction leaves memory
 // as the database is (`discard()`). The rules themselves stay pure (rules.ts, notify/policy.ts).
-import { priorityOf, type AlarmEvent, type AlarmEventKind, type AlarmRecord, type SystemAlarmType } from '../contract/alarm.ts';
+import { priorityOf, type AlarmCommitSettings, type AlarmEvent, type AlarmEventKind, type AlarmRecord, type SystemAlarmType } from '../contract/alarm.ts';
 import type { AlarmWriteRepository } from '../storage/alarms.ts';
-import { evaluateReading, mayRaise, type AlarmType, type LimitsOf, type ReadingFacts, type RuleSettings } from './rules.ts';
+import { evaluateReading, mayRaise, type AlarmType, type LimitsOf, type ReadingFacts } from './rules.ts';
 
-export interface AlarmLifecycleSettings {
-  rules: RuleSettings;
-  /** ALM-3 debounce, ms. */
-  debounceMs: number;
-  /** ALM-10: priority per type/level key (contract DEFAULT_PRIORITIES for those unset). */
-  priorities: Record<string, string>;
-}
-
-export const DEFAULT_DEBOUNCE_MS = 10 * 60_000;
+/** What the lifecycle reads of the commit settings: rules (ALM-1), debounce (ALM-3), priorities (ALM-10). */
+export type AlarmLifecycleSettings = Pick<AlarmCommitSettings, 'rules' | 'debounceMs' | 'priorities'>;
 
 /** One stored reading as the rules see it. */
 export interface StoredReading extends ReadingFacts {
@@ -272,8 +265,6 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
       for (const id of ids) repo.journal({ alarmId: id, at, kind: 'silenced', actor: by });
       return ids.length;
     },
-    /** How many alarms are active (committed). */
-    activeCount: (): number => active.size,
   };
 }
 export type AlarmLifecycle = ReturnType<typeof createAlarmLifecycle>;

@@ -1,5 +1,6 @@
 // An alarm record as the engine keeps it and the API, WebSocket and UI show it (ALM-2, ALM-7).
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 export interface AlarmRecord {
   id: number;
@@ -53,7 +54,6 @@ export const priorityRank = (priority: string): number => {
  * cleared one stays "returned to normal, unacknowledged" until someone acknowledges it.
  */
 export type AlarmIsaState = 'active_unacknowledged' | 'active_acknowledged' | 'returned_unacknowledged' | 'normal';
-export const LATCHING_TYPES: ReadonlySet<string> = new Set(['HIGH', 'LOW']);
 
 export function isaStateOf(record: Pick<AlarmRecord, 'state' | 'ack_at' | 'latched'>): AlarmIsaState {
   if (record.state === 'active') return record.ack_at === null ? 'active_unacknowledged' : 'active_acknowledged';
@@ -154,13 +154,19 @@ export interface AlarmCommitSettings {
   notify: { policy: AlarmSettings['schedule']; channels: string[]; timezone: string };
 }
 
-/** The defaults of AlarmSettingsSchema as the writer uses them, with no channel switched on. */
-export const DEFAULT_ALARM_COMMIT_SETTINGS: AlarmCommitSettings = {
-  rules: { deadbandPct: 5, lowBatteryPct: 20 },
-  debounceMs: 10 * 60_000,
-  priorities: {},
-  notify: { policy: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00', always_notify: ['HIGH'], notify_cleared: true }, channels: [], timezone: 'UTC' },
-};
+/** The stored alarm settings as the writer thread uses them, with the channels switched on. */
+export function commitSettingsOf(settings: AlarmSettings, channels: string[], timezone: string): AlarmCommitSettings {
+  return {
+    rules: { deadbandPct: settings.deadband_pct, lowBatteryPct: settings.low_battery_pct },
+    debounceMs: settings.debounce_min * 60_000,
+    priorities: settings.priorities,
+    notify: { policy: settings.schedule, channels, timezone },
+  };
+}
+
+/** AlarmSettingsSchema's defaults (no channel switched on). */
+export const DEFAULT_ALARM_SETTINGS = Value.Default(AlarmSettingsSchema, {}) as AlarmSettings;
+export const DEFAULT_ALARM_COMMIT_SETTINGS: AlarmCommitSettings = commitSettingsOf(DEFAULT_ALARM_SETTINGS, [], 'UTC');
 
 // ---- the REST view (API-1 /api/alarms) ---------------------------------------------------------
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);

@@ -36,7 +36,8 @@ export interface LiveHubDeps {
   clock: Clock;
   log: Logger;
   live: LiveState;
-  activeAlarms: () => import('../contract/alarm.ts').AlarmRecord[];
+  /** ALM-10/ALM-11: the alarms the kiosk lists (active and latched), by priority. */
+  listedAlarms: () => import('../contract/alarm.ts').AlarmRecord[];
   history: (sn: string, from: number, to: number) => HistoryPoint[];
   isKnownDevice: (sn: string) => boolean;
   /** Told after any device change (added, edited, moved, removed; by the API or the CLI). */
@@ -76,7 +77,7 @@ export function createLiveHub(deps: LiveHubDeps) {
   function snapshot(): ServerMessage {
     return {
       type: 'snapshot',
-      data: { devices: live.fleet(), alarms: deps.activeAlarms().map(alarmView), counts: live.counts() },
+      data: { devices: live.fleet(), alarms: deps.listedAlarms().map(alarmView), counts: live.counts() },
       ts: iso(clock.now()),
     };
   }

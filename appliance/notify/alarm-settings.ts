@@ -2,7 +2,7 @@
 // Channel secrets are sealed at rest and never leave in clear through redacted() (API-7); a
 // redacted value sent back unchanged keeps the stored secret.
 import { Value } from '@sinclair/typebox/value';
-import { AlarmSettingsSchema, type AlarmSettings } from '../contract/alarm.ts';
+import { AlarmSettingsSchema, DEFAULT_ALARM_SETTINGS, type AlarmSettings } from '../contract/alarm.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { keepRedactedSecrets, openSecrets, redact, sealSecrets, type SecretBox } from '../core/secrets.ts';
@@ -11,7 +11,7 @@ import { CHANNELS, CHANNEL_KINDS, type ChannelKind } from './channels/index.ts';
 
 const KEY = 'alarm';
 
-export const DEFAULT_ALARM_SETTINGS: AlarmSettings = Value.Default(AlarmSettingsSchema, {}) as AlarmSettings;
+export { DEFAULT_ALARM_SETTINGS };
 
 export function createAlarmSettings({ config, box, clock }: { config: ConfigRepository; box: SecretBox; clock: Clock }) {
   let cached: { at: number; settings: AlarmSettings } | null = null;

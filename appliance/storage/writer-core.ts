@@ -118,8 +118,12 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
       const { inserted, events, refusals } = store.writeBatch(rows, count, updates);
       return { inserted, events, refused: refusals.map(({ snId, reason, storedAnyway }) => ({ sn: snOf(snId), reason, storedAnyway })) };
     },
-    /** The journal entries of a silence (GB 16808 消音), inside a `store.transact`. */
-    silence: (ids: number[], by: string, at: number): number => lifecycle.silence(ids, by, at),
+    /** GB 16808 消音: the journal entries of a silence in their own transaction; how many. */
+    silence(ids: number[], by: string, at: number): number {
+      let count = 0;
+      store.transact(() => (count = lifecycle.silence(ids, by, at)));
+      return count;
+    },
     /** ALM-2/ALM-7 acknowledgement in its own transaction; the events of what changed. */
     acknowledge: (ids: number[], by: string, comment: string, at: number): AlarmEvent[] =>
       store.transact(() => lifecycle.acknowledge(ids, by, comment, at)),

@@ -34,12 +34,9 @@ port.on('message', (request: WriterRequest) => {
         reply({ type: 'batch', id: request.id, inserted, alarms: events, refused, ms: performance.now() - started }, [inserted.buffer as ArrayBuffer]);
         break;
       }
-      case 'silence': {
-        let count = 0;
-        core.store.transact(() => (count = core.silence(request.ids, request.by, request.at)));
-        reply({ type: 'silenced', id: request.id, count });
+      case 'silence':
+        reply({ type: 'silenced', id: request.id, count: core.silence(request.ids, request.by, request.at) });
         break;
-      }
       case 'ack':
         reply({ type: 'alarms', id: request.id, alarms: core.acknowledge(request.ids, request.by, request.comment, request.at) });
         break;

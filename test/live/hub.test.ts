@@ -36,7 +36,7 @@ function setup() {
   const live = createLiveState({ bus, latestAll: () => [], devices: { get: (sn) => devices.get(sn), all: () => devices.values() }, isOnline: () => true, activeAlarms: () => [] });
   const changeListeners: (() => void)[] = [];
   const hub = createLiveHub({
-    bus, clock: manualClock(0), log: silentLogger(), live, activeAlarms: () => [], history: () => [], isKnownDevice: (sn) => devices.has(sn),
+    bus, clock: manualClock(0), log: silentLogger(), live, listedAlarms: () => [], history: () => [], isKnownDevice: (sn) => devices.has(sn),
     onDevicesChanged: (listener) => changeListeners.push(listener),
   });
   live.start();
