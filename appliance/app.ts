@@ -26,9 +26,12 @@ import { createAlarmRepository } from './storage/alarms.ts';
 import { createConfigRepository } from './storage/config.ts';
 import { createSecretBox } from './core/secrets.ts';
 import { createAlarmSettings } from './notify/alarm-settings.ts';
+import { sealChannelSecretsAtRest } from './notify/secrets-at-rest.ts';
 import { createNotifier } from './notify/notifier.ts';
+import { createEscalation } from './notify/escalation.ts';
 import { createDeviceRepository } from './storage/devices.ts';
-import { createGroupCommitWriter } from './storage/group-commit.ts';
+import { createGroupCommitWriter, isDiskError } from './storage/group-commit.ts';
+import { diskBudgetFor, type DiskBudget } from './storage/disk-budget.ts';
 import { createPendingRepository } from './storage/pending.ts';
 import { createReadingRepository } from './storage/readings.ts';
 import { createAuditRepository } from './storage/audit.ts';
@@ -81,7 +84,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
   // Built in start(), once the database is open; typed here for the accessors.
   let parts: ReturnType<typeof build> | null = null;
 
-  function build(db: Db) {
+  function build(db: Db, diskBudget: DiskBudget) {
     // Storage, and the settings the writer judges readings by.
     const deviceRepo = createDeviceRepository(db);
     const pendingRepo = createPendingRepository(db);
@@ -102,6 +105,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       cacheMb: 16,
       commitIntervalMs: config.ingest.commit_interval_ms,
       commitMaxRows: config.ingest.commit_max_rows,
+      queueLimit: config.ingest.queue_limit, // issue 16.8: beyond it a reading is refused (no PUBACK)
+      walLimitBytes: diskBudget.walLimitBytes, // STO-4: the WAL bounded, the reserve kept free
+      reserveBytes: diskBudget.reserveBytes,
       maxPageCount,
       failEvaluation,
       alarmSettings: commitSettings,
@@ -138,6 +144,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       db, bus, alarms: alarmRepo, devices: deviceCache, settings: alarmSettings, clock, log, reportCondition,
       site: { language: config.site.language, timezone: config.site.timezone },
     });
+    // ALM-13: unacknowledged alarms notified again to the escalation recipients, through the outbox.
+    const escalation = createEscalation({
+      db, clock, log, settings: () => alarmSettings.current(), timezone: config.site.timezone, onQueued: () => notifier.outbox.wake(),
+    });
     // LIC-*: what the box may do; it never stops readings, alarms or notifications (LIC-4).
     const license = createLicenseGuard({
       settings: {
@@ -161,9 +171,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
       onDevicesChanged: (listener) => deviceCache.onReload(listener),
     });
-    const archive = buildArchive(db, { writer, reportCondition, presence, configRepo, box });
+    const archive = buildArchive(db, { writer, reportCondition, presence, configRepo, box, diskBudget });
     return {
-      deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier,
+      deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier, escalation,
       configRepo, box, users, audit, live, hub, license, reportCondition, ...archive,
     };
   }
@@ -171,9 +181,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
   /** ARC-*, STO-3/4, OPS-2: storage settings, archive, backups, disk guard and the job schedule. */
   function buildArchive(
     db: Db,
-    { writer, reportCondition, presence, configRepo, box }: {
+    { writer, reportCondition, presence, configRepo, box, diskBudget }: {
       writer: ReturnType<typeof createGroupCommitWriter>; reportCondition: ReportSystemCondition; presence: ReturnType<typeof createPresence>;
-      configRepo: ReturnType<typeof createConfigRepository>; box: ReturnType<typeof createSecretBox>;
+      configRepo: ReturnType<typeof createConfigRepository>; box: ReturnType<typeof createSecretBox>; diskBudget: DiskBudget;
     },
   ) {
     const settingsStore = createStorageSettings({ config: configRepo, box, clock });
@@ -190,6 +200,11 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const diskGuard = createDiskGuard({
       db, dataDir: config.data_dir, lowFreeMb: config.storage.disk_low_free_mb, criticalFreeMb: config.storage.disk_critical_free_mb,
       writer, archiver, archivingEnabled: () => settingsStore.enabled(), reportCondition, clock, log, timezone: config.site.timezone, statfs,
+      reserveBytes: diskBudget.reserveBytes,
+    });
+    // Issue 16.8: a commit that failed on the disk runs the guard at once, not at its next 5-minute job.
+    writer.onCommitFailed((error) => {
+      if (isDiskError(error)) diskGuard.pressure('a commit failed on the disk');
     });
     const maintenance = createMaintenance({
       db, writer, clock, rollup1mDays: config.storage.rollup_1m_days, rollup1hDays: config.storage.rollup_1h_days,
@@ -272,13 +287,16 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       return api;
     },
     async start() {
-      db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8 });
-      parts = build(db);
+      const diskBudget = diskBudgetFor(config.data_dir, config.storage.wal_limit_mb);
+      db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8, walLimitBytes: diskBudget.walLimitBytes });
+      parts = build(db, diskBudget);
+      sealChannelSecretsAtRest(db, parts.box, log); // issue 16.6: keys an older version stored in clear, before anything else writes
       const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms, notifier, license } = parts;
       await writer.start(); // reconciles the active alarms with every device's latest reading (ALM-8)
       alarms.load(); // the committed picture, then the reconciliation's events on the bus
       deviceCache.start();
       notifier.start(); // wakes on alarm events; resumes what is pending in the outbox
+      parts.escalation.start(); // ALM-13: steps that fell due while stopped are queued now
       license.start(); // the gate is consulted before the broker admits a device (LIC-5)
       // In-memory state is rebuilt from SQLite: when each device was last heard from.
       const lastReceived = new Map(readings.latestAll().map((r) => [r.sn, r.received_at]));
@@ -306,12 +324,14 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       await api.listen({ host: config.http.host, port: config.http.port });
       httpPort = (api.server.address() as AddressInfo).port;
       parts.scheduler.start(); // OPS-2: roll-ups, archive, backup, maintenance, health, check-in
+      parts.diskGuard.start(); // STO-4: the free-space watch and pressure checks (issue 16.8)
       statsTimer = setInterval(logStats, STATS_LOG_EVERY_MS);
       statsTimer.unref();
     },
     /** OPS-4: stop accepting, flush pending commits, close the database. */
     async stop() {
       await parts?.scheduler.stop(); // lets a running job finish while the writer is still there
+      await parts?.diskGuard.stop();
       if (statsTimer) clearInterval(statsTimer);
       logStats();
       parts?.hub.stop();
@@ -325,6 +345,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         presence.stop();
         deviceCache.stop();
         await writer.stop(); // the last commits still reach the alarm picture and the notifier
+        parts.escalation.stop();
         await notifier.stop();
       }
       for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();

@@ -2,6 +2,7 @@
 // The appliance binary: `mcs-edge [serve]` runs it; `devices …` administers detectors; `check`
 // validates the configuration. Config: embedded defaults ← file (--config / MCS_CONFIG) ← MCS_* env.
 // The same file is the entry of the single executable (PKG-1, installer/package.ts).
+import './core/sea-guard.ts'; // first: refuses a tampered environment before any other module runs (issue 16.5)
 import { readFileSync } from 'node:fs';
 import { EXIT_CONFIG, loadConfig, type Config } from './core/config.ts';
 import { createLogger, silentLogger, type Logger } from './core/log.ts';

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { buildUi } from '../ui/build.ts';
 import { loadConfig } from '../appliance/core/config.ts';
 import { SEA_MANIFEST_KEY, type SeaManifest } from '../appliance/core/sea-runtime.ts';
+import { checkSealed, sealNodeEnvironment } from './sealed-node.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -226,9 +227,14 @@ export async function packageRelease(options: PackageOptions = {}): Promise<Rele
   // Debug symbols (~13 MB of 99) and the build-attribute notes postject's ELF reader warns about.
   const stripped = spawnSync('strip', ['--strip-all', '--remove-section=.gnu.build.attributes', binary]);
   if (stripped.status !== 0) log('strip is not available: the binary keeps its symbols');
+  // Issue 16.5: no code from NODE_OPTIONS or OPENSSL_CONF (installer/sealed-node.ts).
+  const runtime = readFileSync(binary);
+  sealNodeEnvironment(runtime);
+  writeFileSync(binary, runtime);
   await inject(binary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
   const printed = run(binary, ['--version']).trim();
   if (printed !== version) throw new Error(`the built binary says '${printed}', expected '${version}'`);
+  checkSealed(binary, work, version);
 
   const installer = stampInstaller(readFileSync(join(ROOT, 'installer', 'install.sh'), 'utf8'), { version, releaseUrl: options.releaseUrl });
   writeFileSync(join(stage, 'install.sh'), installer, { mode: 0o755 });

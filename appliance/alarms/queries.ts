@@ -1,10 +1,15 @@
-// ALM-7: alarm statistics by type and by site day, and the CSV export of alarm records.
+// ALM-7: alarm statistics by type and by site day, and the CSV exports of alarm records and of
+// their journals (ALM-12).
 // OPS-5: times are stored as UTC ms; the site timezone decides day boundaries and what is shown.
 // Both stream the records (repo.iterate / any iterable) so memory stays flat for any range.
 import type { AlarmRecord } from '../contract/alarm.ts';
 import { alarmValueUnit } from '../contract/alarm-value.ts';
-import { alarmTypeLabel, formatSiteTime, type Language } from '../contract/site-format.ts';
-import type { AlarmRepository } from '../storage/alarms.ts';
+import {
+  alarmLevelLabel, alarmPriorityLabel, alarmRecordStateLabel, alarmTypeLabel, journalEventLabel, type Language,
+} from '../contract/alarm-labels.ts';
+import { formatSiteTime } from '../contract/site-format.ts';
+import { csvDocument } from '../core/csv.ts';
+import type { AlarmRepository, JournalEntry } from '../storage/alarms.ts';
 
 export interface AlarmStatsQuery {
   /** UTC ms, inclusive (triggered_at >= from). */
@@ -112,41 +117,24 @@ export interface AlarmsCsvOptions {
 }
 
 const CSV_HEADER: Record<Language, string[]> = {
-  'zh-CN': ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注', '单位'],
-  en: ['ID', 'Device SN', 'Type', 'State', 'Value', 'Threshold', 'Peak', 'Detail', 'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment', 'Unit'],
+  'zh-CN': ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注', '单位', '级别', '优先级'],
+  en: ['ID', 'Device SN', 'Type', 'State', 'Value', 'Threshold', 'Peak', 'Detail', 'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment', 'Unit', 'Level', 'Priority'],
 };
-
-const CSV_STATES: Record<AlarmRecord['state'], Record<Language, string>> = {
-  active: { 'zh-CN': '报警中', en: 'active' },
-  cleared: { 'zh-CN': '已恢复', en: 'cleared' },
-};
-
-const BOM = '\uFEFF';
-const CRLF = '\r\n';
 
 /**
- * ALM-7: the CSV of alarm records, in chunks. Excel-friendly: a UTF-8 BOM first (so it reads
- * Chinese correctly), CRLF line endings, RFC 4180 quoting, and text that Excel would run as a
- * formula defused. Feed it `repo.iterate(filter)`; `Readable.from()` turns it into a stream.
+ * ALM-7: the CSV of alarm records, in chunks, for a spreadsheet (core/csv.ts: BOM, CRLF, quoting,
+ * formulas defused). Feed it `repo.iterate(filter)`; `Readable.from()` turns it into a stream.
  */
-export function* alarmsCsv(records: Iterable<AlarmRecord>, options: AlarmsCsvOptions): Generator<string> {
-  const chunkSize = options.chunkSize ?? 16 * 1024;
-  let chunk = BOM + csvLine(CSV_HEADER[options.language]);
-  for (const record of records) {
-    chunk += csvLine(csvRow(record, options));
-    if (chunk.length >= chunkSize) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
+export function alarmsCsv(records: Iterable<AlarmRecord>, options: AlarmsCsvOptions): Generator<string> {
+  return csvDocument(CSV_HEADER[options.language], records, (record) => csvRow(record, options), { chunkSize: options.chunkSize });
 }
 
 /**
  * One record as the fields of its CSV line, in header order; null → ''. Value, threshold and peak
- * stay plain numbers (a spreadsheet sums them); the last column says what they are in, by type:
+ * stay plain numbers (a spreadsheet sums them); the unit column says what they are in, by type:
  * the device's gas unit, % battery, MB free, an error code, or nothing (OFFLINE, system alarms).
- * It is last so the columns before it keep their places for existing sheets and scripts.
+ * Columns added later (unit; level and priority, ALM-9/ALM-10) go last so the ones before keep
+ * their places for existing sheets and scripts. Labels: contract/alarm-labels.ts.
  */
 export function csvRow(r: AlarmRecord, { language, timezone, unitOf }: Pick<AlarmsCsvOptions, 'language' | 'timezone' | 'unitOf'>): string[] {
   const time = (ms: number | null) => (ms === null ? '' : formatSiteTime(ms, timezone));
@@ -155,7 +143,7 @@ export function csvRow(r: AlarmRecord, { language, timezone, unitOf }: Pick<Alar
     String(r.id),
     r.sn ?? r.source, // a system alarm's part, e.g. disk or channel:email
     alarmTypeLabel(r.type, language),
-    CSV_STATES[r.state]?.[language] ?? r.state,
+    alarmRecordStateLabel(r.state, language),
     num(r.value),
     num(r.threshold),
     num(r.peak),
@@ -167,20 +155,64 @@ export function csvRow(r: AlarmRecord, { language, timezone, unitOf }: Pick<Alar
     time(r.ack_at),
     r.ack_comment ?? '',
     r.value === null && r.threshold === null && r.peak === null ? '' : alarmValueUnit(r, { language, unit: (r.sn && unitOf?.(r.sn)) || '' }),
+    alarmLevelLabel(r.level, language),
+    alarmPriorityLabel(r.priority, language),
   ];
 }
 
-export function csvLine(fields: readonly string[]): string {
-  return fields.map(csvField).join(',') + CRLF;
+// ---- the journal as CSV (ALM-12) --------------------------------------------------------------
+
+/** One journal event with the record it belongs to. */
+export interface JournalCsvRow {
+  alarm: AlarmRecord;
+  entry: Pick<JournalEntry, 'at' | 'kind' | 'level' | 'value' | 'actor' | 'detail'>;
 }
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-// OWASP "CSV injection": a cell starting with one of these is run as a formula by Excel/LibreOffice
-// (tab and CR too). A plain number such as -5 is left alone: Excel reads it as the number it is.
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** What a spreadsheet reader knows a detector by; none for a system alarm or a deleted device. */
+export interface DeviceFacts {
+  name: string;
+  location: string;
+  unit: string;
+}
 
-/** RFC 4180 field: formula guard, then quoted (quotes doubled) if it holds a comma, quote, CR or LF. */
-export function csvField(value: string): string {
-  const safe = FORMULA_START.test(value) && !NUMBER.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+export interface JournalCsvOptions extends Pick<AlarmsCsvOptions, 'language' | 'timezone' | 'chunkSize'> {
+  deviceOf?: (sn: string) => DeviceFacts | undefined;
+}
+
+const JOURNAL_CSV_HEADER: Record<Language, string[]> = {
+  'zh-CN': ['报警编号', '设备序列号', '设备名称', '位置', '类型', '优先级', '时间', '事件', '级别', '数值', '单位', '操作人/渠道', '详情'],
+  en: ['Alarm ID', 'Device SN', 'Device name', 'Location', 'Type', 'Priority', 'Time', 'Event', 'Level', 'Value', 'Unit', 'By / channel', 'Detail'],
+};
+
+/** Each record's events, oldest first, record by record (the records in the order given). */
+export function* journalRows(records: Iterable<AlarmRecord>, journalOf: (alarmId: number) => Iterable<JournalCsvRow['entry']>): Generator<JournalCsvRow> {
+  for (const alarm of records) for (const entry of journalOf(alarm.id)) yield { alarm, entry };
+}
+
+/**
+ * ALM-12: the journal as a spreadsheet, one line per event with the alarm's device (serial, name,
+ * location), type and priority; the level is the event's own (a level change says which level it
+ * went to), times in the site timezone, labels from contract/alarm-labels.ts. The priority is the
+ * record's as it is now (the journal does not keep one per event).
+ */
+export function journalCsv(rows: Iterable<JournalCsvRow>, options: JournalCsvOptions): Generator<string> {
+  const { language, timezone, deviceOf } = options;
+  return csvDocument(JOURNAL_CSV_HEADER[language], rows, ({ alarm, entry }) => {
+    const device = alarm.sn ? deviceOf?.(alarm.sn) : undefined;
+    return [
+      alarm.id,
+      alarm.sn ?? alarm.source,
+      device?.name ?? '',
+      device?.location ?? '',
+      alarmTypeLabel(alarm.type, language),
+      alarmPriorityLabel(alarm.priority, language),
+      formatSiteTime(entry.at, timezone),
+      journalEventLabel(entry.kind, language),
+      alarmLevelLabel(entry.level, language),
+      entry.value,
+      entry.value === null ? '' : alarmValueUnit(alarm, { language, unit: device?.unit ?? '' }),
+      entry.actor,
+      entry.detail,
+    ];
+  }, { chunkSize: options.chunkSize });
 }

@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import { AppError } from '../core/errors.ts';
+import { AppError, ErrorCodes } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { registerAccessControl } from './access.ts';
 import type { ApiDeps } from './deps.ts';
-import { validationProblems, validatorCompiler } from './validation.ts';
+import { appErrorProblems, problemsSentence, validationProblems, validatorCompiler } from './validation.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { configRoutes } from './routes/config.ts';
@@ -61,13 +61,16 @@ export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstanc
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const invalid = request.routeOptions?.config?.invalid ?? 'REQUEST_INVALID';
     // Invalid input is always 400, with the area's business code (API-2), whatever that code's usual status.
-    const badInput = error.validation
-      ? new AppError(invalid, validationProblems(error), `invalid request: ${validationProblems(error).join('; ')}`)
+    // Issue 16.11: the detail lists structured problems (field, rule, limit) the UI words in both languages.
+    const problems = error.validation ? validationProblems(error) : null;
+    const badInput = problems
+      ? new AppError(invalid, problems, `invalid request: ${problemsSentence(problems)}`)
       : clientError(error, invalid);
     const known = error instanceof AppError ? error : badInput;
     if (known) {
       if (known.key === 'TOO_MANY_LOGINS') reply.header('retry-after', String((known.detail as { retry_after_s: number }).retry_after_s));
-      return reply.status(badInput ? 400 : known.http).send({ code: known.code, message: known.message, detail: known.detail ?? null });
+      const listed = known.http === 400 && known !== badInput ? appErrorProblems(known.detail, ErrorCodes[known.key].message) : null;
+      return reply.status(badInput ? 400 : known.http).send({ code: known.code, message: listed?.message ?? known.message, detail: listed?.detail ?? known.detail ?? null });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) {

@@ -18,10 +18,11 @@ const USAGE = `Usage: mcs-edge alarms <command> [options]
 
   list [--active] [--json] [--limit N]   alarm records, newest first
   ack <id> [<id> ...] --by NAME [--comment TEXT]
-                                         acknowledge
+                                         acknowledge (a comment is required for the priorities
+                                         set so in ack_comment_required; default: critical)
   settings show                          notification settings (secrets shown as ******)
   settings set <file.json>               replace them (validated; secrets sealed; ****** keeps a stored secret)
-  test <email|dingtalk|feishu|wecom|webhook|sms>
+  test <email|dingtalk|feishu|wecom|webhook|sms|voice>
                                          send a test message through a configured channel`;
 
 export async function runAlarmsCommand(argv: string[], config: Config, out = (line: string) => console.log(line)): Promise<number> {
@@ -87,6 +88,8 @@ export async function runAlarmsCommand(argv: string[], config: Config, out = (li
       if (!ids.length || ids.some((id) => !Number.isInteger(id)) || !values.by) {
         throw new AppError('ALARM_CONFIG_INVALID', null, "'ack' needs alarm ids and --by NAME");
       }
+      // ALM-11: as the API, refused without a comment when an alarm's priority needs one.
+      settings.requireAckComment(ids.flatMap((id) => alarms.get(id) ?? []), values.comment);
       const changed = alarms.acknowledge(ids, values.by, values.comment ?? '', Date.now());
       out(`acknowledged ${changed.length} of ${ids.length}`);
       return 0;

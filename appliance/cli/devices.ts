@@ -1,12 +1,15 @@
 // `mcs-edge devices …`: device administration without a UI, through the same service the API uses.
 // Works while the appliance runs: it writes the shared SQLite file and the running broker picks
 // the change up within a second (devices/cache.ts).
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AppError } from '../core/errors.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { deviceUsername } from '../contract/topics.ts';
-import { createDeviceService, type Registration } from '../devices/service.ts';
+import { GAS_IDS } from '../contract/gas.ts';
+import { createDeviceService, type Registration, type SetpointOverride } from '../devices/service.ts';
+import { createAuditRepository } from '../storage/audit.ts';
 import { dbFileIn, openDb } from '../storage/db.ts';
 import { createDeviceRepository, type Device } from '../storage/devices.ts';
 import { createPendingRepository } from '../storage/pending.ts';
@@ -23,8 +26,14 @@ const USAGE = `Usage: mcs-edge devices <command> [options]
   pending                              unknown serials that tried to send data (ING-3)
   adopt <sn> [settings]                register a pending serial (keeps its factory password)
 
-Settings: --name --location --gas --unit --k --b --t-ref --t-comp --range-max
-          --high VALUE|none (level 1) --high2 VALUE|none (level 2) --low VALUE|none --enable --disable`;
+Settings: --name --location --gas GAS --unit UNIT --k --b --t-ref --t-comp --range-max
+          --high VALUE|none (level 1) --high2 VALUE|none (level 2) --low VALUE|none --enable --disable
+          --override-reason TEXT  accept setpoints outside the standard's bounds (written to the audit log)
+
+Gases (ALM-9): ${GAS_IDS.join(', ')}; units: ppm, %LEL, %VOL, mg/m3 (the ones the gas allows).
+A new device needs a setpoint (--high or --low); setpoints are checked against GB/T 50493-2019:
+combustible level 1 <= 25 %LEL, level 2 <= 50 %LEL; toxic level 1 <= 100 %OEL, level 2 <= 200 %OEL;
+oxygen low >= 19.5 %VOL, high <= 23.5 %VOL.`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -43,6 +52,7 @@ const OPTIONS = {
   high: { type: 'string' },
   high2: { type: 'string' },
   low: { type: 'string' },
+  'override-reason': { type: 'string' },
   enable: { type: 'boolean' },
   disable: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -76,11 +86,12 @@ function settingsFrom(values: Values): Record<string, unknown> {
   if (low !== undefined) settings.low_limit = low;
   if (values.enable) settings.enabled = true;
   if (values.disable) settings.enabled = false;
+  if (values['override-reason'] !== undefined) settings.setpoint_override_reason = values['override-reason'];
   return settings;
 }
 
 function describe(device: Device): string {
-  const limits = `high ${device.high_limit ?? '-'} / high2 ${device.high2_limit ?? '-'} / low ${device.low_limit ?? '-'} ${device.unit}`;
+  const limits = `${device.gas}: high ${device.high_limit ?? '-'} / high2 ${device.high2_limit ?? '-'} / low ${device.low_limit ?? '-'} ${device.unit}`;
   const calib = `k=${device.calib.k} b=${device.calib.b} t_ref=${device.calib.t_ref} t_comp=${device.calib.t_comp}`;
   return `${device.sn}\t${device.enabled ? device.status : 'disabled'}\t${device.name || '-'}\t${device.location || '-'}\t${calib}\t${limits}`;
 }
@@ -123,6 +134,17 @@ export async function runDevicesCommand(argv: string[], config: Config, out = (l
     const service = createDeviceService({
       devices: createDeviceRepository(db), pending: createPendingRepository(db), clock: systemClock,
     });
+    const audit = createAuditRepository(db);
+    /** ALM-9: an override from the command line is audited like one through the API, by the OS user. */
+    const auditOverride = (device: Device, override: SetpointOverride | null | undefined) => {
+      if (!override) return;
+      const setpoints = { gas: device.gas, unit: device.unit, high_limit: device.high_limit, high2_limit: device.high2_limit, low_limit: device.low_limit };
+      audit.record({
+        at: systemClock.now(), username: `cli:${userInfo().username}`, ip: null, action: 'device.setpoint_override', target: device.sn,
+        after: { reason: override.reason, overridden: override.problems, setpoints },
+      });
+      out(`setpoint override recorded in the audit log: ${override.problems.map((p) => p.en).join('; ')}`);
+    };
     const needSn = () => {
       if (!sn) throw new AppError('DEVICE_INVALID', null, `'${command}' needs a serial number`);
       return sn;
@@ -145,15 +167,23 @@ export async function runDevicesCommand(argv: string[], config: Config, out = (l
       case 'add': {
         const credentials = values.factory ? 'factory' : 'generate';
         const input = { sn: needSn(), ...settingsFrom(values), credentials, ...(values.password ? { password: values.password } : {}) };
-        printRegistration(await service.add(input), out);
+        const registration = await service.add(input);
+        printRegistration(registration, out);
+        auditOverride(registration.device, registration.override);
         return 0;
       }
-      case 'adopt':
-        printRegistration(await service.adopt({ sn: needSn(), ...settingsFrom(values) }), out);
+      case 'adopt': {
+        const registration = await service.adopt({ sn: needSn(), ...settingsFrom(values) });
+        printRegistration(registration, out);
+        auditOverride(registration.device, registration.override);
         return 0;
-      case 'update':
-        out(describe(service.update(needSn(), settingsFrom(values))));
+      }
+      case 'update': {
+        const { device, override } = service.update(needSn(), settingsFrom(values));
+        out(describe(device));
+        auditOverride(device, override);
         return 0;
+      }
       case 'reset-password':
         printRegistration(service.resetPassword(needSn()), out);
         return 0;

@@ -29,6 +29,7 @@ export async function runLicenseCommand(args: string[], config: Config, io: Lice
     return command ? 0 : 64;
   }
   const machine = readMachineId({ override: config.license.machine_id || undefined });
+  if (machine.ignoredOverride) err.write('mcs-edge: warning: license.machine_id / MCS_LICENSE_MACHINE_ID is ignored by the packaged binary / 打包的 mcs-edge 忽略机器码覆盖设置\n');
   switch (command) {
     case 'machine-id':
       if (!machine.ok) {

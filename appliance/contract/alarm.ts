@@ -117,6 +117,32 @@ export const priorityOf = (priorities: Record<string, string>, type: string, lev
 
 const PrioritySchema = Type.Union(ALARM_PRIORITIES.map((p) => Type.Literal(p)));
 
+/**
+ * ALM-13 escalation (seed: unhandled alarms go up to a supervisor): per priority, the minutes after
+ * which an alarm still unacknowledged is sent again to each channel's escalation recipients — up
+ * to two steps, rising. Defaults: critical (level 2, oxygen deficiency) after 5 and 15 minutes,
+ * high (level 1) after 15 and 60; medium and low alarms do not escalate.
+ */
+const EscalationSteps = (steps: number[]) =>
+  Type.Array(Type.Integer({ minimum: 1, maximum: 1440 }), { maxItems: 2, default: steps, description: 'minutes unacknowledged before step 1 (and step 2); [] = no escalation' });
+export const DEFAULT_ESCALATION_STEPS: Record<AlarmPriority, number[]> = { critical: [5, 15], high: [15, 60], medium: [], low: [] };
+export const EscalationSchema = Type.Object(
+  Object.fromEntries(ALARM_PRIORITIES.map((p) => [p, EscalationSteps(DEFAULT_ESCALATION_STEPS[p])])) as Record<AlarmPriority, ReturnType<typeof EscalationSteps>>,
+  { additionalProperties: false, default: {} },
+);
+
+/** ALM-11: whether acknowledging an alarm of each priority needs a comment (default: critical only). */
+export const DEFAULT_ACK_COMMENT_REQUIRED: Record<AlarmPriority, boolean> = { critical: true, high: false, medium: false, low: false };
+export const AckCommentRequiredSchema = Type.Object(
+  Object.fromEntries(ALARM_PRIORITIES.map((p) => [p, Type.Boolean({ default: DEFAULT_ACK_COMMENT_REQUIRED[p] })])) as Record<AlarmPriority, ReturnType<typeof Type.Boolean>>,
+  { additionalProperties: false, default: {}, description: 'ALM-11: acknowledgement needs a comment, per priority' },
+);
+
+/** Whether acknowledging `priority` needs a comment; an unknown priority follows the defaults. */
+export function ackCommentRequired(required: Partial<Record<string, boolean>> | undefined, priority: string): boolean {
+  return required?.[priority] ?? DEFAULT_ACK_COMMENT_REQUIRED[priority as AlarmPriority] ?? false;
+}
+
 export const AlarmSettingsSchema = Type.Object(
   {
     debounce_min: Type.Number({ minimum: 0, maximum: 1440, default: 10, description: 'ALM-3: one notification per device and type per window' }),
@@ -126,6 +152,8 @@ export const AlarmSettingsSchema = Type.Object(
       default: {}, description: 'ALM-10: the priority of an alarm type (HIGH_1 / HIGH_2 per level); unset ones keep their default',
     }),
     schedule: NotifyScheduleSchema,
+    escalation: EscalationSchema,
+    ack_comment_required: AckCommentRequiredSchema,
     channels: Type.Object(
       {
         email: Type.Optional(ChannelEntrySchema),
@@ -134,6 +162,7 @@ export const AlarmSettingsSchema = Type.Object(
         wecom: Type.Optional(ChannelEntrySchema),
         webhook: Type.Optional(ChannelEntrySchema),
         sms: Type.Optional(ChannelEntrySchema),
+        voice: Type.Optional(ChannelEntrySchema),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -191,6 +220,8 @@ export const AlarmViewSchema = Type.Object({
   peak: NullableNumber,
   detail: Type.Union([Type.String(), Type.Null()]),
   unit: Type.Optional(Type.String({ description: "the device's gas unit, for a concentration value (HIGH, LOW, an over-range FAULT); see contract/alarm-value.ts for the others" })),
+  device_name: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "UI-3: the device's name (the list joins the devices); null for a system alarm or a deleted device" })),
+  device_location: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "UI-3: the device's location, as device_name" })),
   triggered_at: Iso,
   cleared_at: NullableIso,
   repeat_count: Type.Integer(),
@@ -203,6 +234,9 @@ export const AlarmViewSchema = Type.Object({
 
 const TimeText = Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 or epoch ms' });
 
+/** ALM-11: the ISA-18.2 states a list can be narrowed to (isaStateOf, in SQL). */
+export const ALARM_ISA_STATES = ['active_unacknowledged', 'active_acknowledged', 'returned_unacknowledged', 'normal'] as const;
+
 const alarmFilterFields = {
   sn: Type.Optional(Type.String({ maxLength: 64 })),
   type: Type.Optional(Type.String({ pattern: '^[A-Z_]{2,16}$' })),
@@ -210,6 +244,9 @@ const alarmFilterFields = {
   acknowledged: Type.Optional(Type.Boolean()),
   start: Type.Optional(TimeText),
   end: Type.Optional(TimeText),
+  q: Type.Optional(Type.String({ maxLength: 100, description: "UI-3 free text: a part of the device's name, location or serial, the source, the type (its code or label) or the detail" })),
+  isa_state: Type.Optional(Type.Union(ALARM_ISA_STATES.map((s) => Type.Literal(s)), { description: 'ALM-11: records in this ISA-18.2 state' })),
+  listed: Type.Optional(Type.Boolean({ description: 'ALM-11: true: the records on the alarm lists (all but ISA normal), as the kiosk and the overview count them' })),
 };
 
 export const AlarmListQuery = Type.Object(
@@ -221,10 +258,19 @@ export const AlarmListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const CsvLanguage = Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')], { description: 'headers and labels; default: the site language' }));
+
 export const AlarmExportQuery = Type.Object(
-  { ...alarmFilterFields, language: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])) },
+  {
+    ...alarmFilterFields,
+    language: CsvLanguage,
+    journal: Type.Optional(Type.Boolean({ description: "ALM-12: one line per journal event of the matching records (with each alarm's device, type and priority) instead of one per record" })),
+  },
   { additionalProperties: false },
 );
+
+/** ALM-12: GET /api/alarms/{id}/journal.csv */
+export const JournalCsvQuery = Type.Object({ language: CsvLanguage }, { additionalProperties: false });
 
 export const AlarmStatsQueryParams = Type.Object({ start: TimeText, end: Type.Optional(TimeText) }, { additionalProperties: false });
 
@@ -232,16 +278,23 @@ export const AlarmStatsQueryParams = Type.Object({ start: TimeText, end: Type.Op
 export const JournalEntryView = Type.Object({
   id: Type.Integer(),
   at: Type.String({ format: 'date-time' }),
-  kind: Type.String({ description: 'raised | repeat | level | peak | cleared | acknowledged | notification | silenced' }),
+  kind: Type.String({ description: 'raised | repeat | level | peak | cleared | acknowledged | notification | silenced | escalated' }),
   level: Type.Union([Type.Integer(), Type.Null()]),
   value: Type.Union([Type.Number(), Type.Null()]),
   actor: Type.Union([Type.String(), Type.Null()], { description: 'who acknowledged, which kiosk silenced, which channel' }),
   detail: Type.Union([Type.String(), Type.Null()], { description: 'a comment, a delivery result' }),
+  step: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: "ALM-13: an 'escalated' entry's step (1, 2)" })),
 });
 
 /** GB 16808 消音: who silenced (a kiosk's name). */
 export const SilenceBody = Type.Object({ kiosk: Type.String({ minLength: 1, maxLength: 64, default: 'kiosk' }) }, { additionalProperties: false });
 
+/** ALM-11: per priority, whether an acknowledgement needs a comment (GET /api/alarms/ack-policy). */
+export const AckPolicyView = Type.Object(
+  Object.fromEntries(ALARM_PRIORITIES.map((p) => [p, Type.Boolean()])) as Record<AlarmPriority, ReturnType<typeof Type.Boolean>>,
+);
+
+/** A comment is required for the priorities set so (ack_comment_required, ACK_COMMENT_REQUIRED 50005). */
 const Comment = Type.String({ maxLength: 500, default: '' });
 export const AckBody = Type.Object({ comment: Comment }, { additionalProperties: false });
 export const BulkAckBody = Type.Object(

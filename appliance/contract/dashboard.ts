@@ -19,7 +19,7 @@ export const BackgroundInfo = Type.Object({
   content_type: Type.String(),
   size: Type.Integer(),
   uploaded_at: Type.String({ format: 'date-time' }),
-  /** GET it with the token (header or ?token=) */
+  /** A URL signed for a few minutes (no token needed, none accepted in the query); or GET the path with a Bearer header */
   url: Type.String(),
 });
 

@@ -2,6 +2,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { IsoTime, NullableIsoTime, PageQuery, TimeParam } from './api.ts';
 import { SN_PATTERN } from './topics.ts';
+import { GAS_IDS } from './gas.ts';
+
+/** ALM-9: the gas a detector measures, one of the catalogue in gas.ts. */
+export const GasIdSchema = Type.Union(GAS_IDS.map((id) => Type.Literal(id)), { description: 'ALM-9: the gas the detector measures (catalogue: contract/gas.ts)' });
+/** ALM-9: accepts setpoints outside GB/T 50493-2019's bounds for the gas; written to the audit log. */
+export const SetpointOverrideReason = Type.String({
+  minLength: 3, maxLength: 500,
+  description: "ALM-9: accept setpoints outside the GB/T 50493-2019 bounds for this gas; the reason is written to the audit log",
+});
 
 const Finite = (options: object = {}) => Type.Number(options);
 
@@ -20,14 +29,15 @@ const settingsFields = {
   location: Type.Optional(Type.String({ maxLength: 128 })),
   pos_x: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()])),
   pos_y: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()])),
-  gas: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
-  unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+  gas: Type.Optional(GasIdSchema),
+  unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: "ALM-9: one of the gas's units (ppm, %LEL, %VOL, mg/m3); any for 'custom'" })),
   calib: Type.Optional(CalibrationInput),
   range_max: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000 })),
   high_limit: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'ALM-9: first-level (一级) alarm setpoint' })),
   high2_limit: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'ALM-9: second-level (二级) alarm setpoint, above high_limit' })),
   low_limit: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
   enabled: Type.Optional(Type.Boolean()),
+  setpoint_override_reason: Type.Optional(SetpointOverrideReason),
 };
 
 export const DeviceCreate = Type.Object(

@@ -66,6 +66,9 @@ export interface LiveCounts {
  */
 export type AlarmView = Omit<AlarmRecord, 'triggered_at' | 'cleared_at' | 'notified_at' | 'ack_at' | 'updated_at'> & {
   unit?: string;
+  /** UI-3: GET /api/alarms joins the device's name and location (null: a system alarm or a deleted device). */
+  device_name?: string | null;
+  device_location?: string | null;
   /** ALM-11: derived from state and acknowledgement (contract/alarm.ts isaStateOf). */
   isa_state: AlarmIsaState;
   triggered_at: string;

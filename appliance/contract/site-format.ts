@@ -1,24 +1,7 @@
-// How alarms read to people, shared by the notifications, the exports and (later) the UI:
-// the alarm type labels in both site languages and site-local times (OPS-5: stored UTC).
-export type Language = 'zh-CN' | 'en';
-export type Labels = Record<Language, string>;
-
-// ALM-1: device alarm types, then the system ones.
-export const ALARM_TYPE_LABELS: Record<string, Labels> = {
-  HIGH: { 'zh-CN': '浓度高报', en: 'High gas concentration' },
-  LOW: { 'zh-CN': '浓度低报', en: 'Low gas concentration' },
-  OFFLINE: { 'zh-CN': '设备离线', en: 'Device offline' },
-  LOW_BAT: { 'zh-CN': '电池电量低', en: 'Low battery' },
-  FAULT: { 'zh-CN': '设备故障', en: 'Device fault' },
-  DISK: { 'zh-CN': '磁盘空间不足', en: 'Disk space low' },
-  ARCHIVE: { 'zh-CN': '数据归档失败', en: 'Archive failed' },
-  LICENSE: { 'zh-CN': '授权即将失效', en: 'License grace ending' },
-  CHANNEL: { 'zh-CN': '通知渠道故障', en: 'Notification channel failing' },
-};
-
-export function alarmTypeLabel(type: string, language: Language): string {
-  return ALARM_TYPE_LABELS[type]?.[language] ?? type;
-}
+// How alarms read to people, shared by the notifications, the exports and the UI: the labels in
+// both site languages (one source: alarm-labels.ts, re-exported here for the modules that read
+// them with the times) and site-local times (OPS-5: stored UTC).
+export { ALARM_TYPE_LABELS, alarmTypeLabel, type Labels, type Language } from './alarm-labels.ts';
 
 /** `2026-01-01 08:00:00 UTC+8`: the same shape in both languages, so it reads unambiguously. */
 export function formatSiteTime(utcMs: number, timezone: string): string {

@@ -53,7 +53,10 @@ export const ConfigSchema = Type.Object(
         clock_skew_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 300 }),
         commit_interval_ms: Type.Integer({ minimum: 0, maximum: 1000, default: 4 }),
         commit_max_rows: Type.Integer({ minimum: 1, maximum: 100_000, default: 4000 }),
-        queue_limit: Type.Integer({ minimum: 1000, maximum: 10_000_000, default: 200_000 }),
+        queue_limit: Type.Integer({
+          minimum: 1000, maximum: 10_000_000, default: 200_000,
+          description: 'readings waiting for the group commit at most; beyond it a reading is refused (no PUBACK: the detector resends) and counted (issue 16.8)',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -69,6 +72,10 @@ export const ConfigSchema = Type.Object(
         disk_critical_free_mb: Type.Integer({
           minimum: 1, maximum: 10_000_000, default: 256,
           description: 'STO-4: below this, raw data is pruned: archived first, then (alarmed) the oldest unarchived',
+        }),
+        wal_limit_mb: Type.Integer({
+          minimum: 0, maximum: 1024, default: 0,
+          description: 'STO-4: the WAL is checkpointed and truncated when it grows past this (MB); 0 = 1/64 of the data dir file system, between 1 and 64 MB',
         }),
         synchronous: Type.Union([Type.Literal('NORMAL'), Type.Literal('FULL')], {
           default: 'FULL',

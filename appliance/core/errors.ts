@@ -16,10 +16,15 @@ export const ErrorCodes = {
   DEVICE_EXISTS: { code: 40002, http: 409, message: 'device serial number already registered' },
   DEVICE_OFFLINE: { code: 40003, http: 409, message: 'device offline, command not sent' },
   DEVICE_INVALID: { code: 40004, http: 400, message: 'invalid device settings' },
+  // ALM-9: outside GB/T 50493-2019's bounds for the gas (an audited override may accept it), or no setpoint at all.
+  DEVICE_SETPOINT_REFUSED: { code: 40005, http: 400, message: 'alarm setpoint refused / 报警设定值不符合要求' },
   ALARM_CONFIG_INVALID: { code: 50001, http: 400, message: 'invalid alarm configuration' },
   ALARM_EMAIL_FAILED: { code: 50002, http: 502, message: 'e-mail sending failed' },
   ALARM_WEBHOOK_FAILED: { code: 50003, http: 502, message: 'webhook call failed' },
   ALARM_SMS_FAILED: { code: 50004, http: 502, message: 'SMS sending failed' },
+  // ALM-11: the alarm's priority needs a comment with its acknowledgement (alarm settings).
+  ACK_COMMENT_REQUIRED: { code: 50005, http: 400, message: 'a comment is required to acknowledge this alarm' },
+  ALARM_VOICE_FAILED: { code: 50006, http: 502, message: 'voice call failed' },
   ARCHIVE_CONFIG_INVALID: { code: 60001, http: 400, message: 'invalid storage configuration' },
   ARCHIVE_UPLOAD_FAILED: { code: 60002, http: 502, message: 'archive upload failed' },
   ARCHIVE_NOT_FOUND: { code: 60003, http: 404, message: 'archive not found' },

@@ -5,7 +5,9 @@
 //
 // The bundle's `bindings` shim (installer/package.ts) loads `better_sqlite3.node` and
 // `unix_dgram.node` from MCS_SEA_RUNTIME_DIR with process.dlopen; worker threads inherit the
-// variable with the environment. Outside the executable none of this runs.
+// variable with the environment. Only the main thread's extraction sets it: a value in the
+// caller's environment is removed before anything loads (core/sea-guard.ts) and never trusted
+// here, or it would name a directory of foreign code. Outside the executable none of this runs.
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -76,8 +78,10 @@ export function extractRuntime(dataDir: string, assets: AssetSource = seaAssets,
  * other builds' directories: a command line of another version must not take the running
  * service's worker scripts away.
  */
+let extractedDir: string | null = null;
+
 export function prepareSeaRuntime(dataDir: string, options: { prune: boolean }): void {
-  if (!isSingleExecutable() || process.env[RUNTIME_DIR_ENV]) return;
+  if (!isSingleExecutable() || extractedDir !== null) return;
   let dir: string;
   try {
     dir = extractRuntime(dataDir, seaAssets, options);
@@ -86,6 +90,7 @@ export function prepareSeaRuntime(dataDir: string, options: { prune: boolean }):
     throw new Error(`cannot unpack the runtime into ${join(resolve(dataDir), 'runtime')} (${code ?? (err as Error).message})${
       code === 'EACCES' || code === 'EPERM' ? ': run as the user that owns the data directory (the installed `mcs-edge` wrapper does)' : ''}`);
   }
+  extractedDir = dir;
   process.env[RUNTIME_DIR_ENV] = dir;
   if (existsSync(join(dir, 'ui', 'index.html'))) process.env.MCS_UI_DIR = join(dir, 'ui');
 }

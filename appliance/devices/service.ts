@@ -1,10 +1,13 @@
 // Device administration: registration with credentials, settings, removal and adoption of pending
-// serials. The CLI uses it now and the REST API later; both go through the same validation.
+// serials. The CLI and the REST API both go through the same validation, including ALM-9: a gas
+// of the catalogue in one of its units, setpoints within GB/T 50493-2019's bounds for that gas
+// (or an explicit override whose reason the caller audits), and no new detector without a setpoint.
 import { Value } from '@sinclair/typebox/value';
 import type { Static, TObject } from '@sinclair/typebox';
 import { AppError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import { DeviceCreate, DeviceUpdate } from '../contract/device.ts';
+import { defaultsIn, gasInfo, setpointViolations, unitLabel, type SetpointProblem, type SetpointRefusal } from '../contract/gas.ts';
 import type { Device, DeviceRepository, DeviceSettings } from '../storage/devices.ts';
 import type { PendingRepository } from '../storage/pending.ts';
 import { generateDevicePassword, hashChosenPassword, hashGeneratedPassword } from './credentials.ts';
@@ -14,7 +17,8 @@ export const DEFAULT_SETTINGS: DeviceSettings = {
   location: '',
   pos_x: null,
   pos_y: null,
-  gas: 'CH4',
+  // ALM-9: a gas nobody named is 'custom' (no standard bound applies), as migration 009 treats old devices.
+  gas: 'custom',
   unit: 'ppm',
   calib: { k: 1, b: 0, t_ref: 25, t_comp: 0 },
   range_max: 50_000,
@@ -24,10 +28,23 @@ export const DEFAULT_SETTINGS: DeviceSettings = {
   enabled: true,
 };
 
+/** ALM-9: setpoints accepted outside the standard's bounds; the caller writes it to the audit log. */
+export interface SetpointOverride {
+  reason: string;
+  problems: SetpointProblem[];
+}
+
 export interface Registration {
   device: Device;
   /** The password to flash or give to the detector; shown once, never stored in clear. null: factory-derived. */
   password: string | null;
+  /** Set when the request's setpoint_override_reason accepted setpoints outside the bounds. */
+  override?: SetpointOverride | null;
+}
+
+export interface Updated {
+  device: Device;
+  override: SetpointOverride | null;
 }
 
 export interface DeviceServiceDeps {
@@ -42,7 +59,8 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
   async function register(input: unknown, fromPending: boolean): Promise<Registration> {
     const create = check(DeviceCreate, input);
     if (devices.get(create.sn)) throw new AppError('DEVICE_EXISTS', { sn: create.sn });
-    const settings = merge(DEFAULT_SETTINGS, create);
+    const settings = merge(creationBase(create), create);
+    const override = protection(null, settings, create.setpoint_override_reason);
     let password: string | null = null;
     let hash: string | null = null;
     if (create.password) {
@@ -55,7 +73,7 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
     const device = devices.insert(create.sn, settings, hash, clock.now());
     if (fromPending) pending.remove(create.sn);
     onChange(device.sn);
-    return { device, password };
+    return { device, password, override };
   }
 
   return {
@@ -67,13 +85,16 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
       if (typeof sn !== 'string' || !pending.get(sn)) throw new AppError('DEVICE_NOT_FOUND', { sn, pending: true });
       return register(input, true);
     },
-    update(sn: string, input: unknown): Device {
+    /** Changes settings; `override` is set when setpoints outside the bounds were accepted on request. */
+    update(sn: string, input: unknown): Updated {
       const current = devices.get(sn);
       if (!current) throw new AppError('DEVICE_NOT_FOUND', { sn });
       const patch = check(DeviceUpdate, input, current);
-      const updated = devices.update(sn, merge(current, patch), clock.now())!;
+      const next = merge(current, patch);
+      const override = protection(current, next, patch.setpoint_override_reason);
+      const updated = devices.update(sn, next, clock.now())!;
       onChange(sn);
-      return updated;
+      return { device: updated, override };
     },
     /** Replaces a device's credential with a new generated password (returned once). */
     resetPassword(sn: string): Registration {
@@ -148,9 +169,62 @@ function merge(base: DeviceSettings, patch: DeviceUpdate): DeviceSettings {
   return next;
 }
 
+/**
+ * A new device's settings before the request's: with a gas named, its first unit and usual range
+ * when the request leaves them out (an O2 detector does not default to ppm).
+ */
+function creationBase(create: DeviceCreate): DeviceSettings {
+  if (!create.gas) return DEFAULT_SETTINGS;
+  const unit = create.unit ?? gasInfo(create.gas).units[0];
+  const range = defaultsIn(create.gas, unit)?.range_max;
+  return { ...DEFAULT_SETTINGS, gas: create.gas, unit, range_max: range ?? DEFAULT_SETTINGS.range_max };
+}
+
+/** ALM-9: what is wrong with the settings' protection, in both languages (empty: nothing). */
+function protectionProblems(next: DeviceSettings): SetpointProblem[] {
+  const problems: SetpointProblem[] = setpointViolations(next.gas, next.unit, next);
+  if (next.high_limit === null && next.low_limit === null) problems.push(NO_SETPOINT);
+  return problems;
+}
+
+const NO_SETPOINT: SetpointProblem = {
+  field: null,
+  en: 'no alarm setpoint: a detector without one protects nobody; set high_limit (level 1) and/or low_limit',
+  'zh-CN': '未设置报警设定值：没有设定值的探测器不起保护作用；请设置一级报警值 high_limit 和/或低限报警值 low_limit',
+};
+
+/**
+ * ALM-9 / GB/T 50493-2019: refuses setpoints outside the gas's bounds and a detector without any
+ * setpoint (40005), unless the request gives a reason to override — then returns what was
+ * overridden for the caller's audit log. A new detector without a setpoint is refused even so.
+ * On an update only what the change breaks counts: a problem the stored settings already had
+ * (accepted by an earlier override, or from before the catalogue) does not block renaming it.
+ */
+function protection(current: DeviceSettings | null, next: DeviceSettings, reason: string | undefined): SetpointOverride | null {
+  if (current === null && next.high_limit === null && next.low_limit === null) throw refused([NO_SETPOINT], false);
+  const known = new Set(current ? protectionProblems(current).map((p) => p.en) : []);
+  const problems = protectionProblems(next).filter((p) => !known.has(p.en));
+  if (!problems.length) return null;
+  const why = reason?.trim();
+  if (!why) throw refused(problems, true);
+  return { reason: why, problems };
+}
+
+function refused(problems: SetpointProblem[], overridable: boolean): AppError {
+  const detail: SetpointRefusal = { problems, overridable };
+  const en = problems.map((p) => p.en).join('; ') + (overridable ? ' — to keep it anyway, give a setpoint_override_reason (audited)' : '');
+  const zh = problems.map((p) => p['zh-CN']).join('；') + (overridable ? '——如确需保留，请填写覆盖原因 setpoint_override_reason（记入审计日志）' : '');
+  return new AppError('DEVICE_SETPOINT_REFUSED', detail, `${en} / ${zh}`);
+}
+
 function ruleProblems(next: DeviceSettings): string[] {
   const problems: string[] = [];
   const { calib, high_limit, high2_limit, low_limit, range_max } = next;
+  const gas = gasInfo(next.gas);
+  // ALM-9: a catalogue gas is measured in one of its units (the bounds and conversions rely on it).
+  if (next.gas !== 'custom' && !gas.units.includes(next.unit)) {
+    problems.push(`/unit: '${next.unit}' is not a unit of ${gas.id}; use ${gas.units.map(unitLabel).join(', ')} (${gas.units.join(', ')})`);
+  }
   for (const [key, value] of Object.entries(calib)) {
     if (!Number.isFinite(value)) problems.push(`/calib/${key}: must be a finite number`);
   }

@@ -9,7 +9,7 @@ import type { Logger } from '../core/log.ts';
 import { StatusPayload, type UpPayload } from '../contract/device-payload.ts';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DeviceCache } from '../devices/cache.ts';
-import type { GroupCommitWriter } from '../storage/group-commit.ts';
+import { QUEUE_FULL, type GroupCommitWriter } from '../storage/group-commit.ts';
 import * as R from '../storage/reading-row.ts';
 import type { PresenceTracker } from './presence.ts';
 import {
@@ -188,7 +188,8 @@ export function createIngest(deps: IngestDeps) {
       if (qos === 0) done();
       writer.enqueue(row, (error, inserted) => {
         if (error) {
-          drop(sn, 'store_failed', error.message);
+          // Issue 16.8: a full queue refuses at once; counted apart from failed commits.
+          drop(sn, (error as { code?: string }).code === QUEUE_FULL ? 'queue_full' : 'store_failed', error.message);
           if (skewed) stats.recentSkewed.delete(identityOf(reading)); // its resend is not a duplicate
           // Not acknowledged: the broker drops the connection and the detector resends later.
           if (qos > 0) done(error);

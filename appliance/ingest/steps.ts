@@ -16,6 +16,7 @@ export const DROP_REASONS = [
   'acl_violation',
   'device_disabled',
   'store_failed', // the commit failed, or the reading's alarm evaluation did (ALM-8): not acknowledged
+  'queue_full', // issue 16.8: the group-commit queue was at ingest.queue_limit: refused, not acknowledged
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

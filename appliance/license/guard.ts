@@ -202,6 +202,7 @@ export function createLicenseGuard(deps: LicenseGuardDeps) {
     start() {
       machine = readMachineId({ override: settings.machineId || undefined });
       if (!machine.ok) log.error({ problem: machine.error }, 'machine id unreadable');
+      if (machine.ignoredOverride) log.warn({ override: machine.ignoredOverride }, 'license.machine_id / MCS_LICENSE_MACHINE_ID is ignored by the packaged binary: the license is checked against this machine\'s own id');
       key();
       loadToken();
       loadFile();

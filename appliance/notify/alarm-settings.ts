@@ -2,7 +2,11 @@
 // Channel secrets are sealed at rest and never leave in clear through redacted() (API-7); a
 // redacted value sent back unchanged keeps the stored secret.
 import { Value } from '@sinclair/typebox/value';
-import { AlarmSettingsSchema, DEFAULT_ALARM_SETTINGS, type AlarmSettings } from '../contract/alarm.ts';
+import {
+  ALARM_PRIORITIES, AlarmSettingsSchema, ackCommentRequired, DEFAULT_ALARM_SETTINGS, type AlarmPriority, type AlarmRecord, type AlarmSettings,
+} from '../contract/alarm.ts';
+import { alarmPriorityLabel } from '../contract/alarm-labels.ts';
+import type { Language } from '../contract/site-format.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { keepRedactedSecrets, openSecrets, redact, sealSecrets, type SecretBox } from '../core/secrets.ts';
@@ -16,7 +20,9 @@ export { DEFAULT_ALARM_SETTINGS };
 export function createAlarmSettings({ config, box, clock }: { config: ConfigRepository; box: SecretBox; clock: Clock }) {
   let cached: { at: number; settings: AlarmSettings } | null = null;
   function stored(): AlarmSettings {
-    return (config.get<AlarmSettings>(KEY) ?? DEFAULT_ALARM_SETTINGS) as AlarmSettings;
+    const saved = config.get<AlarmSettings>(KEY);
+    // Settings saved before a field existed (escalation, ack_comment_required) read with its default.
+    return saved ? (Value.Default(AlarmSettingsSchema, structuredClone(saved)) as AlarmSettings) : DEFAULT_ALARM_SETTINGS;
   }
 
   /**
@@ -30,7 +36,7 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
     const settings = structuredClone(stored());
     for (const kind of CHANNEL_KINDS) {
       const entry = settings.channels[kind];
-      if (entry) entry.settings = openSecrets(box, entry.settings, CHANNELS[kind].secretFields);
+      if (entry) entry.settings = openSecrets(box, entry.settings, CHANNELS[kind]);
     }
     cached = { at, settings };
     return settings;
@@ -43,7 +49,7 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       const settings = structuredClone(stored());
       for (const kind of CHANNEL_KINDS) {
         const entry = settings.channels[kind];
-        if (entry) entry.settings = redact(entry.settings, CHANNELS[kind].secretFields);
+        if (entry) entry.settings = redact(entry.settings, CHANNELS[kind], box);
       }
       return settings;
     },
@@ -53,13 +59,14 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       const problems = [...Value.Errors(AlarmSettingsSchema, withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
       const settings = withDefaults as AlarmSettings;
       const previous = current();
+      if (!problems.length) problems.push(...escalationProblems(settings));
       if (!problems.length) {
         for (const kind of CHANNEL_KINDS) {
           const entry = settings.channels[kind];
           if (!entry) continue;
-          const kept = keepRedactedSecrets(entry.settings, previous.channels[kind]?.settings ?? {}, CHANNELS[kind].secretFields);
+          const kept = keepRedactedSecrets(entry.settings, previous.channels[kind]?.settings ?? {}, CHANNELS[kind]);
           try {
-            entry.settings = sealSecrets(box, CHANNELS[kind].validate(kept) as Record<string, unknown>, CHANNELS[kind].secretFields);
+            entry.settings = sealSecrets(box, CHANNELS[kind].validate(kept) as Record<string, unknown>, CHANNELS[kind]);
           } catch (err) {
             if (!(err instanceof AppError)) throw err;
             const detail = Array.isArray(err.detail) ? err.detail : [err.message];
@@ -72,6 +79,28 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       cached = null; // a save within the same millisecond as the last one must not hit the cache
       return current();
     },
+    /** ALM-11: per priority, whether acknowledging needs a comment (GET /api/alarms/ack-policy). */
+    ackPolicy(): Record<AlarmPriority, boolean> {
+      const { ack_comment_required: required } = current();
+      return Object.fromEntries(ALARM_PRIORITIES.map((p) => [p, ackCommentRequired(required, p)])) as Record<AlarmPriority, boolean>;
+    },
+    /**
+     * ALM-11: refuses (400, ACK_COMMENT_REQUIRED) to acknowledge without a comment any of `records`
+     * not yet acknowledged whose priority needs one. Those already acknowledged are not changed by
+     * an acknowledgement, so they need nothing.
+     */
+    requireAckComment(records: Pick<AlarmRecord, 'id' | 'priority' | 'ack_at'>[], comment: string | undefined): void {
+      if (comment?.trim()) return;
+      const { ack_comment_required: required } = current();
+      const needing = records.filter((r) => r.ack_at === null && ackCommentRequired(required, r.priority));
+      if (!needing.length) return;
+      const ids = needing.map((r) => `#${r.id}`).join(', ');
+      const priorities = [...new Set(needing.map((r) => r.priority))];
+      const label = (language: Language) => priorities.map((p) => alarmPriorityLabel(p, language)).join('/');
+      throw new AppError('ACK_COMMENT_REQUIRED', { ids: needing.map((r) => r.id), priorities },
+        `a comment is required to acknowledge ${label('en')} priority alarm ${ids}: say what was found and done / `
+        + `确认优先级为「${label('zh-CN')}」的报警 ${ids} 须填写处理说明：发现了什么、做了什么`);
+    },
     /** The channels switched on, in a fixed order. */
     enabledChannels(): ChannelKind[] {
       const { channels } = current();
@@ -80,3 +109,13 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
   };
 }
 export type AlarmSettingsStore = ReturnType<typeof createAlarmSettings>;
+
+/** ALM-13: a second step comes after the first. */
+function escalationProblems(settings: AlarmSettings): string[] {
+  return ALARM_PRIORITIES.flatMap((priority) => {
+    const [first, second] = settings.escalation[priority] ?? [];
+    return second !== undefined && second <= first
+      ? [`/escalation/${priority}: step 2 (${second} min) must come after step 1 (${first} min)`]
+      : [];
+  });
+}

@@ -4,6 +4,7 @@
 
 import { alarmLimitText, alarmValueText, formatValue, type AlarmValueOptions, type AlarmValueSubject } from '../contract/alarm-value.ts';
 import { ALARM_TYPE_LABELS, alarmTypeLabel, formatSiteTime, type Labels, type Language } from '../contract/site-format.ts';
+import { alarmLabel, alarmPriorityLabel } from '../contract/alarm-labels.ts';
 
 export { ALARM_TYPE_LABELS, alarmTypeLabel, formatSiteTime, formatValue, type Language };
 
@@ -29,13 +30,22 @@ export interface AlarmNotice {
   source?: string;
   /** ALM-9: the gas alarm's level (1 一级, 2 二级) when the notice was made. */
   level?: number | null;
+  /** ALM-10: critical high medium low; the title says it first. */
+  priority?: string;
+  /** The device's gas, e.g. CH4 (the voice message says it). */
+  gas?: string;
+  /** ALM-13: the escalation step (1, 2) of a notice to the escalation recipients; absent otherwise. */
+  escalation?: number;
 }
 
-const LEVELS: Record<number, Record<Language, string>> = { 1: { 'zh-CN': '一级', en: 'level 1' }, 2: { 'zh-CN': '二级', en: 'level 2' } };
-/** The type as people read it, with the gas level where there is one: "浓度高报 二级", "HIGH level 2". */
+/** The type as people read it, with the gas level where there is one: "二级报警", "Gas alarm level 2" (contract/alarm-labels.ts). */
 function typeText(alarm: AlarmNotice, language: Language): string {
-  const level = alarm.level ? LEVELS[alarm.level]?.[language] : undefined;
-  return level ? `${alarmTypeLabel(alarm.type, language)} ${level}` : alarmTypeLabel(alarm.type, language);
+  return alarmLabel(alarm.type, alarm.level, language);
+}
+
+/** ALM-10: "[紧急] " / "[critical] " before the alarm in a title; '' for a notice without a priority. */
+function priorityTag(alarm: AlarmNotice, language: Language): string {
+  return alarm.priority ? `[${alarmPriorityLabel(alarm.priority, language)}] ` : '';
 }
 
 
@@ -63,8 +73,16 @@ export interface AlarmFacts {
   value: string;
   limit: string;
   time: string;
+  /** The device's gas ('' for a system alarm). */
+  gas: string;
+  /** The alarm with its gas level as people say it, e.g. 二级报警 (the same as `type`). */
+  level: string;
+  /** ALM-13: "ESCALATION step 1" / "报警升级 第1级"; '' for an ordinary notice. */
+  escalation: string;
 }
 
+
+const UNACKNOWLEDGED: Labels = { 'zh-CN': '无人确认', en: 'not acknowledged' };
 
 const EVENT_TAGS: Record<AlarmNotice['event'], Labels> = {
   raised: { 'zh-CN': '报警', en: 'ALARM' },
@@ -91,6 +109,12 @@ const FIELDS = {
 
 const SYSTEM = { 'zh-CN': '系统', en: 'System' };
 
+/** ALM-13: what an escalation says it is, before the alarm: "ESCALATION step 1" / "报警升级 第1级". */
+export function escalationText(step: number | undefined, language: Language): string {
+  if (!step) return '';
+  return language === 'zh-CN' ? `报警升级 第${step}级` : `ESCALATION step ${step}`;
+}
+
 export function renderAlarmMessage(alarm: AlarmNotice, options: RenderOptions): RenderedMessage {
   const { language } = options;
   const facts = alarmFacts(alarm, options);
@@ -104,12 +128,12 @@ export function renderAlarmMessage(alarm: AlarmNotice, options: RenderOptions): 
 }
 
 export function messageTitle(alarm: AlarmNotice, language: Language): string {
-  const tag = EVENT_TAGS[alarm.event][language];
+  const tag = alarm.escalation && alarm.event === 'raised' ? escalationText(alarm.escalation, language) : EVENT_TAGS[alarm.event][language];
   const bracketed = language === 'zh-CN' ? `【${tag}】` : `[${tag}] `;
   if (alarm.event === 'test') {
     return language === 'zh-CN' ? `${bracketed}MCS Edge 通知渠道测试` : `${bracketed}MCS Edge notification channel test`;
   }
-  return `${bracketed}${typeText(alarm, language)} - ${deviceText(alarm, language)}`;
+  return `${bracketed}${priorityTag(alarm, language)}${typeText(alarm, language)} - ${deviceText(alarm, language)}`;
 }
 
 export function alarmFacts(alarm: AlarmNotice, { language, timezone }: RenderOptions): AlarmFacts {
@@ -123,6 +147,9 @@ export function alarmFacts(alarm: AlarmNotice, { language, timezone }: RenderOpt
     value: alarmValueText(subjectOf(alarm), alarm.value, valueOptions),
     limit: alarmLimitText(subjectOf(alarm), alarm.limit, valueOptions),
     time: formatSiteTime(alarm.at, timezone),
+    gas: alarm.gas ?? '',
+    level: typeText(alarm, language),
+    escalation: escalationText(alarm.escalation, language),
   };
 }
 
@@ -132,7 +159,7 @@ function messageRows(alarm: AlarmNotice, facts: AlarmFacts, language: Language):
     [FIELDS.device[language], deviceText(alarm, language)],
     [FIELDS.location[language], facts.location],
     [FIELDS.type[language], `${facts.type} (${alarm.type})`],
-    [FIELDS.state[language], facts.state],
+    [FIELDS.state[language], alarm.escalation ? `${facts.state}, ${UNACKNOWLEDGED[language]}` : facts.state],
     [FIELDS.value[language], facts.value],
     [FIELDS.limit[language], facts.limit],
     [FIELDS.time[language], facts.time],

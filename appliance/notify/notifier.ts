@@ -1,7 +1,7 @@
 // ALM-5/ALM-6 delivery: the outbox rows an alarm event needs are written by the writer thread in
 // the alarm's own transaction (ALM-8, notify/policy.ts decides them there); this stage sends them
 // through the channels, rendered in the site language, and wakes at once on each committed alarm
-// event. A channel that keeps failing is reported as a CHANNEL system condition (ALM-6). While
+// event (and on each escalation step queued, notify/escalation.ts). A channel that keeps failing is reported as a CHANNEL system condition (ALM-6). While
 // the license is locked it keeps sending: a license never silences safety (LIC-4).
 import type { AlarmRecord } from '../contract/alarm.ts';
 import type { Bus } from '../core/bus.ts';
@@ -34,7 +34,7 @@ export function createNotifier(deps: NotifierDeps) {
   const log = deps.log.child({ stage: 'notify' });
   let unsubscribe: (() => void) | null = null;
 
-  function noticeOf(alarm: AlarmRecord, event: AlarmNotice['event'], level = false): AlarmNotice {
+  function noticeOf(alarm: AlarmRecord, event: AlarmNotice['event'], level = false, escalation?: number): AlarmNotice {
     const device = alarm.sn ? devices.get(alarm.sn) : undefined;
     return {
       alarmId: alarm.id,
@@ -47,10 +47,13 @@ export function createNotifier(deps: NotifierDeps) {
       // A level change (ALM-9) is sent with the gas as it is now, the episode's peak.
       value: event === 'cleared' || level ? alarm.peak : alarm.value,
       level: alarm.level,
+      priority: alarm.priority,
       limit: alarm.threshold,
       unit: device?.unit ?? '',
       at: event === 'cleared' ? (alarm.cleared_at ?? alarm.updated_at) : alarm.triggered_at,
       detail: alarm.detail ?? undefined,
+      gas: device?.gas,
+      escalation,
     };
   }
 
@@ -61,7 +64,9 @@ export function createNotifier(deps: NotifierDeps) {
       return { ok: false, detail: !alarm ? 'alarm record missing' : 'channel not configured', retryable: false };
     }
     if (!entry.enabled) return { ok: false, detail: 'channel switched off', retryable: false };
-    const notice = noticeOf(alarm, row.event === 'cleared' ? 'cleared' : 'raised', row.event === 'level');
+    // ALM-13: an escalation step says so and goes to the channel's escalation recipients, with the gas as it is now.
+    const escalation = row.escalation_step ?? undefined;
+    const notice = noticeOf(alarm, row.event === 'cleared' ? 'cleared' : 'raised', row.event === 'level' || escalation !== undefined, escalation);
     return deliverNotice(row.channel, entry.settings, notice, site, { timeoutMs: 15_000, signal });
   }
 

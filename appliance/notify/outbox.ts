@@ -12,6 +12,8 @@ export interface OutboxRow {
   alarm_id: number | null;
   event: string;
   channel: string;
+  /** ALM-13: the escalation step (1, 2) of a notification to the escalation recipients; null otherwise. */
+  escalation_step: number | null;
   status: 'pending' | 'sent' | 'failed';
   attempts: number;
   next_attempt_at: number;
@@ -138,7 +140,8 @@ export function createOutbox(options: OutboxOptions) {
       });
       if (row.alarm_id !== null) {
         const outcome = result.ok ? 'sent' : gaveUp ? `failed for good after ${attempts} attempts` : `failed (attempt ${attempts}, retried)`;
-        journal.run(row.alarm_id, at, row.channel, `${row.event}: ${outcome}: ${result.detail}`.slice(0, 500));
+        const what = row.escalation_step ? `escalation step ${row.escalation_step}` : row.event;
+        journal.run(row.alarm_id, at, row.channel, `${what}: ${outcome}: ${result.detail}`.slice(0, 500));
       }
     }).immediate(); // IMMEDIATE: waits for the writer's lock rather than failing to upgrade a read
     if (!result.ok) log.warn({ id: row.id, channel: row.channel, attempts, gaveUp, detail: result.detail }, 'notification not delivered');

@@ -82,5 +82,19 @@ export function channelsFor({ kind, alarm }: AlarmEvent, settings: NotifySetting
   // ALM-9: rising to the second level is news (notified again); falling back to the first is not.
   if (kind === 'level' && alarm.level !== 2) return [];
   const at = kind === 'cleared' ? (alarm.cleared_at ?? alarm.updated_at) : alarm.triggered_at;
-  return decide(kind, alarm.type, at, settings.policy, settings.timezone) === 'notify' ? settings.channels : [];
+  if (decide(kind, alarm.type, at, settings.policy, settings.timezone) !== 'notify') return [];
+  // ALM-13: a phone call only for a critical alarm being raised (or rising to it), never for a clearing.
+  return kind === 'cleared' || alarm.priority !== 'critical' ? settings.channels.filter(callsNobody) : settings.channels;
+}
+
+const callsNobody = (channel: string) => !CALLING_CHANNELS.has(channel);
+/** ALM-13: channels that ring someone's phone: critical alarms and escalation steps only. */
+export const CALLING_CHANNELS: ReadonlySet<string> = new Set(['voice']);
+
+/**
+ * ALM-13: whether an escalation step is sent now or only journaled: inside the schedule, or any time
+ * for the always-notify types (gas) — as the alarm itself was (ALM-4).
+ */
+export function escalationSent(type: string, at: number, policy: NotifyPolicy, timezone: string): boolean {
+  return decide('raised', type, at, policy, timezone) === 'notify';
 }

@@ -1,5 +1,5 @@
 // STO-2 alarms: the records the alarm engine keeps (ALM-2) and the queries of ALM-7.
-import type { AlarmRecord } from '../contract/alarm.ts';
+import type { AlarmIsaState, AlarmRecord } from '../contract/alarm.ts';
 import type { Db } from './db.ts';
 
 export type { AlarmRecord };
@@ -25,24 +25,66 @@ export interface AlarmFilter {
   /** triggered_at range, UTC ms, [from, to). */
   from?: number;
   to?: number;
+  /**
+   * UI-3 free text: a part of the device's name, location or serial, the source, the type code or
+   * the detail (case-insensitive for Latin letters); `textTypes`: the types whose label matched it.
+   */
+  text?: string;
+  textTypes?: string[];
+  /** ALM-11: the records in this ISA-18.2 state (isaStateOf). */
+  isaState?: AlarmIsaState;
+  /** ALM-11: only the records on the alarm lists (all but ISA normal). */
+  listed?: boolean;
   limit?: number;
   offset?: number;
 }
 
+/** An alarm record with its device's name and location (null: a system alarm or a deleted device). */
+export type AlarmWithDevice = AlarmRecord & { device_name: string | null; device_location: string | null };
+
+/** The records with their devices: `a` the alarm, `d` the device (UI-3: names and locations, not serials only). */
+const WITH_DEVICE = 'alarms a LEFT JOIN devices d ON d.sn = a.sn';
+
+/** ALM-11: isaStateOf (contract/alarm.ts) as SQL over `a`. */
+const RETURNED = 'a.state = \'cleared\' AND a.ack_at IS NULL AND a.latched = 1';
+const ISA_STATE_SQL: Record<AlarmIsaState, string> = {
+  active_unacknowledged: "a.state = 'active' AND a.ack_at IS NULL",
+  active_acknowledged: "a.state = 'active' AND a.ack_at IS NOT NULL",
+  returned_unacknowledged: RETURNED,
+  normal: `a.state = 'cleared' AND NOT (${RETURNED})`,
+};
+
+/** `%` and `_` in the text are meant literally. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 function whereOf(filter: AlarmFilter): { clause: string; params: Record<string, unknown> } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  if (filter.sn !== undefined) (where.push('sn = @sn'), (params.sn = filter.sn));
-  if (filter.type !== undefined) (where.push('type = @type'), (params.type = filter.type));
-  if (filter.state !== undefined) (where.push('state = @state'), (params.state = filter.state));
-  if (filter.acknowledged !== undefined) where.push(filter.acknowledged ? 'ack_at IS NOT NULL' : 'ack_at IS NULL');
-  if (filter.from !== undefined) (where.push('triggered_at >= @from'), (params.from = filter.from));
-  if (filter.to !== undefined) (where.push('triggered_at < @to'), (params.to = filter.to));
+  if (filter.sn !== undefined) (where.push('a.sn = @sn'), (params.sn = filter.sn));
+  if (filter.type !== undefined) (where.push('a.type = @type'), (params.type = filter.type));
+  if (filter.state !== undefined) (where.push('a.state = @state'), (params.state = filter.state));
+  if (filter.acknowledged !== undefined) where.push(filter.acknowledged ? 'a.ack_at IS NOT NULL' : 'a.ack_at IS NULL');
+  if (filter.from !== undefined) (where.push('a.triggered_at >= @from'), (params.from = filter.from));
+  if (filter.to !== undefined) (where.push('a.triggered_at < @to'), (params.to = filter.to));
+  if (filter.isaState !== undefined) where.push(`(${ISA_STATE_SQL[filter.isaState]})`);
+  if (filter.listed !== undefined) where.push(filter.listed ? `NOT (${ISA_STATE_SQL.normal})` : `(${ISA_STATE_SQL.normal})`);
+  const text = filter.text?.trim();
+  if (text) {
+    params.text = likePattern(text);
+    const fields = ['d.name', 'd.location', 'a.sn', 'a.source', 'a.type', 'a.detail'].map((field) => `${field} LIKE @text ESCAPE '\\'`);
+    (filter.textTypes ?? []).forEach((type, i) => {
+      params[`textType${i}`] = type;
+      fields.push(`a.type = @textType${i}`);
+    });
+    where.push(`(${fields.join(' OR ')})`);
+  }
   return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-/** ALM-10: every list sorts by priority, then the latest transition. */
-const PRIORITY_ORDER = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, updated_at DESC, id DESC";
+/** ALM-10: every list sorts by priority, then the latest transition; `of`: the table's alias, if any. */
+const priorityOrder = (of = '') =>
+  `CASE ${of}priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, ${of}updated_at DESC, ${of}id DESC`;
+const PRIORITY_ORDER = priorityOrder();
 /** ALM-11: what the kiosk and the overview list: active, or a latched gas alarm not yet acknowledged. */
 const LISTED = "(state = 'active' OR (latched = 1 AND ack_at IS NULL))";
 
@@ -107,18 +149,19 @@ export function createAlarmRepository(db: Db) {
         }),
       ).immediate();
     },
-    list(filter: AlarmFilter = {}): { total: number; items: AlarmRecord[] } {
+    /** ALM-7, UI-3: a page of the records matching, by priority (ALM-10), each with its device's name and location. */
+    list(filter: AlarmFilter = {}): { total: number; items: AlarmWithDevice[] } {
       const { clause, params } = whereOf(filter);
-      const total = (db.prepare(`SELECT count(*) AS n FROM alarms ${clause}`).get(params) as { n: number }).n;
+      const total = (db.prepare(`SELECT count(*) AS n FROM ${WITH_DEVICE} ${clause}`).get(params) as { n: number }).n;
       const items = db
-        .prepare(`SELECT * FROM alarms ${clause} ORDER BY ${PRIORITY_ORDER} LIMIT @limit OFFSET @offset`)
-        .all({ ...params, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }) as AlarmRecord[];
+        .prepare(`SELECT a.*, d.name AS device_name, d.location AS device_location FROM ${WITH_DEVICE} ${clause} ORDER BY ${priorityOrder('a.')} LIMIT @limit OFFSET @offset`)
+        .all({ ...params, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }) as AlarmWithDevice[];
       return { total, items };
     },
     /** Every record matching, oldest first, without loading them all at once (CSV export). */
     iterate(filter: AlarmFilter = {}): IterableIterator<AlarmRecord> {
       const { clause, params } = whereOf({ ...filter, limit: undefined, offset: undefined });
-      return db.prepare(`SELECT * FROM alarms ${clause} ORDER BY triggered_at, id`).iterate(params) as IterableIterator<AlarmRecord>;
+      return db.prepare(`SELECT a.* FROM ${WITH_DEVICE} ${clause} ORDER BY a.triggered_at, a.id`).iterate(params) as IterableIterator<AlarmRecord>;
     },
   };
 }

@@ -16,7 +16,14 @@ export interface OpenDbOptions {
   cacheMb?: number;
   readonly?: boolean;
   migrations?: Migration[];
+  /**
+   * STO-4 (issue 16.8): the WAL file is cut back to this size when it is reset; every writing
+   * connection says the same (storage/disk-budget.ts). Default 64 MB.
+   */
+  walLimitBytes?: number;
 }
+
+const DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Opens (creating if needed) the database and brings its schema up to date. */
 export function openDb(file: string, options: OpenDbOptions = {}): Db {
@@ -27,6 +34,7 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
+    db.pragma(`journal_size_limit = ${options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES}`);
   }
   db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 16)}`);
   if (!options.readonly) {

@@ -1,7 +1,8 @@
 // ING-6: group commit. Readings queue here on the main thread; whenever the writer thread is idle
 // the queue goes to it as one transaction (after waiting `commitIntervalMs` for company), and each
 // reading's callback runs once its transaction is durable. At most one batch is in flight, so a
-// slow disk makes batches larger rather than the queue of transactions longer.
+// slow disk makes batches larger rather than the queue of transactions longer. The queue itself is
+// bounded (`ingest.queue_limit`): beyond it a reading is refused at once, not acknowledged (issue 16.8).
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEvent, type AlarmRecord } from '../contract/alarm.ts';
 import type { Logger } from '../core/log.ts';
@@ -15,11 +16,42 @@ export interface WriterThreadOptions {
   cacheMb: number;
   /** Test hook: caps the database size so the "disk full" path can be exercised for real. */
   maxPageCount?: number;
+  /** STO-4 (storage/disk-budget.ts): the WAL's size limit, and the free space the database never takes. */
+  walLimitBytes?: number;
+  reserveBytes?: number;
   /** The alarm settings at start (reconciliation); later changes ride along with a batch. */
   alarmSettings: AlarmCommitSettings;
   /** Test hook: the evaluation of this device's readings throws `times` times (ALM-8 failure path). */
   failEvaluation?: { sn: string; times: number };
 }
+
+/** The checkpointer thread (checkpoint-worker.ts): its start options and messages. */
+export interface CheckpointerOptions {
+  file: string;
+  /** PASSIVE checkpoints this often. */
+  intervalMs: number;
+  synchronous: 'NORMAL' | 'FULL';
+  /** Past this size the WAL is truncated (storage/disk-budget.ts). */
+  walLimitBytes: number;
+  /** How often the WAL's size is looked at. */
+  walCheckMs: number;
+}
+export type CheckpointMode = 'PASSIVE' | 'TRUNCATE';
+/** PRAGMA wal_checkpoint's answer: busy (1: could not finish), WAL frames, frames copied back. */
+export interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+export type CheckpointerRequest = { type: 'checkpoint'; id: number } | { type: 'close' };
+export type CheckpointerMessage =
+  | { type: 'ready' }
+  | { type: 'checkpointed'; id: number; result: CheckpointResult }
+  | { type: 'error'; id?: number; mode: CheckpointMode; message: string; code: string }
+  | { type: 'closed' };
+
+/** The error code of a reading refused because the group-commit queue is at `queueLimit`. */
+export const QUEUE_FULL = 'QUEUE_FULL';
 
 export interface RefusedReading {
   sn: string;
@@ -47,7 +79,9 @@ export type WriterResponse =
   | { type: 'delete'; id: number; deleted: number }
   | { type: 'maintenance'; id: number; result: unknown }
   | { type: 'closed'; id: number }
-  | { type: 'error'; id: number; message: string; code: string };
+  | { type: 'error'; id: number; message: string; code: string }
+  /** Not an answer: something the main thread should say (the WAL could not be truncated). */
+  | { type: 'warning'; id: -1; message: string };
 
 /** Called once per reading once its batch committed (or failed): `inserted` false means a duplicate already stored (ING-4). */
 export type CommitCallback = (error: Error | null, inserted: boolean) => void;
@@ -55,6 +89,8 @@ export type CommitCallback = (error: Error | null, inserted: boolean) => void;
 export interface GroupCommitOptions extends Omit<WriterThreadOptions, 'alarmSettings'> {
   commitIntervalMs: number;
   commitMaxRows: number;
+  /** Readings queued or in flight at most; beyond it `enqueue` refuses at once (QUEUE_FULL). Default: unbounded. */
+  queueLimit?: number;
   log: Logger;
   /** The current alarm settings; sent to the writer with the next batch when they changed. Default: the defaults. */
   alarmSettings?: () => AlarmCommitSettings;
@@ -80,6 +116,8 @@ export interface GroupCommitStats {
   /** Readings refused because their alarm evaluation failed (not acknowledged), and those stored anyway with a FAULT. */
   refusedReadings: number;
   storedUnjudged: number;
+  /** Readings refused because the queue was at its limit (issue 16.8; not acknowledged). */
+  queueRefused: number;
   lastBatchRows: number;
   lastCommitMs: number;
 }
@@ -100,6 +138,12 @@ const writerWorkerUrl = () =>
 const checkpointWorkerUrl = () =>
   extractedWorker('checkpoint-worker') ?? new URL(fromSource ? './checkpoint-worker.ts' : './checkpoint-worker.js', import.meta.url);
 const CHECKPOINT_EVERY_MS = 1000;
+/** How often the checkpointer looks at the WAL's size (one stat). */
+const WAL_CHECK_EVERY_MS = 100;
+const DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** A commit failed in a way that may mean the disk is full (STO-4: the disk guard looks at once). */
+export const isDiskError = (error: Error | null): boolean => /^SQLITE_(FULL|IOERR)/.test((error as { code?: string } | null)?.code ?? '');
 
 /**
  * Node 20 does not hand the main thread's module hooks (tsx, when running from source) to worker
@@ -130,13 +174,25 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   let stopping = false;
   const stats: GroupCommitStats = {
     queued: 0, inFlight: 0, batches: 0, rowsCommitted: 0, duplicates: 0, failedRows: 0, refusedReadings: 0, storedUnjudged: 0,
-    lastBatchRows: 0, lastCommitMs: 0,
+    queueRefused: 0, lastBatchRows: 0, lastCommitMs: 0,
   };
+  const queueLimit = options.queueLimit ?? Infinity;
+  /** Refusing since the queue reached its limit: said once when it starts and once when it ends. */
+  let refusingSince = 0;
+  const failedCommitListeners: ((error: Error) => void)[] = [];
+  const checkpointReplies = new Map<number, { resolve: (r: CheckpointResult) => void; reject: (e: Error) => void }>();
   let sentSettings: AlarmCommitSettings | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
   /** After a failed commit the queued updates (status, OFFLINE, system alarms) are tried again this much later. */
   const RETRY_UPDATES_MS = 500;
-
+  /**
+   * STO-4: after a commit failed on the disk the next batch waits this long, gathering readings
+   * (up to the queue limit), so the disk guard's checkpoint and deletions get the writer instead of
+   * a retry storm against a full disk.
+   */
+  const DISK_RETRY_MS = 100;
+  let diskRetryTimer: NodeJS.Timeout | null = null;
+  let walWarnedAt = -Infinity;
   function newBatch(capacity: number): PendingBatch {
     return { rows: new Float64Array(capacity * ROW_FIELDS), count: 0, callbacks: [], updates: [] };
   }
@@ -150,6 +206,12 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   }
 
   function onMessage(message: WriterResponse) {
+    if (message.type === 'warning') {
+      if (performance.now() - walWarnedAt < 10_000) return; // said once in 10 s, not per attempt
+      walWarnedAt = performance.now();
+      log.warn({ problem: message.message }, 'writer: WAL over its bound');
+      return;
+    }
     const waiter = replies.get(message.id);
     if (!waiter) return;
     replies.delete(message.id);
@@ -160,7 +222,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   const isEmpty = (batch: PendingBatch) => batch.count === 0 && batch.updates.length === 0;
 
   function scheduleFlush() {
-    if (inFlight || flushTimer || isEmpty(queue)) return;
+    if (inFlight || flushTimer || diskRetryTimer || isEmpty(queue)) return;
     if (queue.count >= options.commitMaxRows || options.commitIntervalMs === 0) {
       sendQueued();
       return;
@@ -199,9 +261,18 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       stats.failedRows += batch.count;
       sentSettings = null; // the settings may not have arrived
       log.error({ err: error, rows: batch.count, updates: batch.updates.length }, 'group commit failed; readings not acknowledged');
+      for (const listener of failedCommitListeners) listener(error ?? new Error('writer failed'));
       // Status changes, OFFLINE and system alarms are not lost with the batch: they go again first.
       queue.updates.unshift(...batch.updates);
       for (const callback of batch.callbacks) callback(error ?? new Error('writer failed'), false);
+      if (isDiskError(error) && !stopping) {
+        diskRetryTimer ??= setTimeout(() => {
+          diskRetryTimer = null;
+          sendQueued();
+        }, DISK_RETRY_MS);
+        if (queue.count === 0) wakeIdleWaiters();
+        return;
+      }
       if (queue.count === 0) {
         // Only those updates wait: tried again shortly, not in a busy loop against a full disk.
         if (queue.updates.length && !stopping) {
@@ -240,6 +311,16 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     else wakeIdleWaiters();
   }
 
+  /** Issue 16.8: beyond `queueLimit` a reading is refused at once (no PUBACK; the detector resends). */
+  function refuseQueueFull(callback: CommitCallback) {
+    stats.queueRefused++;
+    if (!refusingSince) {
+      refusingSince = stats.queueRefused;
+      log.warn({ queue_limit: queueLimit, backlog: queue.count + (inFlight?.count ?? 0) }, 'ingest queue full; readings refused (not acknowledged) until the writer catches up');
+    }
+    callback(Object.assign(new Error(`ingest queue full (${queueLimit} readings waiting); reading not acknowledged`), { code: QUEUE_FULL }), false);
+  }
+
   function wakeIdleWaiters() {
     const waiters = idleWaiters;
     idleWaiters = [];
@@ -253,7 +334,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       sentSettings = alarmSettings;
       const threadOptions: WriterThreadOptions = {
         file: options.file, synchronous: options.synchronous, cacheMb: options.cacheMb, maxPageCount: options.maxPageCount,
-        alarmSettings, failEvaluation: options.failEvaluation,
+        walLimitBytes: options.walLimitBytes, reserveBytes: options.reserveBytes, alarmSettings, failEvaluation: options.failEvaluation,
       };
       worker = startWorker(writerWorkerUrl(), threadOptions);
       worker.on('message', onMessage);
@@ -277,17 +358,40 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         if (ready.alarms.length) log.info({ changes: ready.alarms.length }, 'alarms reconciled with the latest readings (ALM-8)');
         onAlarms(ready.alarms);
       }
-      checkpointer = startWorker(checkpointWorkerUrl(), { file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous });
-      checkpointer.on('message', (message: { type: string; message?: string }) => {
-        if (message.type === 'error') log.warn({ error: message.message }, 'checkpoint failed');
+      const checkpointerOptions: CheckpointerOptions = {
+        file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous,
+        walLimitBytes: options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES, walCheckMs: WAL_CHECK_EVERY_MS,
+      };
+      checkpointer = startWorker(checkpointWorkerUrl(), checkpointerOptions);
+      checkpointer.on('message', (message: CheckpointerMessage) => {
+        const waiter = 'id' in message && message.id !== undefined ? checkpointReplies.get(message.id) : undefined;
+        if (waiter) checkpointReplies.delete((message as { id: number }).id);
+        if (message.type === 'checkpointed') waiter?.resolve(message.result);
+        if (message.type !== 'error') return;
+        // A full disk fails checkpoints too: said (not an error of its own: the DISK alarm is the news).
+        if (waiter) waiter.reject(Object.assign(new Error(message.message), { code: message.code }));
+        else log.warn({ error: message.message, code: message.code, mode: message.mode }, 'checkpoint failed');
       });
-      checkpointer.on('error', (err) => log.error({ err }, 'checkpointer thread crashed; the writer checkpoints itself'));
+      checkpointer.on('error', (err) => {
+        log.error({ err }, 'checkpointer thread crashed; the writer checkpoints itself');
+        for (const waiter of checkpointReplies.values()) waiter.reject(err);
+        checkpointReplies.clear();
+        checkpointer = null;
+      });
     },
     /** Queues one reading; `fill` writes its ROW_FIELDS slots at `offset` of `rows`. */
     enqueue(fill: (rows: Float64Array, offset: number) => void, callback: CommitCallback): void {
       if (!worker) {
         callback(new Error('writer stopped'), false);
         return;
+      }
+      if (queue.count + (inFlight?.count ?? 0) >= queueLimit) {
+        refuseQueueFull(callback);
+        return;
+      }
+      if (refusingSince) {
+        log.warn({ refused: stats.queueRefused - refusingSince + 1 }, 'ingest queue below its limit again; readings accepted');
+        refusingSince = 0;
       }
       if ((queue.count + 1) * ROW_FIELDS > queue.rows.length) {
         const grown = new Float64Array(queue.rows.length * 2);
@@ -298,7 +402,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       queue.count++;
       queue.callbacks.push(callback);
       stats.queued = queue.count;
-      if (queue.count >= options.commitMaxRows && !inFlight) sendQueued();
+      if (queue.count >= options.commitMaxRows && !inFlight && !diskRetryTimer) sendQueued();
       else scheduleFlush();
     },
     /** Test hook: kills the writer thread as a native crash would. */
@@ -329,6 +433,22 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       return reply.count;
     },
     backlog: (): number => queue.count + (inFlight?.count ?? 0),
+    /** STO-4: `listener` hears every failed commit (the disk guard looks at the disk at once). */
+    onCommitFailed(listener: (error: Error) => void): void {
+      failedCommitListeners.push(listener);
+    },
+    /**
+     * STO-4: a TRUNCATE checkpoint on the checkpointer's connection: the WAL copied back and emptied
+     * (it waits for the writer's next pause; `busy` 1 if a reader kept it from finishing).
+     */
+    checkpoint(): Promise<CheckpointResult> {
+      if (!checkpointer) return Promise.reject(new Error('checkpointer is not running'));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        checkpointReplies.set(id, { resolve, reject });
+        checkpointer!.postMessage({ type: 'checkpoint', id } satisfies CheckpointerRequest);
+      });
+    },
     /** Resolves when everything queued so far is committed (or failed). */
     flush(): Promise<void> {
       if (!inFlight && isEmpty(queue)) return Promise.resolve();
@@ -372,7 +492,11 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       stopping = true;
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = null;
+      if (diskRetryTimer) clearTimeout(diskRetryTimer);
+      diskRetryTimer = null;
       if (checkpointer) {
+        for (const waiter of checkpointReplies.values()) waiter.reject(new Error('checkpointer stopped'));
+        checkpointReplies.clear();
         const closed = new Promise((resolve) => checkpointer!.once('exit', resolve));
         checkpointer.postMessage({ type: 'close' });
         await closed;

@@ -5,18 +5,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AlarmEvent } from '../contract/alarm.ts';
 import { openDb } from './db.ts';
+import { createPageBudget, createWalBound } from './disk-budget.ts';
 import { createWriterCore } from './writer-core.ts';
 import type { WriterRequest, WriterResponse, WriterThreadOptions } from './group-commit.ts';
 
 const options = workerData as WriterThreadOptions;
 const port = parentPort!;
-const db = openDb(options.file, { synchronous: options.synchronous, cacheMb: options.cacheMb });
-if (options.maxPageCount) db.pragma(`max_page_count = ${options.maxPageCount}`);
+const walLimitBytes = options.walLimitBytes ?? 64 * 1024 * 1024;
+const db = openDb(options.file, { synchronous: options.synchronous, cacheMb: options.cacheMb, walLimitBytes });
 // A commit touches about one page per device in the batch; checkpointing every 1000 pages (the
 // default) copied them back almost every commit and halved the writer's throughput (BENCHMARKS.md).
-// The checkpointer thread does it beside the writer; this large limit is only the backstop.
-db.pragma('wal_autocheckpoint = 65536');
-db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+// The checkpointer thread does it beside the writer (and truncates the WAL past its limit); this
+// autocheckpoint is only the backstop: 4× the WAL limit, 256 MB from a 64 MB limit up.
+const pageSize = db.pragma('page_size', { simple: true }) as number;
+db.pragma(`wal_autocheckpoint = ${Math.min(65_536, Math.max(1000, Math.floor((4 * walLimitBytes) / pageSize)))}`);
+// STO-4: the database grows only while the file system keeps the reserve free (storage/disk-budget.ts).
+const budget = createPageBudget(db, options.file, options.reserveBytes ?? 0, options.maxPageCount);
+budget.apply();
+const walBound = createWalBound(db, options.file, walLimitBytes, 5000);
 const core = createWriterCore(db, { alarmSettings: options.alarmSettings, failEvaluation: options.failEvaluation });
 const { store } = core;
 
@@ -30,6 +36,7 @@ port.on('message', (request: WriterRequest) => {
       case 'batch': {
         const started = performance.now();
         if (request.alarmSettings) core.useSettings(request.alarmSettings);
+        budget.apply();
         const { inserted, events, refused } = core.writeBatch(new Float64Array(request.rows), request.count, request.updates);
         reply({ type: 'batch', id: request.id, inserted, alarms: events, refused, ms: performance.now() - started }, [inserted.buffer as ArrayBuffer]);
         break;
@@ -41,13 +48,14 @@ port.on('message', (request: WriterRequest) => {
         reply({ type: 'alarms', id: request.id, alarms: core.acknowledge(request.ids, request.by, request.comment, request.at) });
         break;
       case 'rollup':
+        budget.apply();
         reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
       case 'delete':
-        reply({ type: 'delete', id: request.id, deleted: store.deleteRange(request.snId, request.from, request.to, request.receivedBefore) });
+        reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.deleteRange(request.snId, request.from, request.to, request.receivedBefore)) });
         break;
       case 'pruneRollup':
-        reply({ type: 'delete', id: request.id, deleted: store.pruneRollup(request.table, request.snId, request.before) });
+        reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.pruneRollup(request.table, request.snId, request.before)) });
         break;
       case 'maintenance':
         reply({ type: 'maintenance', id: request.id, result: store.maintenance() });
@@ -62,6 +70,11 @@ port.on('message', (request: WriterRequest) => {
   } catch (err) {
     const error = err as Error & { code?: string };
     reply({ type: 'error', id: request.id, message: error.message, code: error.code ?? 'UNKNOWN' });
+  }
+  // STO-4: the WAL bounded even when the checkpointer cannot get a word in (storage/disk-budget.ts).
+  if (request.type !== 'close') {
+    const problem = walBound.afterWrite();
+    if (problem) reply({ type: 'warning', id: -1, message: problem });
   }
 });
 

@@ -110,6 +110,8 @@ export function createUserService({ users, jwt, clock, log, loginLimits }: UserS
       users.update(username, { password_hash: await hashPassword(next), must_change_password: false }, clock.now());
     },
 
+    /** Whether `username` is a user of this box (the login audit records only such names). */
+    exists: (username: string): boolean => !!users.get(username),
     list: (): User[] => users.all(),
     get: mustExist,
 

@@ -2,7 +2,8 @@
 // OPS-5: stored UTC; days and shown times in the site timezone (Asia/Shanghai, Europe/Berlin with DST).
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alarmStats, alarmsCsv, csvField } from '../../appliance/alarms/queries.ts';
+import { alarmStats, alarmsCsv } from '../../appliance/alarms/queries.ts';
+import { csvField } from '../../appliance/core/csv.ts';
 import type { AlarmRecord } from '../../appliance/contract/alarm.ts';
 import { createAlarmRepository, createAlarmWriteRepository, type AlarmRepository, type AlarmWriteRepository, type NewAlarm } from '../../appliance/storage/alarms.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
@@ -144,7 +145,7 @@ describe('alarm CSV export (ALM-7)', () => {
   const comment = 'checked valve, said "ok"\nwill recheck';
 
   function seed() {
-    const a = raise('HIGH', Date.UTC(2026, 0, 1, 23, 30), { sn: '燃气-1号', source: '燃气-1号', detail, value: 1234.5, threshold: 1000 });
+    const a = raise('HIGH', Date.UTC(2026, 0, 1, 23, 30), { sn: '燃气-1号', source: '燃气-1号', detail, value: 1234.5, threshold: 1000, level: 2, priority: 'critical' });
     writes.peak(a.id, 1500.25, Date.UTC(2026, 0, 2, 0, 15));
     writes.clear(a.id, Date.UTC(2026, 0, 2, 0, 15));
     repo.acknowledge([a.id], '@admin', comment, Date.UTC(2026, 0, 2, 1));
@@ -158,11 +159,11 @@ describe('alarm CSV export (ALM-7)', () => {
     const zh = csvText('zh-CN', SHANGHAI).text;
     assert.ok(zh.startsWith('\uFEFF编号,设备序列号,类型,状态,'));
     const rows = parseCsv(zh.slice(1));
-    assert.deepEqual(rows[0], ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注', '单位']);
+    assert.deepEqual(rows[0], ['编号', '设备序列号', '类型', '状态', '数值', '阈值', '峰值', '详情', '触发时间', '恢复时间', '重复次数', '确认人', '确认时间', '备注', '单位', '级别', '优先级']);
     assert.equal(rows.length, 5);
     assert.deepEqual(rows[1], [
       '1', '燃气-1号', '浓度高报', '已恢复', '1234.5', '1000', '1500.25', detail,
-      '2026-01-02 07:30:00 UTC+8', '2026-01-02 08:15:00 UTC+8', '0', "'@admin", '2026-01-02 09:00:00 UTC+8', comment, '',
+      '2026-01-02 07:30:00 UTC+8', '2026-01-02 08:15:00 UTC+8', '0', "'@admin", '2026-01-02 09:00:00 UTC+8', comment, '', '二级', '紧急',
     ]);
 
     const en = csvText('en', BERLIN).text;
@@ -170,8 +171,10 @@ describe('alarm CSV export (ALM-7)', () => {
     const enRows = parseCsv(en.slice(1));
     assert.deepEqual(enRows[0], [
       'ID', 'Device SN', 'Type', 'State', 'Value', 'Threshold', 'Peak', 'Detail',
-      'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment', 'Unit',
+      'Triggered', 'Cleared', 'Repeats', 'Acknowledged by', 'Acknowledged at', 'Comment', 'Unit', 'Level', 'Priority',
     ]);
+    assert.deepEqual(enRows[1].slice(15), ['Level 2', 'critical']);
+    assert.deepEqual(enRows[2].slice(15), ['', 'low'], 'no level outside HIGH');
     assert.deepEqual(enRows[1].slice(2, 4), ['High gas concentration', 'cleared']);
     assert.deepEqual(enRows[1].slice(7, 10), [detail, '2026-01-02 00:30:00 UTC+1', '2026-01-02 01:15:00 UTC+1']);
     assert.equal(enRows[1][13], comment);

@@ -21,7 +21,7 @@ test('a device is registered, shown once with its password, listed with paging, 
   assert.equal(created.body.device.credentials, 'generated');
   assert.equal(created.body.device.status, 'offline');
   assert.equal((await api.call('GET', '/api/devices/DEV-A1', { token: admin })).body.password, undefined, 'never again');
-  for (let i = 2; i <= 5; i++) await api.call('POST', '/api/devices', { token: admin, body: { sn: `DEV-A${i}` } });
+  for (let i = 2; i <= 5; i++) await api.call('POST', '/api/devices', { token: admin, body: { sn: `DEV-A${i}`, high_limit: 1000 } });
   const page = await api.call('GET', '/api/devices?page=2&size=2&q=DEV-A', { token: api.tokens.viewer });
   assert.equal(page.status, 200);
   assert.equal(page.body.total, 5);
@@ -85,7 +85,7 @@ test('positions are saved all or none: one unknown serial leaves every device wh
 });
 
 test('a reading shows in the list, realtime, history and the CSV export', async () => {
-  const { body } = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'DEV-D1', calib: { k: 0.1, b: 0 } } });
+  const { body } = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'DEV-D1', calib: { k: 0.1, b: 0 }, high_limit: 1000 } });
   const client = await connectDevice(api.url, 'DEV-D1', body.password);
   const second = Math.floor(api.clock.now() / 1000);
   await publishReading(client, 'DEV-D1', { seq: 1, ts: second, v_raw: 1000 });
@@ -119,7 +119,7 @@ test('a pending serial is listed and adopted with its factory password', async (
   api.app.parts.pendingRepo.record({ sn: 'PEND-1', ts: api.clock.now(), messages: 3, payload: '{}', remote: '10.0.0.7' });
   const pending = await api.call('GET', '/api/devices/pending', { token: admin });
   assert.deepEqual(pending.body.data.map((p: { sn: string }) => p.sn), ['PEND-1']);
-  const adopted = await api.call('POST', '/api/devices/pending/PEND-1/adopt', { token: admin, body: { name: 'Found' } });
+  const adopted = await api.call('POST', '/api/devices/pending/PEND-1/adopt', { token: admin, body: { name: 'Found', high_limit: 1000 } });
   assert.equal(adopted.status, 201);
   assert.equal(adopted.body.password, null);
   assert.equal(adopted.body.device.credentials, 'factory');
@@ -136,7 +136,7 @@ test('device, calibration and threshold changes are in the audit log with user, 
   assert.equal(update.ip, '127.0.0.1');
   assert.equal(update.before.calib.b, 0);
   assert.equal(update.after.calib.b, -10);
-  assert.equal(update.before.high_limit, null);
+  assert.equal(update.before.high_limit, 1000);
   assert.equal(update.after.high_limit, 500);
   assert.equal(update.after.password_hash, undefined, 'no credential in the log');
   assert.equal(create.action, 'device.create');

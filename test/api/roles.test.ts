@@ -33,7 +33,7 @@ const routes: [string, string, unknown, Role][] = [
   ['GET', '/api/alarms/export', undefined, 'operator'],
   ['POST', '/api/alarms/ack', { ids: [999_999] }, 'operator'],
   ['POST', '/api/devices/ROLE-1/command', { cmd: 'debug', duration: 60 }, 'operator'],
-  ['POST', '/api/devices', { sn: 'ROLE-2' }, 'admin'],
+  ['POST', '/api/devices', { sn: 'ROLE-2', high_limit: 100 }, 'admin'],
   ['PUT', '/api/devices/ROLE-1', { name: 'x' }, 'admin'],
   ['POST', '/api/devices/positions', { positions: [{ sn: 'ROLE-1', x: 1, y: 2 }] }, 'admin'],
   ['GET', '/api/devices/pending', undefined, 'admin'],

@@ -49,7 +49,7 @@ test('an archived day is listed and downloads as the gzip CSV; a bad or missing 
   const now = api.clock.now();
   const dayStart = now - (now % DAY) - 2 * DAY;
   api.clock.set(dayStart + 3_600_000);
-  const { password } = await parts.devices.add({ sn: 'ARCH-API-1' });
+  const { password } = await parts.devices.add({ sn: 'ARCH-API-1', high_limit: 1000 });
   const client = await connectDevice(api.url, 'ARCH-API-1', password!);
   for (let i = 0; i < 5; i++) {
     await publishReading(client, 'ARCH-API-1', { seq: i, ts: Math.floor(api.clock.now() / 1000), v_raw: 100 + i });

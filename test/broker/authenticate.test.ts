@@ -53,23 +53,23 @@ function refused(result: AuthResult, returnCode: number, refusal?: string) {
 
 describe('authenticate: registered devices (DEV-5)', () => {
   test('a device connects with its generated password', async () => {
-    const { password } = await service.add({ sn: 'A1' });
+    const { password } = await service.add({ sn: 'A1', high_limit: 1000 });
     assert.deepEqual(await auth()('device_A1', pw(password!)), { ok: true, session: { role: 'device', sn: 'A1' } });
   });
 
   test('a wrong password is refused with return code 4', async () => {
-    const { password } = await service.add({ sn: 'A1' });
+    const { password } = await service.add({ sn: 'A1', high_limit: 1000 });
     refused(await auth()('device_A1', pw(password + 'x')), CONNACK.BAD_USERNAME_OR_PASSWORD, 'bad_password');
     refused(await auth()('device_A1', undefined), 4);
   });
 
   test('a device with its own password is not let in with the derived factory password', async () => {
-    await service.add({ sn: 'A1' });
+    await service.add({ sn: 'A1', high_limit: 1000 });
     refused(await auth()('device_A1', pw(derivedDevicePassword('A1', SECRET))), 4);
   });
 
   test('a chosen (scrypt) password works repeatedly and the old one stops working after a reset', async () => {
-    await service.add({ sn: 'A1', password: 'correct horse' });
+    await service.add({ sn: 'A1', high_limit: 1000, password: 'correct horse' });
     const authenticate = auth();
     assert.equal((await authenticate('device_A1', pw('correct horse'))).ok, true);
     assert.equal((await authenticate('device_A1', pw('correct horse'))).ok, true);
@@ -80,12 +80,12 @@ describe('authenticate: registered devices (DEV-5)', () => {
   });
 
   test('a disabled device is refused with return code 5 even with the right password', async () => {
-    const { password } = await service.add({ sn: 'A1', enabled: false });
+    const { password } = await service.add({ sn: 'A1', high_limit: 1000, enabled: false });
     refused(await auth()('device_A1', pw(password!)), CONNACK.NOT_AUTHORIZED, 'disabled');
   });
 
   test("a device registered with 'factory' credentials connects with the derived password", async () => {
-    await service.add({ sn: 'F1', credentials: 'factory' });
+    await service.add({ sn: 'F1', high_limit: 1000, credentials: 'factory' });
     assert.deepEqual(await auth()('device_F1', pw(derivedDevicePassword('F1', SECRET))), {
       ok: true, session: { role: 'device', sn: 'F1' },
     });
@@ -94,7 +94,7 @@ describe('authenticate: registered devices (DEV-5)', () => {
   });
 
   test("without a factory secret a 'factory' device cannot connect, not even with an empty password", async () => {
-    await service.add({ sn: 'F1', credentials: 'factory' });
+    await service.add({ sn: 'F1', high_limit: 1000, credentials: 'factory' });
     refused(await auth({ factorySecret: '' })('device_F1', pw(derivedDevicePassword('F1', ''))), 4);
     refused(await auth({ factorySecret: '' })('device_F1', pw('')), 4);
   });
@@ -154,7 +154,7 @@ describe('authenticate: failed logins are throttled per address and user name', 
 
   test('one address trying many names is refused unchecked past its limit; other addresses are not', async () => {
     const { authenticate } = setup();
-    await service.add({ sn: 'C1', password: 'chosen-pass' });
+    await service.add({ sn: 'C1', high_limit: 1000, password: 'chosen-pass' });
     for (let i = 0; i < 8; i++) refused(await authenticate(`device_X${i}`, pw('guess'), '10.0.0.1'), 5, 'unknown_device');
     refused(await authenticate('device_C1', pw('chosen-pass'), '10.0.0.1'), 3, 'throttled');
     refused(await authenticate('admin', pw('debug-pass'), '10.0.0.1'), 3, 'throttled');
@@ -163,7 +163,7 @@ describe('authenticate: failed logins are throttled per address and user name', 
 
   test('CONNECTs running at once for a chosen (scrypt) password check no more guesses than the limit', async () => {
     const { authenticate } = setup();
-    await service.add({ sn: 'C1', password: 'chosen-pass' });
+    await service.add({ sn: 'C1', high_limit: 1000, password: 'chosen-pass' });
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => authenticate('device_C1', pw(`guess${i}`), `10.0.1.${i}`)));
     const reasons = results.map((r) => (r.ok ? 'ok' : r.refusal));
     assert.equal(reasons.filter((r) => r === 'bad_password').length, 4);
@@ -172,8 +172,8 @@ describe('authenticate: failed logins are throttled per address and user name', 
 
   test('a detector with a generated or factory password is still checked while its address and name are blocked', async () => {
     const { authenticate } = setup();
-    const { password } = await service.add({ sn: 'G1' });
-    await service.add({ sn: 'F1', credentials: 'factory' });
+    const { password } = await service.add({ sn: 'G1', high_limit: 1000 });
+    await service.add({ sn: 'F1', high_limit: 1000, credentials: 'factory' });
     // A neighbour behind the same address (NAT), and someone who read the serials off the detectors.
     for (let i = 0; i < 8; i++) await authenticate('admin', pw(`guess${i}`), '10.0.0.1');
     for (let i = 0; i < 4; i++) {
@@ -187,7 +187,7 @@ describe('authenticate: failed logins are throttled per address and user name', 
 
   test('a disabled device is refused with 5 and not counted: nothing was guessed', async () => {
     const { authenticate } = setup();
-    await service.add({ sn: 'D1', enabled: false });
+    await service.add({ sn: 'D1', high_limit: 1000, enabled: false });
     for (let i = 0; i < 20; i++) refused(await authenticate('device_D1', pw('whatever'), '10.0.0.1'), 5, 'disabled');
     assert.deepEqual(await authenticate('admin', pw('debug-pass'), '10.0.0.1'), { ok: true, session: { role: 'admin' } });
   });
@@ -240,7 +240,7 @@ describe('the real broker throttles failed CONNECTs (real aedes, real MQTT clien
   test('many wrong CONNECTs from one address under different names are refused unchecked past the address limit', async () => {
     const { clock, broker, connect } = await startBroker();
     try {
-      await service.add({ sn: 'C1', password: 'chosen-pass' });
+      await service.add({ sn: 'C1', high_limit: 1000, password: 'chosen-pass' });
       for (let i = 0; i < 30; i++) await connect(`device_X${i}`, 'guess');
       assert.equal(broker.stats.refused.unknown_device, 20);
       assert.equal(broker.stats.refused.throttled, 10);

@@ -53,7 +53,7 @@ function stored(sn: string): Device | undefined {
 
 describe('devices add', () => {
   test('prints the MQTT username and a generated password once, and stores only its hash', async () => {
-    const { code, out, lines } = await run('add', 'MCS-A001', '--name', 'Boiler room');
+    const { code, out, lines } = await run('add', 'MCS-A001', '--high', '1000', '--name', 'Boiler room');
     assert.equal(code, 0, out);
     assert.ok(lines.some((l) => l.includes('MQTT username: device_MCS-A001')), out);
     const match = /MQTT password: (\S+)/.exec(out);
@@ -67,7 +67,7 @@ describe('devices add', () => {
   });
 
   test('--factory registers the derived password and prints no password', async () => {
-    const { code, out } = await run('add', 'F1', '--factory');
+    const { code, out } = await run('add', 'F1', '--high', '1000', '--factory');
     assert.equal(code, 0, out);
     assert.match(out, /factory-derived/);
     assert.doesNotMatch(out, /MQTT password: \S+\s+<- shown once/);
@@ -75,13 +75,13 @@ describe('devices add', () => {
   });
 
   test('negative numbers are read as values: --b -10, --t-comp -.5', async () => {
-    const { code, out } = await run('add', 'A1', '--k', '1.5', '--b', '-10', '--t-comp', '-.5', '--t-ref', '20');
+    const { code, out } = await run('add', 'A1', '--high', '1000', '--k', '1.5', '--b', '-10', '--t-comp', '-.5', '--t-ref', '20');
     assert.equal(code, 0, out);
     assert.deepEqual(stored('A1')!.calib, { k: 1.5, b: -10, t_ref: 20, t_comp: -0.5 });
   });
 
   test('an invalid number exits 1 with a message naming the flag and writes nothing', async () => {
-    const { code, stderr } = await run('add', 'A1', '--k', 'abc');
+    const { code, stderr } = await run('add', 'A1', '--high', '1000', '--k', 'abc');
     assert.equal(code, 1);
     assert.match(stderr, /--k: 'abc' is not a number/);
     assert.match(stderr, /40004/);
@@ -89,8 +89,8 @@ describe('devices add', () => {
   });
 
   test('a serial already registered exits 1 with code 40002', async () => {
-    assert.equal((await run('add', 'A1')).code, 0);
-    const { code, stderr } = await run('add', 'A1');
+    assert.equal((await run('add', 'A1', '--high', '1000')).code, 0);
+    const { code, stderr } = await run('add', 'A1', '--high', '1000');
     assert.equal(code, 1);
     assert.match(stderr, /40002/);
   });
@@ -99,7 +99,7 @@ describe('devices add', () => {
 describe('devices list / show', () => {
   test('list shows each device and the count', async () => {
     await run('add', 'A1', '--name', 'Tank', '--location', 'Hall 2', '--high', '800');
-    await run('add', 'B2', '--disable');
+    await run('add', 'B2', '--high', '1000', '--disable');
     const { code, lines } = await run('list');
     assert.equal(code, 0);
     const a = lines.find((l) => l.startsWith('A1\t'));
@@ -112,7 +112,7 @@ describe('devices list / show', () => {
   });
 
   test('list --json and show never print the password hash', async () => {
-    await run('add', 'A1');
+    await run('add', 'A1', '--high', '1000');
     const list = await run('list', '--json');
     const items = JSON.parse(list.out) as Record<string, unknown>[];
     assert.equal(items.length, 1);
@@ -135,7 +135,7 @@ describe('devices list / show', () => {
 
 describe('devices update', () => {
   test('changes limits, and --high none clears the high limit', async () => {
-    await run('add', 'A1');
+    await run('add', 'A1', '--high', '1000');
     let result = await run('update', 'A1', '--high', '800', '--low', '10');
     assert.equal(result.code, 0, result.stderr);
     assert.equal(stored('A1')!.high_limit, 800);
@@ -165,7 +165,7 @@ describe('devices update', () => {
 
 describe('devices remove / pending / adopt', () => {
   test('remove unregisters the device', async () => {
-    await run('add', 'A1');
+    await run('add', 'A1', '--high', '1000');
     const { code, out } = await run('remove', 'A1');
     assert.equal(code, 0);
     assert.match(out, /kept/);
@@ -178,7 +178,7 @@ describe('devices remove / pending / adopt', () => {
     db.close();
     const pending = await run('pending');
     assert.match(pending.out, /^NEW-1\t.*3 msgs/);
-    const adopt = await run('adopt', 'NEW-1', '--name', 'Line 3');
+    const adopt = await run('adopt', 'NEW-1', '--high', '1000', '--name', 'Line 3');
     assert.equal(adopt.code, 0, adopt.stderr);
     assert.match(adopt.out, /factory-derived/);
     assert.equal(stored('NEW-1')!.name, 'Line 3');

@@ -50,10 +50,12 @@ async function appError(fn: () => unknown, code: number): Promise<AppError> {
   assert.fail(`expected AppError ${code}, nothing was thrown`);
 }
 const problems = (err: AppError) => (err.detail as string[]).join('\n');
+/** ALM-9: a new detector needs a setpoint; 1000 in ppm of a 'custom' gas (the default) is within every bound. */
+const PROTECTED = { high_limit: 1000 };
 
 describe('add: credentials (DEV-5)', () => {
   test('a generated password is returned once and verifies against the stored hash', async () => {
-    const { device, password } = await service.add({ sn: 'MCS-A001-20251217', name: 'Boiler room' });
+    const { device, password } = await service.add({ ...PROTECTED, sn: 'MCS-A001-20251217', name: 'Boiler room' });
     assert.ok(password && password.length >= 20, `weak generated password: ${password}`);
     const stored = devices.get('MCS-A001-20251217')!;
     assert.equal(device.sn, 'MCS-A001-20251217');
@@ -67,20 +69,20 @@ describe('add: credentials (DEV-5)', () => {
   });
 
   test('two registrations get different passwords', async () => {
-    const a = await service.add({ sn: 'A1' });
-    const b = await service.add({ sn: 'B2' });
+    const a = await service.add({ ...PROTECTED, sn: 'A1' });
+    const b = await service.add({ ...PROTECTED, sn: 'B2' });
     assert.notEqual(a.password, b.password);
   });
 
   test("credentials 'factory' stores no hash and returns no password", async () => {
-    const { device, password } = await service.add({ sn: 'F1', credentials: 'factory' });
+    const { device, password } = await service.add({ ...PROTECTED, sn: 'F1', credentials: 'factory' });
     assert.equal(password, null);
     assert.equal(device.password_hash, null);
     assert.equal(devices.get('F1')!.password_hash, null);
   });
 
   test('a chosen password is hashed with scrypt and verifies', async () => {
-    const { password } = await service.add({ sn: 'C1', password: 'correct horse' });
+    const { password } = await service.add({ ...PROTECTED, sn: 'C1', password: 'correct horse' });
     assert.equal(password, 'correct horse');
     const hash = devices.get('C1')!.password_hash!;
     assert.match(hash, /^scrypt\$/);
@@ -89,7 +91,7 @@ describe('add: credentials (DEV-5)', () => {
   });
 
   test('new devices get the default settings', async () => {
-    const { device } = await service.add({ sn: 'D1' });
+    const { device } = await service.add({ ...PROTECTED, sn: 'D1' });
     assert.deepEqual(device.calib, { k: 1, b: 0, t_ref: 25, t_comp: 0 });
     assert.equal(device.range_max, 50_000);
     assert.equal(device.enabled, true);
@@ -99,9 +101,9 @@ describe('add: credentials (DEV-5)', () => {
 
 describe('add: validation (40002, 40004)', () => {
   test('a serial already registered is refused with 40002 and the first device is kept', async () => {
-    await service.add({ sn: 'A1', name: 'first' });
+    await service.add({ ...PROTECTED, sn: 'A1', name: 'first' });
     changes.length = 0;
-    await appError(() => service.add({ sn: 'A1', name: 'second' }), 40002);
+    await appError(() => service.add({ ...PROTECTED, sn: 'A1', name: 'second' }), 40002);
     assert.equal(devices.get('A1')!.name, 'first');
     assert.deepEqual(changes, []);
   });
@@ -156,7 +158,7 @@ describe('update', () => {
   test('a partial calibration is merged into the current one', async () => {
     await service.add({ sn: 'A1', name: 'Tank', calib: { k: 1.5, b: -10, t_comp: 0.1 }, high_limit: 5000 });
     changes.length = 0;
-    const updated = service.update('A1', { calib: { b: -12 } });
+    const { device: updated } = service.update('A1', { calib: { b: -12 } });
     assert.deepEqual(updated.calib, { k: 1.5, b: -12, t_ref: 25, t_comp: 0.1 });
     assert.equal(updated.name, 'Tank');
     assert.equal(updated.high_limit, 5000);
@@ -164,10 +166,10 @@ describe('update', () => {
     assert.deepEqual(changes, ['A1']);
   });
 
-  test('limits can be cleared with null', async () => {
+  test('limits can be cleared with null, leaving one setpoint', async () => {
     await service.add({ sn: 'A1', high_limit: 5000, low_limit: 10 });
-    const updated = service.update('A1', { high_limit: null, low_limit: null });
-    assert.equal(updated.high_limit, null);
+    const { device: updated } = service.update('A1', { low_limit: null });
+    assert.equal(updated.high_limit, 5000);
     assert.equal(updated.low_limit, null);
   });
 
@@ -181,7 +183,7 @@ describe('update', () => {
   });
 
   test('an empty update and an update of the serial are refused with 40004', async () => {
-    await service.add({ sn: 'A1' });
+    await service.add({ ...PROTECTED, sn: 'A1' });
     await appError(() => service.update('A1', {}), 40004);
     await appError(() => service.update('A1', { sn: 'B2' }), 40004);
     assert.ok(devices.get('A1'));
@@ -194,7 +196,7 @@ describe('update', () => {
 
 describe('remove', () => {
   test('removing a device keeps its stored readings', async () => {
-    const { device } = await service.add({ sn: 'A1' });
+    const { device } = await service.add({ ...PROTECTED, sn: 'A1' });
     const rows = new Float64Array(R.ROW_FIELDS);
     rows[R.F_SN_ID] = device.sn_id;
     rows[R.F_TS] = T0;
@@ -246,7 +248,7 @@ describe('adopt (ING-3)', () => {
 
 describe('resetPassword', () => {
   test('a new generated password replaces the old credential', async () => {
-    const { password: old } = await service.add({ sn: 'A1' });
+    const { password: old } = await service.add({ ...PROTECTED, sn: 'A1' });
     changes.length = 0;
     const { password } = service.resetPassword('A1');
     assert.ok(password);
@@ -258,7 +260,7 @@ describe('resetPassword', () => {
   });
 
   test('a factory-credential device gets a stored credential', async () => {
-    await service.add({ sn: 'F1', credentials: 'factory' });
+    await service.add({ ...PROTECTED, sn: 'F1', credentials: 'factory' });
     const { password } = service.resetPassword('F1');
     assert.equal(await verifyPassword(devices.get('F1')!.password_hash!, password!), true);
   });

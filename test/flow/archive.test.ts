@@ -22,7 +22,7 @@ test('the appliance archives a past day to S3 through its jobs; failures raise a
     const now = app.clock.now();
     const dayStart = now - (now % DAY) - 2 * DAY;
     app.clock.set(dayStart + 3_600_000);
-    const { password } = await parts.devices.add({ sn: 'ARC-1' });
+    const { password } = await parts.devices.add({ sn: 'ARC-1', high_limit: 1000 });
     const client = await connectDevice(app.url, 'ARC-1', password!);
     for (let i = 0; i < 20; i++) {
       await publishReading(client, 'ARC-1', { seq: i, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 + i });

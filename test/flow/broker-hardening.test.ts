@@ -21,7 +21,7 @@ const mqttSettings = (app: Record<string, unknown> = {}) => ({ mqtt: { port: 0, 
 const portOf = (app: RunningApp) => Number(new URL(app.url).port);
 
 async function register(app: RunningApp, sn: string) {
-  const { password } = await app.app.parts.devices.add({ sn });
+  const { password } = await app.app.parts.devices.add({ sn, high_limit: 1000 });
   return password!;
 }
 

@@ -18,7 +18,7 @@ const DEVICES = 20;
 const serials = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(3, '0')}`);
 
 /** Registers devices (with `settings`, CLI flags) through the CLI code path and returns their passwords. */
-async function registerDevices(dataDir: string, sns = serials('DUR', DEVICES), settings: string[] = []): Promise<Map<string, string>> {
+async function registerDevices(dataDir: string, sns = serials('DUR', DEVICES), settings: string[] = ['--high', '1000']): Promise<Map<string, string>> {
   const passwords = new Map<string, string>();
   for (const sn of sns) {
     const lines: string[] = [];

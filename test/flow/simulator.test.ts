@@ -17,7 +17,7 @@ async function withDetector(sn: string, scenario: Scenario | undefined, body: (t
   stored: () => number[];
 }) => Promise<void>) {
   const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET } });
-  await app.app.parts.devices.add({ sn, credentials: 'factory' });
+  await app.app.parts.devices.add({ sn, credentials: 'factory', high_limit: 50_000 });
   // The detector's clock starts where the appliance's is, so its timestamps are not skewed.
   const clock = createManualClock(app.clock.now());
   const events: DetectorEvent[] = [];

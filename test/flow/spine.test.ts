@@ -14,7 +14,7 @@ import { connectDevice, eventually, publishReading, startApp, type RunningApp } 
 const FACTORY_SECRET = 'factory-secret-for-tests';
 
 async function register(app: RunningApp, sn: string, settings: Record<string, unknown> = {}) {
-  const { password } = await app.app.parts.devices.add({ sn, ...settings });
+  const { password } = await app.app.parts.devices.add({ sn, high_limit: 1000, ...settings }); // ALM-9: a new detector needs a setpoint
   return password!;
 }
 
@@ -201,7 +201,7 @@ describe('detectors → broker → ingest → SQLite', () => {
     await app.app.parts.writer.flush();
     assert.equal(storedReadings(app, sn).length, 0);
     assert.equal(app.app.parts.devices.pending()[0]?.sn, sn);
-    await app.app.parts.devices.adopt({ sn, name: 'new one' });
+    await app.app.parts.devices.adopt({ sn, name: 'new one', high_limit: 1000 });
     await publishReading(client, sn, { seq: 2 });
     await client.endAsync();
     assert.equal(storedReadings(app, sn).length, 1);
@@ -227,7 +227,7 @@ describe('when the disk is full', () => {
   test('a reading that cannot be committed is not acknowledged and the device is disconnected', async () => {
     const app = await startApp({}, { maxPageCount: 40, allowErrors: [/^group commit failed/] });
     try {
-      const { password } = await app.app.parts.devices.add({ sn: 'FULL-1' });
+      const { password } = await app.app.parts.devices.add({ sn: 'FULL-1', high_limit: 50_000 });
       const client = await connectDevice(app.url, 'FULL-1', password!);
       let acked = 0;
       let closed = false;

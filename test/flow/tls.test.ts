@@ -19,7 +19,7 @@ test('with a certificate configured, detectors connect over TLS and their readin
   try {
     const tlsPort = app.app.parts.broker.ports.mqtts;
     assert.ok(tlsPort > 0, 'a TLS listener is up');
-    const { password } = await app.app.parts.devices.add({ sn: 'TLS-1' });
+    const { password } = await app.app.parts.devices.add({ sn: 'TLS-1', high_limit: 1000 });
     const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${tlsPort}`, {
       username: deviceUsername('TLS-1'), password: password!, clientId: 'TLS-1', protocolVersion: 4,
       reconnectPeriod: 0, ca: pems.cert, servername: 'localhost',

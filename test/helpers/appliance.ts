@@ -77,6 +77,8 @@ export interface StartAppOptions {
   allowErrors?: RegExp[];
   /** An offline development license for this many devices (evaluation allows 10). */
   devLicenseDevices?: number;
+  /** The data dir to use (e.g. on a small file system the test mounted) instead of a new temp dir; left in place at stop. */
+  dataDir?: string;
 }
 
 /** The wall clock in the shape of the hand-driven one, for tests under real, continuous load. */
@@ -86,7 +88,7 @@ export function wallClock(): ReturnType<typeof manualClock> {
 
 /** An in-process appliance on a temp data dir with a hand-driven clock; its errors fail the test. */
 export async function startApp(overrides: Record<string, unknown> = {}, options: StartAppOptions = {}): Promise<RunningApp> {
-  const temp = tempDir();
+  const temp = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir();
   const clock = options.clock ?? manualClock(Date.now());
   const captured = captureLogger();
   const license = options.devLicenseDevices ? writeDevLicense(temp.dir, options.devLicenseDevices) : null;

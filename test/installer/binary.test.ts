@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createSocket, type UnixDgramSocket } from 'unix-dgram';
 import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
+import { readMachineId } from '../../licensing/machine-id.ts';
 import { createDetector, type Detector } from '../../simulator/detector.ts';
 import { eventually, freePort, spawnAppliance, tempDir } from '../helpers/appliance.ts';
 import { releaseArtifacts, type ReleaseArtifacts } from '../helpers/release.ts';
 
 const SECRET = 'binary-factory-secret';
 const ADMIN_PASSWORD = 'binary-admin-secret-1';
-const MACHINE_ID = '0123456789abcdef0123456789abcdef';
 
 let release: ReleaseArtifacts;
 let temp: ReturnType<typeof tempDir>;
@@ -59,8 +59,10 @@ test('the binary answers --version, --help, check and license machine-id with no
   assert.match(refused.stderr, /http\.port/);
   assert.match(refused.stderr, /mqtt\.tls_cert/);
 
-  const id = runBinary(['license', 'machine-id'], { MCS_LICENSE_MACHINE_ID: MACHINE_ID });
-  assert.equal(id.stdout.trim(), MACHINE_ID);
+  // This machine's own id (the packaged binary honours no override: binary-tamper.test.ts).
+  const id = runBinary(['license', 'machine-id']);
+  const machine = readMachineId();
+  assert.equal(id.stdout.trim(), machine.ok ? machine.machineId : '');
   const notADir = join(temp.dir, 'not-a-directory');
   writeFileSync(notADir, '');
   const unpack = runBinary(['devices', 'list'], { MCS_DATA_DIR: notADir });
@@ -91,7 +93,6 @@ test('serve: healthy within seconds, the UI, simulated detectors stored without 
     MCS_MQTT_PORT: String(mqttPort),
     MCS_MQTT_FACTORY_SECRET: SECRET,
     MCS_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    MCS_LICENSE_MACHINE_ID: MACHINE_ID,
   };
   const started = Date.now();
   const appliance = await spawnAppliance(
@@ -128,7 +129,7 @@ test('serve: healthy within seconds, the UI, simulated detectors stored without 
     // The binary's own device CLI, against the running appliance's database.
     const serials = ['BIN-0001', 'BIN-0002', 'BIN-0003'];
     for (const sn of serials) {
-      const added = runBinary(['devices', 'add', sn, '--factory', '--name', `Detector ${sn}`], env);
+      const added = runBinary(['devices', 'add', sn, '--factory', '--name', `Detector ${sn}`, '--high', '1000'], env);
       assert.equal(added.code, 0, added.stderr);
     }
     // The running appliance picks the CLI's change up within a second (devices/cache.ts); the API

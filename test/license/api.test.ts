@@ -23,7 +23,7 @@ test('a locked appliance answers management writes with 403 and the license code
   writeFileSync(file, '{"license": {"customer": "edited by hand"}, "signature": "x"}');
   assert.equal(api.app.parts.license.refresh().mode, 'locked');
 
-  const refused = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'LOCK-1' } });
+  const refused = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'LOCK-1', high_limit: 100 } });
   assert.equal(refused.status, 403);
   assert.equal(refused.body.code, 20001);
   assert.match(refused.body.message, /not valid.*Install the license file exactly as the vendor sent it/);
@@ -37,7 +37,7 @@ test('a locked appliance answers management writes with 403 and the license code
 
   rmSync(file);
   assert.equal(api.app.parts.license.refresh().mode, 'evaluation');
-  assert.equal((await api.call('POST', '/api/devices', { token: admin, body: { sn: 'LOCK-1' } })).status, 201);
+  assert.equal((await api.call('POST', '/api/devices', { token: admin, body: { sn: 'LOCK-1', high_limit: 100 } })).status, 201);
 });
 
 test('the admin installs a license file through the API, also on a locked box; an edited or foreign one is refused with its code', async () => {
@@ -61,7 +61,7 @@ test('the admin installs a license file through the API, also on a locked box; a
     const installed = await licensed.call('POST', '/api/system/license', { token: admin, body: { file: text } });
     assert.equal(installed.status, 200, installed.text);
     assert.deepEqual([installed.body.mode, installed.body.customer, installed.body.max_devices], ['valid', 'Plant One', 100]);
-    assert.equal((await licensed.call('POST', '/api/devices', { token: admin, body: { sn: 'AFTER-1' } })).status, 201, 'unlocked at once');
+    assert.equal((await licensed.call('POST', '/api/devices', { token: admin, body: { sn: 'AFTER-1', high_limit: 100 } })).status, 201, 'unlocked at once');
     const audit = await licensed.call('GET', '/api/system/logs?action=license.install', { token: admin });
     assert.deepEqual([audit.body.data[0].before.mode, audit.body.data[0].after.mode], ['locked', 'valid']);
   } finally {

@@ -130,7 +130,7 @@ test('locked: a leak is stored, alarmed, shown on the kiosk and notified as when
     assert.match(webhook.received[0].body, /GAS-1/);
     const archive = await parts.scheduler.runNow('archive');
     assert.deepEqual([archive.ok, archive.result], [true, { skipped: 'license locked' }], 'LIC-4: no archiving while locked');
-    const write = await app.call('POST', '/api/devices', { token: await app.login('admin', ADMIN_PASSWORD), body: { sn: 'NEW-1' } });
+    const write = await app.call('POST', '/api/devices', { token: await app.login('admin', ADMIN_PASSWORD), body: { sn: 'NEW-1', high_limit: 100 } });
     assert.deepEqual([write.status, write.body.code], [403, 20001], 'LIC-4: management writes stop');
 
     // The server is back: the next check-in unlocks without a restart.

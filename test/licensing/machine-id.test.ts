@@ -40,3 +40,18 @@ test('an override wins and must itself be a machine id', () => {
   assert.deepEqual(readMachineId({ override: ID, files: [] }), { ok: true, machineId: ID, source: 'override' });
   assert.equal(readMachineId({ override: 'abc' }).ok, false);
 });
+
+test('the packaged single executable ignores the override (issue 16.5); from source it is honoured', () => {
+  const temp = tempDir();
+  try {
+    const file = join(temp.dir, 'machine-id');
+    writeFileSync(file, 'f'.repeat(32));
+    assert.deepEqual(readMachineId({ override: ID, files: [file], packaged: true }),
+      { ok: true, machineId: 'f'.repeat(32), source: file, ignoredOverride: ID });
+    assert.deepEqual(readMachineId({ override: ID, files: [file], packaged: false }), { ok: true, machineId: ID, source: 'override' });
+    // Running from source (tsx), as development and the test suite do: node:sea says no.
+    assert.deepEqual(readMachineId({ override: ID, files: [file] }), { ok: true, machineId: ID, source: 'override' });
+  } finally {
+    temp.remove();
+  }
+});

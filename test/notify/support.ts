@@ -1,4 +1,5 @@
 // Real local servers for the channel tests: loopback, ephemeral ports, closed with every socket.
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -92,4 +93,63 @@ export function assertAppError(err: unknown, code: number, paths: string[] = [])
     }
   }
   return true;
+}
+
+// ---- ALM-13: an Aliyun RPC gateway (voice: dyvmsapi) that checks requests the way Aliyun does ----
+// Written from Aliyun's signature documentation, not from the client code.
+
+/** Percent-encodes every UTF-8 byte except A-Z a-z 0-9 - _ . ~ (upper-case hex). */
+function aliyunSpecEncode(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-_.~]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export interface AliyunGateway extends LocalHttpServer {
+  /** The parameters of each request whose signature, timestamp and nonce were right. */
+  accepted: Map<string, string>[];
+  /** Every answer's Code, in order (SignatureDoesNotMatch, OK, …). */
+  codes: string[];
+}
+
+/**
+ * A local Aliyun RPC endpoint: refuses a wrong signature (HMAC-SHA1 over `GET&%2F&<canonical
+ * query>` with `secret&`), a stale timestamp and a reused nonce like the real one; `business`
+ * answers the requests that pass (default: OK with a CallId).
+ */
+export async function startAliyunGateway(
+  accessKeys: Record<string, string>,
+  business: (params: Map<string, string>) => { status: number; json: Record<string, string> } = () => ({ status: 200, json: { Code: 'OK', Message: 'OK', CallId: '116012354148^10281378****', RequestId: 'D9CB3933-9FE3-4870-BA8E-2BEE91B69D23' } }),
+): Promise<AliyunGateway> {
+  const accepted: Map<string, string>[] = [];
+  const codes: string[] = [];
+  const nonces = new Set<string>();
+  const verdict = (request: Received): { status: number; json: Record<string, string> } => {
+    const query = request.rawUrl.slice(request.rawUrl.indexOf('?') + 1);
+    const params = new Map(query.split('&').map((pair) => pair.split('=').map(decodeURIComponent) as [string, string]));
+    const signature = params.get('Signature');
+    params.delete('Signature');
+    const secret = accessKeys[params.get('AccessKeyId') ?? ''];
+    if (secret === undefined) return { status: 404, json: { Code: 'InvalidAccessKeyId.NotFound', Message: 'Specified access key is not found.' } };
+    const canonical = [...params.keys()].sort().map((name) => `${aliyunSpecEncode(name)}=${aliyunSpecEncode(params.get(name)!)}`).join('&');
+    const expected = createHmac('sha1', `${secret}&`).update(`${request.method}&${aliyunSpecEncode('/')}&${aliyunSpecEncode(canonical)}`).digest('base64');
+    if (signature !== expected) return { status: 400, json: { Code: 'SignatureDoesNotMatch', Message: 'Specified signature is not matched with our calculation.' } };
+    if (Math.abs(Date.parse(params.get('Timestamp') ?? '') - Date.now()) > 15 * 60_000) {
+      return { status: 400, json: { Code: 'InvalidTimeStamp.Expired', Message: 'Specified time stamp or date value is expired.' } };
+    }
+    const nonce = params.get('SignatureNonce') ?? '';
+    if (!nonce || nonces.has(nonce)) return { status: 400, json: { Code: 'SignatureNonceUsed', Message: 'Specified signature nonce was used already.' } };
+    nonces.add(nonce);
+    accepted.push(params);
+    return business(params);
+  };
+  const server = await startHttpServer((request) => {
+    const answer = verdict(request);
+    codes.push(answer.json.Code);
+    return answer;
+  });
+  return Object.assign(server, { accepted, codes });
 }

@@ -242,6 +242,7 @@ describe('webhook settings', () => {
       url: 'https://oapi.dingtalk.com/robot/send?access_token=x',
       at_mobiles: [],
       at_all: false,
+      escalation_at_mobiles: [],
     });
     assert.deepEqual(CHANNELS.webhook.validate({ url: 'https://example.com/' }).headers, {});
   });

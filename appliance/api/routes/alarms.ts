@@ -1,15 +1,16 @@
 // API-1 alarms (ALM-7): records with filters and paging, detail, acknowledge one or many (with a
-// comment, audited), statistics by type and site day, and the CSV export.
+// comment, audited), statistics by type and site day, and the CSV exports (records, journals).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.ts';
 import { Paged } from '../../contract/api.ts';
 import {
-  AckBody, type AlarmRecord, AlarmExportQuery, AlarmListQuery, AlarmStatsQueryParams, AlarmViewSchema, BulkAckBody, JournalEntryView, SilenceBody,
+  AckBody, AckPolicyView, type AlarmRecord, AlarmExportQuery, AlarmListQuery, AlarmStatsQueryParams, AlarmViewSchema, BulkAckBody, JournalCsvQuery, JournalEntryView, SilenceBody,
 } from '../../contract/alarm.ts';
 import { iso } from '../../contract/api.ts';
-import { alarmStats, alarmsCsv } from '../../alarms/queries.ts';
+import { ALARM_TYPE_LABELS } from '../../contract/site-format.ts';
+import { alarmStats, alarmsCsv, journalCsv, journalRows, type DeviceFacts } from '../../alarms/queries.ts';
 import type { AlarmFilter } from '../../storage/alarms.ts';
 import { alarmView } from '../../live/state.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -33,25 +34,39 @@ const AlarmStatsView = Type.Object({
  * views carry it so a concentration reads in its unit (a battery %, an error code need none).
  */
 function deviceUnits(devices: ApiDeps['devices']): (sn: string | null) => string | undefined {
-  const units = new Map<string, string | undefined>();
+  const facts = deviceFacts(devices);
+  return (sn) => (sn === null ? undefined : facts(sn)?.unit);
+}
+
+/** sn → the device's name, location and unit, each looked up once per request; none for a deleted device. */
+function deviceFacts(devices: ApiDeps['devices']): (sn: string) => DeviceFacts | undefined {
+  const known = new Map<string, DeviceFacts | undefined>();
   return (sn) => {
-    if (sn === null) return undefined;
-    if (!units.has(sn)) {
+    if (!known.has(sn)) {
       try {
-        units.set(sn, devices.get(sn).unit);
+        const { name, location, unit } = devices.get(sn);
+        known.set(sn, { name, location, unit });
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        units.set(sn, undefined);
+        known.set(sn, undefined);
       }
     }
-    return units.get(sn);
+    return known.get(sn);
   };
 }
 
-function filterOf(query: { sn?: string; type?: string; state?: 'active' | 'cleared'; acknowledged?: boolean; start?: string; end?: string }): AlarmFilter {
+/** UI-3: the types whose label (in either site language) contains the searched text: "浓度" finds HIGH and LOW. */
+function typesLabelled(text: string | undefined): string[] {
+  const needle = text?.trim().toLowerCase();
+  if (!needle) return [];
+  return Object.entries(ALARM_TYPE_LABELS).filter(([, labels]) => Object.values(labels).some((label) => label.toLowerCase().includes(needle))).map(([type]) => type);
+}
+
+function filterOf(query: Static<typeof AlarmExportQuery>): AlarmFilter {
   return {
     sn: query.sn, type: query.type, state: query.state, acknowledged: query.acknowledged,
     from: timeParam(query.start, 'start'), to: timeParam(query.end, 'end'),
+    text: query.q, textTypes: typesLabelled(query.q), isaState: query.isa_state, listed: query.listed,
   };
 }
 
@@ -72,7 +87,9 @@ export function alarmRoutes(deps: ApiDeps) {
     api.get('/api/alarms', { schema: { tags, querystring: AlarmListQuery, response: { 200: Paged(AlarmViewSchema) } }, config: { access: 'viewer' } }, async (request) => {
       const { page, size, ...filters } = request.query;
       const { total, items } = alarmRepo.list({ ...filterOf(filters), limit: size, offset: (page - 1) * size });
-      return { total, page, size, data: viewOf(items) };
+      // UI-3: each with its device's name and location (people know detectors by name, not serial).
+      const views = viewOf(items).map((view, i) => ({ ...view, device_name: items[i].device_name, device_location: items[i].device_location }));
+      return { total, page, size, data: views };
     });
 
     api.get('/api/alarms/stats', { schema: { tags, summary: 'counts by type and by site day (ALM-7)', querystring: AlarmStatsQueryParams, response: { 200: AlarmStatsView } }, config: { access: 'viewer' } }, async (request) => {
@@ -89,7 +106,7 @@ export function alarmRoutes(deps: ApiDeps) {
       schema: { tags, summary: 'alarm records as CSV (Excel-friendly); while the license is locked, the last 24 h only', querystring: AlarmExportQuery },
       config: { access: 'operator', licensed: 'last_24h' },
     }, async (request, reply) => {
-      const { language = config.site.language, ...filters } = request.query;
+      const { language = config.site.language, journal, ...filters } = request.query;
       const now = deps.clock.now();
       const filter = filterOf(filters);
       // LIC-4, locked: the export is the recent record a safety manager needs in an incident, so
@@ -99,9 +116,15 @@ export function alarmRoutes(deps: ApiDeps) {
       const from = licensedStart(deps.license, filter, now);
       const limited = filter.from === undefined && from !== undefined;
       // Built whole, synchronously: no statement stays open on the shared connection between chunks.
-      const csv = [...alarmsCsv(alarmRepo.iterate({ ...filter, from }), { language, timezone: config.site.timezone, unitOf: deviceUnits(deps.devices) })].join('');
+      const records = alarmRepo.iterate({ ...filter, from });
+      const site = { language, timezone: config.site.timezone };
+      // ALM-12 ?journal=true: the matching records' journals, one line per event.
+      const csv = journal
+        ? [...journalCsv(journalRows(records, alarmRepo.journal), { ...site, deviceOf: deviceFacts(deps.devices) })].join('')
+        : [...alarmsCsv(records, { ...site, unitOf: deviceUnits(deps.devices) })].join('');
+      const name = `${journal ? 'alarm-journal' : 'alarms'}_${new Date(now).toISOString().slice(0, 10)}${limited ? '_last-24h' : ''}.csv`;
       reply.header('content-type', 'text/csv; charset=utf-8');
-      reply.header('content-disposition', `attachment; filename="alarms_${new Date(now).toISOString().slice(0, 10)}${limited ? '_last-24h' : ''}.csv"`);
+      reply.header('content-disposition', `attachment; filename="${name}"`);
       return csv;
     });
 
@@ -119,6 +142,29 @@ export function alarmRoutes(deps: ApiDeps) {
       if (!alarmRepo.get(id)) throw new AppError('NOT_FOUND', { id }, `no alarm ${id}`);
       return { data: alarmRepo.journal(id).map(({ alarm_id: _alarm, ...entry }) => ({ ...entry, at: iso(entry.at) })) };
     });
+
+    // ALM-12: the same journal as a spreadsheet, headers and labels in the site language (or
+    // ?language=), times in the site timezone; viewers may read it as they read the journal.
+    api.get('/api/alarms/:id/journal.csv', {
+      schema: { tags, summary: "ALM-12: the episode's events as CSV (Excel-friendly, site-local times)", params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), querystring: JournalCsvQuery },
+      config: { access: 'viewer' },
+    }, async (request, reply) => {
+      const { id } = request.params;
+      const record = alarmRepo.get(id);
+      if (!record) throw new AppError('NOT_FOUND', { id }, `no alarm ${id}`);
+      const { language = config.site.language } = request.query;
+      const rows = journalRows([record], alarmRepo.journal);
+      const csv = [...journalCsv(rows, { language, timezone: config.site.timezone, deviceOf: deviceFacts(deps.devices) })].join('');
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', `attachment; filename="alarm-${id}_journal.csv"`);
+      return csv;
+    });
+
+    // ALM-11: per priority, whether acknowledging needs a comment (the forms mark the comment required).
+    api.get('/api/alarms/ack-policy', {
+      schema: { tags, summary: 'ALM-11: per priority, whether an acknowledgement needs a comment', response: { 200: Type.Object({ data: AckPolicyView }) } },
+      config: { access: 'viewer', licensed: false },
+    }, async () => ({ data: deps.alarmSettings.ackPolicy() }));
 
     // GB 16808 消音 from the control-room screen (a viewer token): journaled in every listed alarm's
     // history; the sound itself stops in the kiosk, which never waits for this answer.
@@ -138,6 +184,7 @@ export function alarmRoutes(deps: ApiDeps) {
       const before = alarmRepo.get(id);
       if (!before) throw new AppError('NOT_FOUND', { id }, `no alarm ${id}`);
       if (before.ack_at !== null) throw new AppError('CONFLICT', { id, ack_by: before.ack_by }, `alarm ${id} is already acknowledged`);
+      deps.alarmSettings.requireAckComment([before], request.body.comment); // ALM-11: 400 without a required comment
       const [after] = await acknowledge([id], request.principal!.username, request.body.comment);
       if (!after) throw new AppError('CONFLICT', { id }, `alarm ${id} is already acknowledged`);
       audit(request, 'alarm.ack', String(id), { ack_at: null }, { ack_by: after.ack_by, ack_comment: after.ack_comment });
@@ -149,6 +196,8 @@ export function alarmRoutes(deps: ApiDeps) {
       config: operator,
     }, async (request) => {
       const { ids, comment } = request.body;
+      // ALM-11: the whole request is refused when one alarm in it needs a comment that is missing.
+      deps.alarmSettings.requireAckComment(ids.flatMap((id) => alarmRepo.get(id) ?? []), comment);
       const changed = await acknowledge(ids, request.principal!.username, comment);
       const acknowledged = changed.map((r) => r.id);
       for (const record of changed) audit(request, 'alarm.ack', String(record.id), { ack_at: null }, { ack_by: record.ack_by, ack_comment: record.ack_comment });

@@ -1,4 +1,4 @@
-// API-3 login (rate-limited), who am I, and changing one's own password (the forced change of
+// API-3 login (rate-limited, audited: login-audit.ts), who am I, and changing one's own password (the forced change of
 // API-4 goes through here too).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -7,9 +7,11 @@ import { Message } from '../../contract/api.ts';
 import { LoginRequest, LoginResponse, Me, PasswordChange } from '../../contract/users.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
+import { createLoginAudit } from '../../users/login-audit.ts';
 
 export function authRoutes(deps: ApiDeps) {
   const audit = auditor(deps.audit, deps.clock);
+  const logins = createLoginAudit({ record: (entry) => deps.audit.record(entry), clock: deps.clock });
   return async function register(app: FastifyInstance) {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['auth'];
@@ -17,7 +19,21 @@ export function authRoutes(deps: ApiDeps) {
     api.post('/api/auth/login', {
       schema: { tags, summary: 'log in; the token is valid 24 h', security: [], body: LoginRequest, response: { 200: LoginResponse } },
       config: { access: 'public', licensed: false },
-    }, async (request) => deps.users.login(request.body.username, request.body.password, request.ip));
+    }, async (request) => {
+      const { username, password } = request.body;
+      try {
+        const session = await deps.users.login(username, password, request.ip);
+        logins.succeeded(username, request.ip, session.role);
+        return session;
+      } catch (err) {
+        // Issue 16.11: failed logins and lock-outs audited, aggregated (login-audit.ts); never the password.
+        if (err instanceof AppError && err.key === 'AUTH_BAD_CREDENTIALS') logins.failed(username, deps.users.exists(username), request.ip);
+        if (err instanceof AppError && err.key === 'TOO_MANY_LOGINS') {
+          logins.refused(username, deps.users.exists(username), request.ip, (err.detail as { retry_after_s: number }).retry_after_s);
+        }
+        throw err;
+      }
+    });
 
     api.get('/api/auth/me', {
       schema: { tags, summary: 'the caller', response: { 200: Me } },

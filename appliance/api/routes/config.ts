@@ -1,5 +1,8 @@
 // API-1 alarm channel settings (ALM-4, ALM-5) with test send. Secrets leave only as "******"
 // (API-7) and a "******" sent back keeps the stored secret; every change is audited redacted.
+// Issue 16.6: that includes the key inside a robot's URL (`…/send?key=******`) and every webhook
+// header value; a masked URL part is kept only while the address stays on the same host
+// (core/secrets.ts restoreMaskedUrl), also for a test send of unsaved settings.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -51,7 +54,7 @@ export function configRoutes(deps: ApiDeps) {
     }, async (request) => {
       const kind = request.body.channel as ChannelKind;
       const saved = alarmSettings.current().channels[kind]?.settings;
-      const settings = request.body.settings ? keepRedactedSecrets(request.body.settings, saved ?? {}, CHANNELS[kind].secretFields) : saved;
+      const settings = request.body.settings ? keepRedactedSecrets(request.body.settings, saved ?? {}, CHANNELS[kind]) : saved;
       if (!settings) throw new AppError('ALARM_CONFIG_INVALID', { channel: kind }, `no ${kind} channel saved; send its settings to test them`);
       const result = await testSend(kind, settings, { language: deps.config.site.language, timezone: deps.config.site.timezone, clock: deps.clock });
       return { message: `test sent through ${kind}`, detail: String(result.detail ?? '') };

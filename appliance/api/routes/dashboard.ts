@@ -1,6 +1,7 @@
 // API-1 kiosk settings and the floor-plan image (UI-2). The image is checked by its content
 // (PNG or JPEG magic bytes, ≤ 5 MB), stored under a fixed name in the data dir (a client's file
 // name never reaches the file system) and replaced atomically.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,9 +14,46 @@ import { iso, Message } from '../../contract/api.ts';
 import { BACKGROUND_MAX_BYTES, DashboardSettings, DashboardUpdate, DashboardView } from '../../contract/dashboard.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
+import { bearerToken } from '../access.ts';
 
 const KEY = 'dashboard';
 const BG_URL = '/api/config/dashboard/bg';
+
+/**
+ * Issue 16.10: the floor plan is drawn by an <img>/CSS background, which cannot send a header, and
+ * a session token in an image URL ends up in the browser history, the network panel, proxy logs
+ * and Referer headers. So GET /api/config/dashboard hands out the image URL signed for a few
+ * minutes instead (HMAC-SHA256 over the path, the image version and the expiry). Chosen over an
+ * HttpOnly cookie because it needs no cookie state and no CSRF thinking, works the same for the
+ * admin UI and a kiosk screen (whose token is not a browser session), and a leaked URL opens only
+ * this one picture, only until it expires. The key lives in memory: a restart ends the old URLs,
+ * and the next settings read (the kiosk's is every minute) brings a fresh one.
+ * The expiry is rounded up to a step so the URL stays the same (and cached) for a while.
+ */
+export const SIGNED_URL_STEP_MS = 5 * 60_000;
+/** A signed URL expiring further ahead than this is refused (it was not made by us). */
+const SIGNED_URL_MAX_MS = 2 * SIGNED_URL_STEP_MS;
+
+export function createUrlSigner(key: Buffer = randomBytes(32)) {
+  const mac = (data: string) => createHmac('sha256', key).update(data).digest('base64url');
+  return {
+    sign(path: string, version: number, now: number): string {
+      const exp = (Math.floor(now / SIGNED_URL_STEP_MS) + 2) * SIGNED_URL_STEP_MS;
+      const unsigned = `${path}?v=${version}&exp=${exp}`;
+      return `${unsigned}&sig=${mac(unsigned)}`;
+    },
+    /** Whether the query of a request for `path` is a valid, unexpired signature. */
+    verify(path: string, query: { v?: unknown; exp?: unknown; sig?: unknown }, now: number): boolean {
+      const { v, exp, sig } = query;
+      if (typeof v !== 'string' || typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,16}$/.test(v) || !/^\d{1,16}$/.test(exp)) return false;
+      const expires = Number(exp);
+      if (expires <= now || expires - now > SIGNED_URL_MAX_MS) return false;
+      const expected = Buffer.from(mac(`${path}?v=${v}&exp=${exp}`));
+      const given = Buffer.from(sig);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+}
 
 interface StoredDashboard extends DashboardSettings {
   background: { content_type: string; size: number; uploaded_at: number; file: string } | null;
@@ -61,6 +99,7 @@ export function uploadError(err: unknown): Error {
 export function dashboardRoutes(deps: ApiDeps) {
   const audit = auditor(deps.audit, deps.clock);
   const dir = join(deps.config.data_dir, 'dashboard');
+  const signer = createUrlSigner();
 
   function stored(): StoredDashboard {
     const saved = deps.configRepo.get<Partial<StoredDashboard>>(KEY) ?? {};
@@ -71,11 +110,17 @@ export function dashboardRoutes(deps: ApiDeps) {
     const updatedAt = deps.configRepo.updatedAt(KEY);
     return {
       ...rest,
-      background: background && { content_type: background.content_type, size: background.size, uploaded_at: iso(background.uploaded_at), url: `${BG_URL}?v=${background.uploaded_at}` },
+      background: background && { content_type: background.content_type, size: background.size, uploaded_at: iso(background.uploaded_at), url: signer.sign(BG_URL, background.uploaded_at, deps.clock.now()) },
       updated_at: updatedAt ? iso(updatedAt) : null,
       timezone: deps.config.site.timezone,
       language: deps.config.site.language,
     };
+  }
+
+  /** What the audit log keeps (API-5): the settings without the image's short-lived signed URL. */
+  function audited(settings: StoredDashboard) {
+    const { background, ...rest } = view(settings);
+    return { ...rest, background: background && { content_type: background.content_type, size: background.size, uploaded_at: background.uploaded_at } };
   }
 
   return async function register(app: FastifyInstance) {
@@ -89,7 +134,7 @@ export function dashboardRoutes(deps: ApiDeps) {
       const before = stored();
       const after = { ...before, ...request.body };
       deps.configRepo.set(KEY, after, deps.clock.now());
-      audit(request, 'config.dashboard', KEY, view(before), view(after));
+      audit(request, 'config.dashboard', KEY, audited(before), audited(after));
       return view(after);
     });
 
@@ -116,11 +161,21 @@ export function dashboardRoutes(deps: ApiDeps) {
       const after: StoredDashboard = { ...before, background: { content_type: type.contentType, size: data.length, uploaded_at: deps.clock.now(), file: name } };
       deps.configRepo.set(KEY, after, deps.clock.now());
       if (before.background && before.background.file !== name) await rm(join(dir, before.background.file), { force: true });
-      audit(request, 'config.dashboard.background', KEY, view(before).background, view(after).background);
+      audit(request, 'config.dashboard.background', KEY, audited(before).background, audited(after).background);
       return view(after);
     });
 
-    api.get(BG_URL, { schema: { tags, summary: 'the floor-plan image' }, config: { access: 'viewer', queryToken: true } }, async (_request, reply) => {
+    // Public as a route, but only with a valid signature (the URL from GET /api/config/dashboard) or a
+    // viewer's Bearer header; a token in the query (?token=) is not accepted here any more.
+    api.get(BG_URL, {
+      schema: { tags, summary: 'the floor-plan image: the signed URL from GET /api/config/dashboard, or with a Bearer header' },
+      config: { access: 'public' },
+    }, async (request, reply) => {
+      if (!signer.verify(BG_URL, request.query as Record<string, unknown>, deps.clock.now())) {
+        const token = bearerToken(request);
+        if (!token) throw new AppError('AUTH_TOKEN_EXPIRED', 'this image link has expired or is not signed; reload the settings for a fresh one, or send Authorization: Bearer <token>');
+        deps.users.authenticate(token); // any valid session or kiosk token may see the plan (viewer)
+      }
       const { background } = stored();
       const path = background && join(dir, background.file);
       if (!background || !path || !(await stat(path).catch(() => null))) throw new AppError('NOT_FOUND', null, 'no floor-plan image uploaded');
@@ -133,7 +188,7 @@ export function dashboardRoutes(deps: ApiDeps) {
       const before = stored();
       if (before.background) await rm(join(dir, before.background.file), { force: true });
       deps.configRepo.set(KEY, { ...before, background: null }, deps.clock.now());
-      audit(request, 'config.dashboard.background', KEY, view(before).background, null);
+      audit(request, 'config.dashboard.background', KEY, audited(before).background, null);
       return { message: 'floor-plan image removed' };
     });
   };

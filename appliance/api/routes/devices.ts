@@ -1,6 +1,8 @@
 // API-1 devices: list with paging and filters, CRUD through the device service (the same
 // validation and credential logic as the CLI), realtime, bucketed history, raw CSV export,
-// commands over MQTT, floor-plan positions, and pending serials to adopt (ING-3).
+// commands over MQTT, floor-plan positions, and pending serials to adopt (ING-3). ALM-9: a
+// setpoint accepted outside GB/T 50493-2019's bounds by setpoint_override_reason is audited as
+// 'device.setpoint_override' with the reason and what it overrode.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,6 +15,7 @@ import {
 } from '../../contract/device.ts';
 import { DeviceCommand } from '../../contract/device-payload.ts';
 import type { Device } from '../../storage/devices.ts';
+import type { SetpointOverride } from '../../devices/service.ts';
 import type { LiveDevice } from '../../contract/live.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
@@ -45,6 +48,12 @@ export function deviceRoutes(deps: ApiDeps) {
   const audit = auditor(deps.audit, deps.clock);
   const { devices, live } = deps;
   const view = (device: Device) => deviceView(device, live.device(device.sn));
+  /** ALM-9: who accepted which setpoints outside the standard's bounds, and why. */
+  const auditOverride = (request: Parameters<typeof audit>[0], device: Device, override: SetpointOverride | null | undefined) => {
+    if (!override) return;
+    const setpoints = { gas: device.gas, unit: device.unit, high_limit: device.high_limit, high2_limit: device.high2_limit, low_limit: device.low_limit };
+    audit(request, 'device.setpoint_override', device.sn, null, { reason: override.reason, overridden: override.problems, setpoints });
+  };
 
   return async function register(app: FastifyInstance) {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -62,11 +71,12 @@ export function deviceRoutes(deps: ApiDeps) {
     });
 
     api.post('/api/devices', {
-      schema: { tags, summary: 'register a detector; a generated password is returned once', body: DeviceCreate, response: { 201: DeviceCreated } },
+      schema: { tags, summary: 'register a detector (ALM-9: with a setpoint within the bounds for its gas); a generated password is returned once', body: DeviceCreate, response: { 201: DeviceCreated } },
       config: admin,
     }, async (request, reply) => {
-      const { device, password } = await devices.add(request.body);
+      const { device, password, override } = await devices.add(request.body);
       audit(request, 'device.create', device.sn, null, auditable(device));
+      auditOverride(request, device, override);
       return reply.status(201).send({ device: view(device), password });
     });
 
@@ -77,8 +87,9 @@ export function deviceRoutes(deps: ApiDeps) {
       schema: { tags, summary: 'register a pending serial (keeps its factory password unless credentials=generate)', params: SnParams, body: AdoptBody, response: { 201: DeviceCreated } },
       config: admin,
     }, async (request, reply) => {
-      const { device, password } = await devices.adopt({ ...request.body, sn: request.params.sn });
+      const { device, password, override } = await devices.adopt({ ...request.body, sn: request.params.sn });
       audit(request, 'device.adopt', device.sn, null, auditable(device));
+      auditOverride(request, device, override);
       return reply.status(201).send({ device: view(device), password });
     });
 
@@ -97,12 +108,13 @@ export function deviceRoutes(deps: ApiDeps) {
       async (request) => view(devices.get(request.params.sn)));
 
     api.put('/api/devices/:sn', {
-      schema: { tags, summary: 'change settings, calibration and limits (all rules checked, 40004 lists every problem)', params: SnParams, body: DeviceUpdate, response: { 200: DeviceView } },
+      schema: { tags, summary: 'change settings, calibration and limits (all rules checked, 40004 lists every problem; 40005: a setpoint outside the bounds for the gas)', params: SnParams, body: DeviceUpdate, response: { 200: DeviceView } },
       config: admin,
     }, async (request) => {
       const before = devices.get(request.params.sn);
-      const after = devices.update(request.params.sn, request.body);
+      const { device: after, override } = devices.update(request.params.sn, request.body);
       audit(request, 'device.update', after.sn, auditable(before), auditable(after));
+      auditOverride(request, after, override);
       return view(after);
     });
 

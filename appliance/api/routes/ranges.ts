@@ -1,5 +1,6 @@
 // Time ranges of data queries (API-1 history and exports), checked before any query runs.
 import { AppError } from '../../core/errors.ts';
+import { csvDocument, DATA } from '../../core/csv.ts';
 import { parseTime } from '../../contract/api.ts';
 import { HISTORY_INTERVALS, RAW_HISTORY_MAX_MS, type HistoryInterval, type LatestReading } from '../../storage/readings.ts';
 
@@ -42,11 +43,15 @@ export function historyRange(query: { start: string; end?: string; interval?: st
 }
 
 /** The seed's archive columns (§5.3), so an export and an archive read the same way. */
-export const READINGS_CSV_HEADER = 'time,sn,v_raw,ppm,temp,humi,bat,rssi,seq\n';
+export const READINGS_CSV_COLUMNS = ['time', 'sn', 'v_raw', 'ppm', 'temp', 'humi', 'bat', 'rssi', 'seq'] as const;
 
+/**
+ * API-1 raw readings as CSV, in core/csv.ts's DATA dialect like the archive (no BOM, LF), in
+ * chunks of about 16 KiB made as the pages of readings are read.
+ */
 export function* readingsCsv(pages: Iterable<LatestReading[]>): Generator<string> {
-  yield READINGS_CSV_HEADER;
-  for (const page of pages) {
-    yield page.map((r) => `${new Date(r.ts).toISOString()},${r.sn},${r.v_raw},${r.ppm},${r.temp},${r.humi ?? ''},${r.bat},${r.rssi},${r.seq}\n`).join('');
-  }
+  const rows = (function* () {
+    for (const page of pages) yield* page;
+  })();
+  yield* csvDocument(READINGS_CSV_COLUMNS, rows, (r) => [new Date(r.ts).toISOString(), r.sn, r.v_raw, r.ppm, r.temp, r.humi, r.bat, r.rssi, r.seq], { dialect: DATA });
 }

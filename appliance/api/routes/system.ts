@@ -155,6 +155,8 @@ export function systemRoutes(deps: ApiDeps) {
         messages_per_min: perMinute(),
         readings: { received: figures.ingest.received, stored: figures.ingest.stored, duplicates: figures.ingest.duplicates, pending: figures.ingest.pending },
         alarms: { active: figures.activeAlarms(), last_24h: deps.alarmRepo.list({ from: dayStart, limit: 0 }).total },
+        // UI-3 (issue 14): the overview warns when no channel is switched on (nobody would be told of an alarm).
+        notifications: { enabled_channels: deps.alarmSettings.enabledChannels() },
         connections: figures.broker.connected,
         ws_clients: figures.wsClients(),
         uptime_s: Math.round((Date.now() - startedAt) / 1000),

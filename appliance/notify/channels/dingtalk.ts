@@ -13,15 +13,18 @@ export function dingtalkSign(timestamp: string, secret: string): string {
 // 130101: more than 20 messages a minute; -1: system busy. Other codes (token, keyword, IP,
 // signature: 300001, 310000, ...) will not change by waiting.
 const RETRYABLE = new Set([-1, 130101]);
+// The 加签 secret, and (issue 16.6) the `access_token=` of the URL: sealed at rest, masked in answers.
+const SECRETS = { secretFields: ['secret'], secretUrls: ['url'] };
 
 export const dingtalk: Channel<DingTalkSettings> = {
   kind: 'dingtalk',
   settings: DingTalkSettings,
-  secretFields: ['secret'],
+  ...SECRETS,
   validate: (input) =>
-    validateSettings('dingtalk', DingTalkSettings, input, ['secret'], (s, report) => {
+    validateSettings('dingtalk', DingTalkSettings, input, SECRETS, (s, report) => {
       checkUrl(s.url, 'url', report);
       checkMobiles(s.at_mobiles, 'at_mobiles', report);
+      checkMobiles(s.escalation_at_mobiles, 'escalation_at_mobiles', report); // ALM-13
     }),
   async send(_notice, rendered, settings, options) {
     const url = new URL(settings.url);

@@ -18,6 +18,11 @@ export const email: Channel<EmailSettings> = {
           if (typeof to === 'string' && !isEmailAddress(to)) report(`recipients.${i}`, `'${shorten(to)}' is not an e-mail address`);
         });
       }
+      if (Array.isArray(s.escalation_to)) {
+        s.escalation_to.forEach((to, i) => {
+          if (typeof to === 'string' && !isEmailAddress(to)) report(`escalation_to.${i}`, `'${shorten(to)}' is not an e-mail address`);
+        });
+      }
       if (s.secure === true && s.starttls === true) report('starttls', 'choose one: secure (TLS from the start) or STARTTLS');
       if (s.user && !s.pass) report('pass', 'required when user is set');
       if (s.pass && !s.user) report('user', 'required when pass is set');

@@ -14,15 +14,20 @@ export function feishuSign(timestamp: string, secret: string): string {
 // 9499: too many requests; 11232: frequency limited. Signature (19021), keyword (19024), IP
 // (19022) and bad-request codes will not change by waiting.
 const RETRYABLE = new Set([9499, 11232]);
+// The signature secret, and (issue 16.6) the hook id in a URL's path — whoever has it can post.
+const SECRETS = { secretFields: ['secret'], secretUrls: ['url', 'escalation_url'] };
 
 const HEADER_COLOURS: Record<AlarmNotice['event'], string> = { raised: 'red', cleared: 'green', test: 'blue' };
 
 export const feishu: Channel<FeishuSettings> = {
   kind: 'feishu',
   settings: FeishuSettings,
-  secretFields: ['secret'],
+  ...SECRETS,
   validate: (input) =>
-    validateSettings('feishu', FeishuSettings, input, ['secret'], (s, report) => checkUrl(s.url, 'url', report)),
+    validateSettings('feishu', FeishuSettings, input, SECRETS, (s, report) => {
+      checkUrl(s.url, 'url', report);
+      checkUrl(s.escalation_url, 'escalation_url', report); // ALM-13
+    }),
   async send(notice, rendered, settings, options) {
     // The card header carries the title; lark_md has no headings and breaks lines on a single \n.
     const content = rendered.markdown.replace(/^###[^\n]*\n+/, '').replace(/\n\n/g, '\n');

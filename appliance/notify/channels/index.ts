@@ -6,6 +6,8 @@ import { dingtalk } from './dingtalk.ts';
 import { email } from './email.ts';
 import { feishu } from './feishu.ts';
 import { sms } from './sms.ts';
+import { voice } from './voice.ts';
+import { escalationSettings } from './escalation-targets.ts';
 import { webhook } from './webhook.ts';
 import { wecom } from './wecom.ts';
 import { CHANNEL_KINDS, type Channel, type ChannelKind, type SendOptions, type SendResult } from './types.ts';
@@ -13,7 +15,8 @@ import { CHANNEL_KINDS, type Channel, type ChannelKind, type SendOptions, type S
 export { CHANNEL_KINDS, type Channel, type ChannelKind, type SendFailure, type SendOptions, type SendResult } from './types.ts';
 export * from './settings.ts';
 
-export const CHANNELS: Record<ChannelKind, Channel<any>> = { email, dingtalk, feishu, wecom, webhook, sms };
+export const CHANNELS: Record<ChannelKind, Channel<any>> = { email, dingtalk, feishu, wecom, webhook, sms, voice };
+export { escalationSettings };
 
 /** The business code a failed test send is reported with (seed §10.5). */
 export const FAILURE_CODES: Record<ChannelKind, ErrorName> = {
@@ -23,6 +26,7 @@ export const FAILURE_CODES: Record<ChannelKind, ErrorName> = {
   wecom: 'ALARM_WEBHOOK_FAILED',
   webhook: 'ALARM_WEBHOOK_FAILED',
   sms: 'ALARM_SMS_FAILED',
+  voice: 'ALARM_VOICE_FAILED',
 };
 
 export function isChannelKind(value: unknown): value is ChannelKind {
@@ -59,7 +63,7 @@ export function testNotice(language: Language, at: number): AlarmNotice {
 /**
  * ALM-5 "test send": validates (AppError 50001 listing every problem) and sends a test notice
  * now, bypassing the outbox. A failure throws AppError 50002 (e-mail), 50003 (webhooks) or
- * 50004 (SMS) with the server's reason as detail.
+ * 50004 (SMS) or 50006 (voice) with the server's reason as detail.
  */
 export async function testSend(kind: ChannelKind, settings: unknown, deps: TestSendDeps): Promise<SendResult & { ok: true }> {
   if (!isChannelKind(kind)) {
@@ -79,7 +83,8 @@ export async function testSend(kind: ChannelKind, settings: unknown, deps: TestS
 
 /**
  * ALM-6: one outbox attempt from stored (already opened) settings: validates, renders in the site
- * language and sends. Settings that no longer validate are a failure that does not retry.
+ * language and sends. Settings that no longer validate are a failure that does not retry. An
+ * escalation (ALM-13, `notice.escalation`) goes to the channel's escalation recipients.
  */
 export async function deliverNotice(
   kind: ChannelKind,
@@ -96,6 +101,10 @@ export async function deliverNotice(
   } catch (err) {
     if (err instanceof AppError) return { ok: false, detail: err.message, retryable: false };
     throw err;
+  }
+  if (notice.escalation) {
+    valid = escalationSettings(kind, valid);
+    if (valid === null) return { ok: false, detail: `no escalation recipients in the ${kind} settings`, retryable: false };
   }
   return channel.send(notice, renderAlarmMessage(notice, site), valid, options);
 }

@@ -2,7 +2,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { AlarmNotice, RenderedMessage } from '../message.ts';
 
-export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms'] as const;
+export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms', 'voice'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 /**
@@ -26,6 +26,13 @@ export interface Channel<S> {
   settings: TSchema;
   /** Top-level settings fields sealed at rest and redacted in API output (API-7). */
   secretFields: string[];
+  /**
+   * URL fields with a key inside the address (WeCom `key=`, DingTalk `access_token=`, a Feishu
+   * hook id): sealed whole at rest, shown with the key masked (issue 16.6, core/secrets.ts).
+   */
+  secretUrls?: string[];
+  /** Name → value maps whose every value is secret (the webhook's extra headers), issue 16.6. */
+  secretMaps?: string[];
   /** Defaults applied and every problem listed: throws AppError 50001 (ALARM_CONFIG_INVALID). */
   validate(settings: unknown): S;
   /**

@@ -3,7 +3,7 @@
 import { Kind, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AppError } from '../../core/errors.ts';
-import { REDACTED } from '../../core/secrets.ts';
+import { hasMaskedPart, maskUrl, REDACTED, secretLayout, type SecretSpec } from '../../core/secrets.ts';
 
 export type Report = (path: string, message: string) => void;
 /** Checks beyond the schema; values may still have the wrong type (the schema reported those). */
@@ -13,7 +13,7 @@ export function validateSettings<T extends TSchema>(
   kind: string,
   schema: T,
   input: unknown,
-  secretFields: readonly string[],
+  secrets: SecretSpec,
   check?: SemanticCheck,
 ): Static<T> {
   if (!isPlainObject(input)) throw invalid(kind, ['(root): settings must be an object']);
@@ -33,10 +33,32 @@ export function validateSettings<T extends TSchema>(
   for (const error of Value.Errors(schema, settings)) {
     report(error.path.slice(1).replaceAll('/', '.') || '(root)', error.message);
   }
-  for (const field of secretFields) {
+  const layout = secretLayout(secrets);
+  for (const field of layout.secretFields) {
     const value = settings[field];
     if (value === REDACTED) report(field, `is the redacted placeholder '${REDACTED}', not the secret`);
-    else if (typeof value === 'string' && value.startsWith('enc:v1:')) report(field, 'is still sealed; open it before use');
+    else if (isSealedText(value)) report(field, 'is still sealed; open it before use');
+  }
+  // Issue 16.6: a masked key the stored one could not fill in (see restoreMaskedUrl).
+  for (const field of layout.secretUrls) {
+    const value = settings[field];
+    if (isSealedText(value)) report(field, 'is still sealed; open it before use');
+    else if (typeof value === 'string' && hasMaskedPart(value)) {
+      report(
+        field,
+        `still holds '${REDACTED}' where its key was: type the whole address again (the saved key is kept only ` +
+          `while scheme, host and port stay the same) / 地址中的密钥仍是 '${REDACTED}'：请重新输入完整地址（仅当协议、主机和端口不变时才沿用已保存的密钥）`,
+      );
+    }
+  }
+  for (const field of layout.secretMaps) {
+    const map = settings[field];
+    if (!isPlainObject(map)) continue;
+    for (const [name, value] of Object.entries(map)) {
+      if (value === REDACTED) {
+        report(`${field}.${name}`, `is '${REDACTED}' but no value is saved under this name: type the value / 该名称下没有已保存的值，请输入`);
+      } else if (isSealedText(value)) report(`${field}.${name}`, 'is still sealed; open it before use');
+    }
   }
   check?.(settings, report);
   if (problems.size) throw invalid(kind, [...problems].map(([path, message]) => `${path}: ${message}`));
@@ -46,6 +68,8 @@ export function validateSettings<T extends TSchema>(
 function invalid(kind: string, problems: string[]): AppError {
   return new AppError('ALARM_CONFIG_INVALID', problems, `invalid ${kind} settings: ${problems.join('; ')}`);
 }
+
+const isSealedText = (value: unknown) => typeof value === 'string' && value.startsWith('enc:v1:');
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -58,9 +82,12 @@ export function checkUrl(value: unknown, path: string, report: Report): void {
   try {
     url = new URL(value);
   } catch {
-    return report(path, `'${shorten(value)}' is not a URL`);
+    return report(path, `'${shorten(maskUrl(value))}' is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') report(path, `must be an http or https URL (got ${url.protocol})`);
+  // Issue 16.6: the URL parser drops tabs and newlines and reads a backslash as '/'; the key
+  // masking reads the address as written, so both must agree on where the key is.
+  if (/[\s\\\u0000-\u001f\u007f]/.test(value)) report(path, 'must not contain spaces, backslashes or control characters (percent-encode them)');
+  else if (url.protocol !== 'https:' && url.protocol !== 'http:') report(path, `must be an http or https URL (got ${url.protocol})`);
   else if (!url.hostname) report(path, 'has no host');
 }
 

@@ -14,14 +14,18 @@ export function webhookSignature(body: string, secret: string): string {
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 header name
 const RESERVED = new Set(['content-type', 'content-length', 'host', SIGNATURE_HEADER]);
+// Issue 16.6: the signing secret; a key in a URL (query, user:password@, a token in the path);
+// and every extra header value (Authorization, X-Api-Key…: core/secrets.ts says why all of them).
+const SECRETS = { secretFields: ['secret'], secretUrls: ['url', 'escalation_url'], secretMaps: ['headers'] };
 
 export const webhook: Channel<WebhookSettings> = {
   kind: 'webhook',
   settings: WebhookSettings,
-  secretFields: ['secret'],
+  ...SECRETS,
   validate: (input) =>
-    validateSettings('webhook', WebhookSettings, input, ['secret'], (s, report) => {
+    validateSettings('webhook', WebhookSettings, input, SECRETS, (s, report) => {
       checkUrl(s.url, 'url', report);
+      checkUrl(s.escalation_url, 'escalation_url', report); // ALM-13
       if (!isPlainObject(s.headers)) return;
       for (const [name, value] of Object.entries(s.headers)) {
         if (!TOKEN.test(name)) report(`headers.${name}`, `'${shorten(name)}' is not a valid header name`);

@@ -8,14 +8,17 @@ import { checkUrl, validateSettings } from './validate.ts';
 const MAX_CONTENT_BYTES = 4096;
 // -1: system busy; 45009: API frequency limit. Others (93000 bad key, 40058 bad content) will not change.
 const RETRYABLE = new Set([-1, 45009]);
+// Issue 16.6: a robot's key is the `key=` of its URL: sealed at rest, shown as `key=******`.
+const SECRETS = { secretFields: [], secretUrls: ['url', 'escalation_url'] };
 
 export const wecom: Channel<WeComSettings> = {
   kind: 'wecom',
   settings: WeComSettings,
-  secretFields: [],
+  ...SECRETS,
   validate: (input) =>
-    validateSettings('wecom', WeComSettings, input, [], (s, report) => {
+    validateSettings('wecom', WeComSettings, input, SECRETS, (s, report) => {
       checkUrl(s.url, 'url', report);
+      checkUrl(s.escalation_url, 'escalation_url', report); // ALM-13
       if (typeof s.url === 'string' && URL.canParse(s.url) && !new URL(s.url).searchParams.get('key')) {
         report('url', "has no 'key=' parameter (copy the robot's whole webhook address)");
       }

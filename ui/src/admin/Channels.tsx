@@ -1,11 +1,14 @@
 // UI-3 alarm channels (ALM-3..ALM-5): debounce, deadband, low-battery level, the notification
 // schedule, and each channel with on/off, its settings and a test send. Secrets show as ******.
+// Issue 16.11: fields are labelled in words in both languages, schedule times are 24-hour HH:MM in
+// the site's timezone, the save button sits where the form ends, and leaving with unsaved changes asks.
 import { useEffect, useState } from 'preact/hooks';
 import type { AlarmSettings } from '../../../appliance/contract/alarm.ts';
 import { t, type TextKey } from '../i18n/i18n.ts';
-import { api } from '../lib/api.ts';
-import { Field, inputChecked, inputValue, Notice, useAction, useLoad } from '../lib/ui.tsx';
+import { api, fieldLabel } from '../lib/api.ts';
+import { Field, inputChecked, inputValue, Notice, sameValues, useAction, useLoad, useSiteTimezone, useUnsavedChanges } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
+import { AlarmPolicy } from './AlarmPolicy.tsx';
 import { CHANNEL_FIELDS, CHANNEL_KINDS, fromForm, toForm, type ChannelKind, type FormValues } from './channel-fields.ts';
 
 type ChannelForms = Record<ChannelKind, { present: boolean; enabled: boolean; values: FormValues }>;
@@ -37,10 +40,10 @@ function ChannelCard(props: { kind: ChannelKind; form: ChannelForms[ChannelKind]
         {CHANNEL_FIELDS[kind].map((field) => field.kind === 'bool' ? (
           <label key={field.name} class="check">
             <input type="checkbox" name={`${kind}.${field.name}`} checked={form.values[field.name] === true} onChange={(e) => setValue(field.name, inputChecked(e))} />
-            {field.name}
+            {fieldLabel(field.name)}
           </label>
         ) : (
-          <Field key={field.name} label={field.name} wide={field.kind === 'list' || field.kind === 'json'}>
+          <Field key={field.name} label={fieldLabel(field.name)} wide={field.kind === 'list' || field.kind === 'json'}>
             {field.kind === 'list'
               ? <textarea name={`${kind}.${field.name}`} rows={2} placeholder={field.placeholder} value={form.values[field.name] as string} onInput={(e) => setValue(field.name, inputValue(e))} />
               : <input name={`${kind}.${field.name}`} type={(field.kind === 'secret' ? 'password' : field.kind === 'number' ? 'number' : 'text') as 'text'} autoComplete="off"
@@ -67,6 +70,9 @@ export function ChannelsPage(_props: PageProps) {
   const [rules, setRules] = useState<Omit<AlarmSettings, 'channels'> | null>(null);
   const [forms, setForms] = useState<ChannelForms | null>(null);
   const save = useAction();
+  const zone = useSiteTimezone();
+  const baseline = loaded.data && (({ channels: _channels, ...rest }) => ({ rules: rest, forms: channelForms(loaded.data!) }))(loaded.data);
+  useUnsavedChanges(!!baseline && !!rules && !!forms && !sameValues({ rules, forms }, baseline));
 
   useEffect(() => {
     if (!loaded.data) return;
@@ -92,9 +98,7 @@ export function ChannelsPage(_props: PageProps) {
     <section>
       <div class="page-head">
         <h1>{t('nav.channels')}</h1>
-        <button type="button" class="primary" data-action="save-channels" disabled={save.busy} onClick={submit}>{t('common.save')}</button>
       </div>
-      <Notice error={save.error} ok={save.ok} />
       <div class="card">
         <h2>{t('channels.rules')}</h2>
         <div class="form-grid">
@@ -119,8 +123,13 @@ export function ChannelsPage(_props: PageProps) {
           ))}
         </div>
         <div class="form-grid">
-          <Field label={t('channels.from')}><input type="time" name="schedule.start" value={schedule.start} onInput={(e) => setSchedule({ start: inputValue(e) })} /></Field>
-          <Field label={t('channels.to')} hint={`24:00 = ${t('channels.endOfDay')}`}><input name="schedule.end" value={schedule.end} onInput={(e) => setSchedule({ end: inputValue(e) })} /></Field>
+          {/* Text, not <input type="time">: that one shows 12-hour AM/PM in an English browser, and the times are the site's. */}
+          <Field label={t('channels.from')} hint={t('channels.timesIn', { tz: zone ?? '…' })}>
+            <input name="schedule.start" inputMode="numeric" placeholder="HH:MM" maxLength={5} pattern="([01][0-9]|2[0-3]):[0-5][0-9]" value={schedule.start} onInput={(e) => setSchedule({ start: inputValue(e) })} />
+          </Field>
+          <Field label={t('channels.to')} hint={`24:00 = ${t('channels.endOfDay')}`}>
+            <input name="schedule.end" inputMode="numeric" placeholder="HH:MM" maxLength={5} pattern="([01][0-9]|2[0-3]):[0-5][0-9]|24:00" value={schedule.end} onInput={(e) => setSchedule({ end: inputValue(e) })} />
+          </Field>
           <Field label={t('channels.alwaysNotify')} hint="HIGH, FAULT, …">
             <input name="schedule.always_notify" value={schedule.always_notify.join(', ')}
               onInput={(e) => setSchedule({ always_notify: inputValue(e).split(/[\s,]+/).map((s) => s.trim().toUpperCase()).filter(Boolean) })} />
@@ -131,9 +140,14 @@ export function ChannelsPage(_props: PageProps) {
           </label>
         </div>
       </div>
+      <AlarmPolicy rules={rules} onChange={setRules} />
       {CHANNEL_KINDS.map((kind) => (
         <ChannelCard key={kind} kind={kind} form={forms[kind]} onChange={(form) => setForms({ ...forms, [kind]: form })} />
       ))}
+      <div class="form-end" data-section="save-channels">
+        <Notice error={save.error} ok={save.ok} />
+        <button type="button" class="primary" data-action="save-channels" disabled={save.busy} onClick={submit}>{t('common.save')}</button>
+      </div>
     </section>
   );
 }

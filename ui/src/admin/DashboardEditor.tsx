@@ -7,7 +7,7 @@ import type { DeviceView } from '../../../appliance/contract/device.ts';
 import { t } from '../i18n/i18n.ts';
 import { api } from '../lib/api.ts';
 import { PlanFrame } from '../lib/PlanFrame.tsx';
-import { Notice, useAction, useLoad } from '../lib/ui.tsx';
+import { Notice, useAction, useLoad, useUnsavedChanges } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
 import { KioskSettings } from './KioskSettings.tsx';
 import { startDrag } from './plan-drag.ts';
@@ -26,7 +26,7 @@ async function allDevices(): Promise<DeviceView[]> {
 const positionsOf = (devices: DeviceView[]): Positions =>
   new Map(devices.map((d) => [d.sn, d.pos_x !== null && d.pos_y !== null ? { x: d.pos_x, y: d.pos_y } : null]));
 
-export function EditorPage({ session }: PageProps) {
+export function EditorPage(_props: PageProps) {
   const dashboard = useLoad(() => api.get<DashboardView>('/api/config/dashboard'), []);
   const devices = useLoad(allDevices, []);
   const [positions, setPositions] = useState<Positions>(new Map());
@@ -35,6 +35,7 @@ export function EditorPage({ session }: PageProps) {
   const layer = useRef<HTMLDivElement>(null);
   const upload = useAction();
   const save = useAction();
+  useUnsavedChanges(changed.size > 0); // positions moved but not saved (issue 16.11)
 
   useEffect(() => {
     if (!devices.data) return;
@@ -62,7 +63,7 @@ export function EditorPage({ session }: PageProps) {
   }, t('editor.saved'));
 
   const bg = dashboard.data?.background;
-  const image = bg ? `${bg.url}${bg.url.includes('?') ? '&' : '?'}token=${encodeURIComponent(session.token)}` : null;
+  const image = bg ? bg.url : null; // a URL the server signed for a few minutes: the session token never goes into it
   const list = devices.data ?? [];
   const placedCount = list.filter((d) => positions.get(d.sn)).length;
 

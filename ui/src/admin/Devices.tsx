@@ -1,14 +1,18 @@
 // UI-3 devices: the list with search, status filter and paging; add / edit (admin), commands
 // (operator), remove and new password (admin), and serials waiting to be adopted (ING-3).
+// ALM-9: each row names its gas; values and setpoints are in the device's unit, with the
+// equivalent in the gas's companion unit (≈ mg/m³ beside ppm, ≈ % LEL beside % VOL); a detector
+// without a setpoint is yellow "no alarm setpoint", never a reassuring green (GB 16808).
 import { useEffect, useState } from 'preact/hooks';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
+import { companionUnit, convert, unitLabel } from '../../../appliance/contract/gas.ts';
 import { formatNumber, formatTime, t } from '../i18n/i18n.ts';
 import { api, query } from '../lib/api.ts';
 import { can } from '../lib/session.ts';
 import { inputValue, Notice, Pager, useAction, useLoad } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
 import { DeviceCommands } from './DeviceCommands.tsx';
-import { CredentialsOnce, DeviceForm } from './DeviceForm.tsx';
+import { CredentialsOnce, DeviceForm, gasName } from './DeviceForm.tsx';
 import { PendingDevices } from './PendingDevices.tsx';
 
 interface Page {
@@ -20,7 +24,28 @@ const REFRESH_MS = 5000;
 
 export function stateText(device: DeviceView): string {
   if (device.state === 'alarm') return t('kiosk.state.alarm');
-  return device.status === 'online' ? t('kiosk.state.ok') : t('kiosk.state.offline');
+  if (device.status !== 'online') return t('kiosk.state.offline');
+  if (device.state === 'fault') return t('kiosk.state.fault');
+  if (device.state === 'unprotected') return t('kiosk.state.unprotected');
+  return t('kiosk.state.ok');
+}
+
+/** "12.5 ppm" with "≈ 14.3 mg/m³" where the gas defines the conversion. */
+function valueWithUnit(value: number, device: Pick<DeviceView, 'gas' | 'unit'>) {
+  const other = companionUnit(device.gas, device.unit);
+  const converted = other === null ? null : convert(value, device.unit, other, device.gas);
+  return (
+    <>
+      {formatNumber(value)} {unitLabel(device.unit)}
+      {converted !== null && <small class="muted" data-converted={other}> ≈ {formatNumber(Number(converted.toPrecision(3)))} {unitLabel(other!)}</small>}
+    </>
+  );
+}
+
+function limitsText(d: DeviceView): string {
+  const levels = [d.high_limit, d.high2_limit].filter((v) => v !== null).join(' / ');
+  const text = `${d.low_limit !== null ? `${d.low_limit} – ` : ''}${levels || (d.low_limit !== null ? '' : '—')}`;
+  return d.high_limit === null && d.low_limit === null ? text : `${text} ${unitLabel(d.unit)}`;
 }
 
 export function DevicesPage({ session }: PageProps) {
@@ -69,7 +94,7 @@ export function DevicesPage({ session }: PageProps) {
         <table class="table stack" data-table="devices">
           <thead>
             <tr>
-              <th>{t('devices.sn')}</th><th>{t('devices.name')}</th><th>{t('devices.location')}</th><th>{t('devices.state')}</th>
+              <th>{t('devices.sn')}</th><th>{t('devices.name')}</th><th>{t('devices.location')}</th><th>{t('devices.gas')}</th><th>{t('devices.state')}</th>
               <th class="num">{t('devices.value')}</th><th>{t('devices.limits')}</th><th>{t('devices.lastSeen')}</th><th />
             </tr>
           </thead>
@@ -79,9 +104,10 @@ export function DevicesPage({ session }: PageProps) {
                 <td data-label={t('devices.sn')}><code>{d.sn}</code></td>
                 <td data-label={t('devices.name')}>{d.name}</td>
                 <td data-label={t('devices.location')}>{d.location}</td>
+                <td data-label={t('devices.gas')} data-gas={d.gas}>{gasName(d.gas)}</td>
                 <td data-label={t('devices.state')}><span class={`pill pill-${d.state}`} data-state={d.state}>{stateText(d)}</span>{d.alarms.length > 0 && <small> {d.alarms.join(', ')}</small>}</td>
-                <td class="num" data-label={t('devices.value')}>{d.status === 'online' ? `${formatNumber(d.last_ppm)} ${d.unit}` : '—'}</td>
-                <td data-label={t('devices.limits')}>{d.low_limit !== null ? `${d.low_limit} – ` : ''}{d.high_limit ?? '—'}</td>
+                <td class="num" data-label={t('devices.value')}>{d.status === 'online' && d.state !== 'fault' && d.last_ppm !== null ? valueWithUnit(d.last_ppm, d) : '—'}</td>
+                <td data-label={t('devices.limits')}>{limitsText(d)}</td>
                 <td data-label={t('devices.lastSeen')}>{formatTime(d.last_seen)}</td>
                 <td class="actions">
                   {admin && <button type="button" data-action="edit" onClick={() => setEditing(d)}>{t('common.edit')}</button>}
@@ -91,7 +117,7 @@ export function DevicesPage({ session }: PageProps) {
                 </td>
               </tr>
             ))}
-            {list.data && list.data.data.length === 0 && <tr><td colSpan={8} class="empty">{t('devices.none')}</td></tr>}
+            {list.data && list.data.data.length === 0 && <tr><td colSpan={9} class="empty">{t('devices.none')}</td></tr>}
           </tbody>
         </table>
       </div>

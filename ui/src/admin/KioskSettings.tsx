@@ -1,16 +1,20 @@
 // UI-2 settings the kiosk reads: its title, when a device's value counts as stale, how long
-// without a heartbeat means "connection lost", and whether unplaced devices are listed.
+// without a heartbeat means "connection lost", and whether unplaced devices are listed; the kiosk's
+// address to copy. Leaving with unsaved changes asks first (issue 16.11).
 import { useState } from 'preact/hooks';
 import type { DashboardView } from '../../../appliance/contract/dashboard.ts';
 import { t } from '../i18n/i18n.ts';
 import { api } from '../lib/api.ts';
-import { Field, inputChecked, inputValue, Notice, useAction } from '../lib/ui.tsx';
+import { CopyButton, Field, inputChecked, inputValue, Notice, sameValues, useAction, useUnsavedChanges } from '../lib/ui.tsx';
+
+const formOf = (view: DashboardView) => ({
+  title: view.title, stale_after_s: String(view.stale_after_s), connection_timeout_s: String(view.connection_timeout_s), show_unplaced: view.show_unplaced,
+});
 
 export function KioskSettings(props: { view: DashboardView; onSaved: () => void }) {
-  const [form, setForm] = useState({
-    title: props.view.title, stale_after_s: String(props.view.stale_after_s),
-    connection_timeout_s: String(props.view.connection_timeout_s), show_unplaced: props.view.show_unplaced,
-  });
+  const [form, setForm] = useState(() => formOf(props.view));
+  useUnsavedChanges(!sameValues(form, formOf(props.view)));
+  const kioskAddress = `${location.origin}/dashboard`;
   const action = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
@@ -21,6 +25,9 @@ export function KioskSettings(props: { view: DashboardView; onSaved: () => void 
   return (
     <form class="card" onSubmit={submit} data-form="kiosk-settings">
       <h2>{t('editor.kioskSettings')}</h2>
+      <p class="row" data-kiosk-address>
+        <span class="muted">{t('nav.kiosk')}:</span> <code>{kioskAddress}</code> <CopyButton text={kioskAddress} />
+      </p>
       <div class="form-grid">
         <Field label={t('editor.title')}><input name="title" maxLength={80} value={form.title} onInput={(e) => setForm({ ...form, title: inputValue(e) })} /></Field>
         <Field label={t('editor.staleAfter')} hint={t('editor.staleAfterHint')}>

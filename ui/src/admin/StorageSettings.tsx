@@ -4,8 +4,8 @@
 // route exists it says "not available yet".
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.ts';
-import { api, notAvailable } from '../lib/api.ts';
-import { Field, inputChecked, inputValue, Notice, useAction, useLoad } from '../lib/ui.tsx';
+import { api, fieldLabel, notAvailable } from '../lib/api.ts';
+import { Field, inputChecked, inputValue, Notice, sameValues, useAction, useLoad, useUnsavedChanges } from '../lib/ui.tsx';
 
 type Settings = Record<string, unknown>;
 const HIDDEN = new Set(['updated_at']);
@@ -18,6 +18,7 @@ export function StorageSettings(props: { admin: boolean }) {
   const test = useAction();
   const [testResult, setTestResult] = useState<{ ok?: boolean; message?: string } | null>(null);
   useEffect(() => setForm(loaded.data), [loaded.data]);
+  useUnsavedChanges(!!form && !!loaded.data && !sameValues(form, loaded.data)); // issue 16.11
 
   if (notAvailable(loaded.error)) return <div class="card" data-section="storage"><h2>{t('system.storage')}</h2><p class="muted" data-unavailable>{t('common.notAvailable')}</p></div>;
   if (!form) return <div class="card" data-section="storage"><h2>{t('system.storage')}</h2><Notice error={loaded.error} /></div>;
@@ -31,10 +32,10 @@ export function StorageSettings(props: { admin: boolean }) {
         {keys.map((key) => typeof form[key] === 'boolean' ? (
           <label key={key} class="check">
             <input type="checkbox" name={key} disabled={!props.admin} checked={form[key] as boolean} onChange={(e) => setForm({ ...form, [key]: inputChecked(e) })} />
-            {key}
+            {fieldLabel(key)}
           </label>
         ) : (
-          <Field key={key} label={key}>
+          <Field key={key} label={fieldLabel(key)}>
             <input name={key} disabled={!props.admin} autoComplete="off" type={(isSecretField(key, form[key]) ? 'password' : typeof form[key] === 'number' ? 'number' : 'text') as 'text'}
               value={form[key] === null ? '' : String(form[key])}
               onInput={(e) => setForm({ ...form, [key]: typeof form[key] === 'number' ? Number(inputValue(e)) : inputValue(e) })} />

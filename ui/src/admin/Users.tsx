@@ -1,11 +1,12 @@
 // UI-3 users and kiosk links (API-3): add users (they change the password at first login), change
 // role, disable, set a new password, remove; create a long-lived viewer token for a control-room
-// screen (shown once, as a ready /dashboard?token=… link) and revoke it.
+// screen (shown once, as a ready /dashboard?token=… link, with a copy button) and revoke it.
+// An initial password can be generated here, shown in clear and copied (issue 16.10).
 import { useState } from 'preact/hooks';
 import type { Role, UserView } from '../../../appliance/contract/users.ts';
 import { formatTime, t } from '../i18n/i18n.ts';
 import { api } from '../lib/api.ts';
-import { Field, inputValue, Modal, Notice, useAction, useLoad } from '../lib/ui.tsx';
+import { CopyButton, Field, inputValue, Modal, Notice, useAction, useLoad } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
 
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
@@ -18,8 +19,20 @@ interface KioskToken {
   last_used_at: string | null;
 }
 
+/** Letters and digits people can read aloud and type: no 0/O, 1/l/I, and never a leading '-'. */
+const READABLE = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+export function readablePassword(length = 14): string {
+  const limit = 256 - (256 % READABLE.length); // no modulo bias
+  let out = '';
+  while (out.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) if (byte < limit && out.length < length) out += READABLE[byte % READABLE.length];
+  }
+  return out;
+}
+
 function AddUser(props: { onClose: () => void; onAdded: () => void }) {
   const [form, setForm] = useState({ username: '', role: 'viewer' as Role, password: '' });
+  const [generated, setGenerated] = useState(false);
   const action = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
@@ -35,7 +48,12 @@ function AddUser(props: { onClose: () => void; onAdded: () => void }) {
           </select>
         </Field>
         <Field label={t('users.initialPassword')} hint={t('users.initialHint')}>
-          <input name="password" type="password" minLength={8} required autoComplete="new-password" value={form.password} onInput={(e) => setForm({ ...form, password: inputValue(e) })} />
+          <div class="row">
+            <input name="password" type={(generated ? 'text' : 'password') as 'text'} minLength={8} required autoComplete="new-password" value={form.password}
+              onInput={(e) => (setGenerated(false), setForm({ ...form, password: inputValue(e) }))} />
+            <button type="button" data-action="generate-password" onClick={() => (setGenerated(true), setForm({ ...form, password: readablePassword() }))}>{t('common.generate')}</button>
+            {generated && <CopyButton text={form.password} />}
+          </div>
         </Field>
         <Notice error={action.error} />
         <button type="submit" class="primary" disabled={action.busy}>{t('common.save')}</button>
@@ -70,7 +88,10 @@ function KioskTokens() {
       {created && (
         <div class="notice notice-warn" data-kiosk-link>
           <p>{t('users.kioskOnce', { name: created.name })}</p>
-          <input readOnly value={link} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
+          <div class="row">
+            <input readOnly class="grow" value={link} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
+            <CopyButton text={link} />
+          </div>
         </div>
       )}
       <div class="table-wrap">

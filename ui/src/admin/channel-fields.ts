@@ -11,7 +11,7 @@ export interface ChannelField {
   defaultOn?: boolean;
 }
 
-export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms'] as const;
+export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms', 'voice'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 export const CHANNEL_FIELDS: Record<ChannelKind, ChannelField[]> = {
@@ -25,22 +25,29 @@ export const CHANNEL_FIELDS: Record<ChannelKind, ChannelField[]> = {
     { name: 'pass', kind: 'secret' },
     { name: 'from', kind: 'text', placeholder: 'MCS Edge <alarm@example.com>' },
     { name: 'recipients', kind: 'list', placeholder: 'safety@example.com' },
+    { name: 'escalation_to', kind: 'list', placeholder: 'supervisor@example.com' },
   ],
   dingtalk: [
     { name: 'url', kind: 'text', placeholder: 'https://oapi.dingtalk.com/robot/send?access_token=…' },
     { name: 'secret', kind: 'secret', placeholder: 'SEC…' },
     { name: 'at_mobiles', kind: 'list' },
     { name: 'at_all', kind: 'bool' },
+    { name: 'escalation_at_mobiles', kind: 'list' },
   ],
   feishu: [
     { name: 'url', kind: 'text', placeholder: 'https://open.feishu.cn/open-apis/bot/v2/hook/…' },
     { name: 'secret', kind: 'secret' },
+    { name: 'escalation_url', kind: 'text', placeholder: 'https://open.feishu.cn/open-apis/bot/v2/hook/…' },
   ],
-  wecom: [{ name: 'url', kind: 'text', placeholder: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…' }],
+  wecom: [
+    { name: 'url', kind: 'text', placeholder: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…' },
+    { name: 'escalation_url', kind: 'text', placeholder: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…' },
+  ],
   webhook: [
     { name: 'url', kind: 'text', placeholder: 'https://…' },
     { name: 'headers', kind: 'json', placeholder: '{"X-Token": "…"}' },
     { name: 'secret', kind: 'secret' },
+    { name: 'escalation_url', kind: 'text', placeholder: 'https://…' },
   ],
   sms: [
     { name: 'access_key_id', kind: 'text' },
@@ -48,13 +55,36 @@ export const CHANNEL_FIELDS: Record<ChannelKind, ChannelField[]> = {
     { name: 'sign_name', kind: 'text' },
     { name: 'template_code', kind: 'text', placeholder: 'SMS_123456789' },
     { name: 'phone_numbers', kind: 'list' },
+    { name: 'escalation_phones', kind: 'list' },
     { name: 'template_params', kind: 'json', placeholder: '{"device": "device", "type": "type", "value": "value"}' },
     { name: 'region_id', kind: 'text', placeholder: 'cn-hangzhou' },
     { name: 'endpoint', kind: 'text', placeholder: 'https://dysmsapi.aliyuncs.com/' },
   ],
+  // ALM-13: Aliyun voice notification, for critical alarms and escalation steps.
+  voice: [
+    { name: 'access_key_id', kind: 'text' },
+    { name: 'access_key_secret', kind: 'secret' },
+    { name: 'tts_code', kind: 'text', placeholder: 'TTS_123456789' },
+    { name: 'called_show_number', kind: 'text' },
+    { name: 'called_numbers', kind: 'list' },
+    { name: 'escalation_phones', kind: 'list' },
+    { name: 'tts_params', kind: 'json', placeholder: '{"detector": "device", "location": "location", "gas": "gas", "level": "level"}' },
+    { name: 'play_times', kind: 'number', placeholder: '3' },
+    { name: 'region_id', kind: 'text', placeholder: 'cn-hangzhou' },
+    { name: 'endpoint', kind: 'text', placeholder: 'https://dyvmsapi.aliyuncs.com/' },
+  ],
 };
 
 export type FormValues = Record<string, string | boolean>;
+
+/** A form value refused before sending; the UI says it with the field's label (lib/api.ts errorText). */
+export class FieldError extends Error {
+  readonly problem: { in: string; path: string; field: string; rule: string; message: string };
+  constructor(field: string, rule: string, message: string) {
+    super(message);
+    this.problem = { in: 'form', path: `/${field}`, field, rule, message };
+  }
+}
 
 /** Stored settings → form values (lists one per line, objects as JSON text). */
 export function toForm(kind: ChannelKind, settings: Record<string, unknown> | undefined): FormValues {
@@ -82,7 +112,7 @@ export function fromForm(kind: ChannelKind, values: FormValues): Record<string, 
       try {
         settings[field.name] = JSON.parse(value);
       } catch {
-        throw new Error(`${field.name}: not valid JSON`);
+        throw new FieldError(field.name, 'json', `${field.name}: not valid JSON`);
       }
     } else settings[field.name] = value.trim();
   }

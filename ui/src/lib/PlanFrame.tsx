@@ -1,6 +1,10 @@
 // The floor plan, scaled to its box keeping the image's aspect ratio (UI-2). Children are placed
 // in a layer exactly the size of the drawn image, so a marker at left:x% top:y% sits on the same
 // spot of the picture at any screen size — the positions are percent of the image (seed §6.2).
+// `image` is the URL the server signed for a few minutes (GET /api/config/dashboard): an image
+// cannot send an Authorization header, and a session token must never go into a URL (issue 16.10).
+// A new signed URL (every few minutes) is drawn without a flash: the old picture stays until the
+// new one has loaded.
 import type { ComponentChildren, Ref } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -10,15 +14,26 @@ export function PlanFrame(props: { image: string | null; children: ComponentChil
   const box = useRef<HTMLDivElement>(null);
   const [aspect, setAspect] = useState(DEFAULT_ASPECT);
   const [size, setSize] = useState({ width: 0, height: 0 });
-  const [failed, setFailed] = useState(false);
+  /** The URL drawn: the newest that has loaded (a failed refresh keeps the picture already shown). */
+  const [shown, setShown] = useState<string | null>(null);
 
   useEffect(() => {
-    setFailed(false);
-    if (!props.image) return setAspect(DEFAULT_ASPECT);
+    if (!props.image) {
+      setShown(null);
+      return setAspect(DEFAULT_ASPECT);
+    }
+    const url = props.image;
+    let current = true;
     const img = new Image();
-    img.onload = () => setAspect(img.naturalWidth / img.naturalHeight || DEFAULT_ASPECT);
-    img.onerror = () => setFailed(true);
-    img.src = props.image;
+    img.onload = () => {
+      if (!current) return;
+      setAspect(img.naturalWidth / img.naturalHeight || DEFAULT_ASPECT);
+      setShown(url);
+    };
+    img.src = url;
+    return () => {
+      current = false;
+    };
   }, [props.image]);
 
   useEffect(() => {
@@ -36,13 +51,13 @@ export function PlanFrame(props: { image: string | null; children: ComponentChil
     return () => observer.disconnect();
   }, [aspect]);
 
-  const showImage = props.image && !failed;
+  const showImage = !!props.image && !!shown;
   return (
     <div class={`plan ${props.class ?? ''}`} ref={box}>
       <div
         class={`plan-layer${showImage ? '' : ' plan-blank'}`}
         ref={props.layerRef}
-        style={{ width: `${size.width}px`, height: `${size.height}px`, backgroundImage: showImage ? `url("${props.image}")` : undefined }}
+        style={{ width: `${size.width}px`, height: `${size.height}px`, backgroundImage: showImage ? `url("${shown}")` : undefined }}
       >
         {props.children}
       </div>

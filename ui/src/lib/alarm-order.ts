@@ -2,7 +2,7 @@
 // order, the first alarm (首警) and the totals by state. The UI's twin of byPriority/isListed in
 // appliance/contract/alarm.ts (ui/ imports only types from contract/). Pure: unit-tested in Node
 // (test/ui/units.test.ts).
-import type { AlarmPriority } from '../../../appliance/contract/alarm.ts';
+import type { AlarmIsaState, AlarmPriority } from '../../../appliance/contract/alarm.ts';
 import type { AlarmView } from '../../../appliance/contract/live.ts';
 
 /** ALM-10: most urgent first. */
@@ -23,6 +23,9 @@ export const isGas = (alarm: Pick<AlarmView, 'type'>): boolean => GAS_TYPES.has(
  * (acknowledged or not) and a gas alarm that cleared but is not acknowledged yet (it latches).
  */
 export const isListed = (alarm: Pick<AlarmView, 'isa_state'>): boolean => alarm.isa_state !== 'normal';
+
+/** ALM-11: the ISA-18.2 states, from the most pressing to normal (contract ALARM_ISA_STATES). */
+export const ISA_STATES: readonly AlarmIsaState[] = ['active_unacknowledged', 'active_acknowledged', 'returned_unacknowledged', 'normal'];
 
 const time = (iso: string): number => {
   const ms = Date.parse(iso);

@@ -3,11 +3,27 @@
 import { useEffect, useState } from 'preact/hooks';
 
 const listeners = new Set<() => void>();
-window.addEventListener('popstate', () => listeners.forEach((l) => l()));
+/** Asked before an in-app move; one answering false keeps the page (unsaved changes, ui.tsx useUnsavedChanges). */
+const leaveGuards = new Set<() => boolean>();
+let shown = location.pathname + location.search;
+const mayLeave = () => [...leaveGuards].every((guard) => guard());
+
+export function guardLeave(guard: () => boolean): () => void {
+  leaveGuards.add(guard);
+  return () => void leaveGuards.delete(guard);
+}
+
+window.addEventListener('popstate', () => {
+  if (!mayLeave()) return history.pushState(null, '', shown); // the back button, refused: stay
+  shown = location.pathname + location.search;
+  listeners.forEach((l) => l());
+});
 
 export function navigate(path: string) {
   if (path === location.pathname + location.search) return;
+  if (!mayLeave()) return;
   history.pushState(null, '', path);
+  shown = path;
   listeners.forEach((l) => l());
 }
 

@@ -1,0 +1,82 @@
+// STO-4 / issue 16.8: the WAL limit, the reserve and the writer connection's page budget, on a real
+// SQLite file (the reserve is set so that the temp dir's file system looks nearly full).
+import assert from 'node:assert/strict';
+import { statfsSync, statSync } from 'node:fs';
+import { test } from 'node:test';
+import { dbFileIn, openDb } from '../../appliance/storage/db.ts';
+import { createPageBudget, createWalBound, diskBudgetFor } from '../../appliance/storage/disk-budget.ts';
+import { tempDir } from '../helpers/appliance.ts';
+import { mountSmallDisk } from './small-disk-support.ts';
+
+const MB = 1024 * 1024;
+
+test('the WAL limit is the configured one, or a 64th of the file system between 1 and 64 MB; the reserve twice it plus 1 MB', () => {
+  const temp = tempDir();
+  try {
+    assert.deepEqual(diskBudgetFor(temp.dir, 8), { walLimitBytes: 8 * MB, reserveBytes: 17 * MB });
+    const fs = statfsSync(temp.dir);
+    const auto = diskBudgetFor(`${temp.dir}/not-yet/created`, 0);
+    const expected = Math.min(64 * MB, Math.max(MB, Math.floor((fs.blocks * fs.bsize) / 64 / MB) * MB));
+    assert.equal(auto.walLimitBytes, expected);
+    assert.equal(auto.reserveBytes, 2 * auto.walLimitBytes + MB);
+  } finally {
+    temp.remove();
+  }
+});
+
+test('on a real 8 MB file system the page budget stops the database growing into the reserve (SQLITE_FULL), and deletions still free space', (t) => {
+  const disk = mountSmallDisk(8);
+  if ('skip' in disk) return void t.skip(disk.skip);
+  const file = dbFileIn(disk.dir);
+  const db = openDb(file);
+  try {
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
+    const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
+    const fill = (rows: number) => db.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run(Buffer.alloc(1000, i));
+    })();
+    const budget = createPageBudget(db, file, 5 * MB); // of 8 MB: about 3 MB for the database
+    const count = () => (db.prepare('SELECT count(*) AS n FROM filler').get() as { n: number }).n;
+    let rows = 0;
+    assert.throws(() => {
+      for (;;) {
+        budget.apply(performance.now() + rows * 1000); // measured before each write, as the writer does
+        fill(100);
+        rows += 100;
+      }
+    }, (err: Error & { code?: string }) => err.code === 'SQLITE_FULL');
+    assert.equal(count(), rows, 'the refused transaction left nothing');
+    assert.ok(rows > 1500 && rows < 3200, `about 3 MB of rows went in (${rows})`);
+    const fs = statfsSync(disk.dir);
+    assert.ok(fs.bavail * fs.bsize + statSync(`${file}-wal`).size >= 5 * MB - 64 * 1024, 'the reserve is still free');
+    const deleted = budget.freeing(() => db.prepare('DELETE FROM filler WHERE id <= 1000').run().changes);
+    assert.equal(deleted, 1000);
+    budget.apply(Number.MAX_SAFE_INTEGER);
+    fill(900); // the freed pages are reused within the same budget
+  } finally {
+    db.close();
+    disk.unmount();
+  }
+});
+
+test('past 1.5 times its limit the writer truncates the WAL itself', () => {
+  const temp = tempDir();
+  const file = dbFileIn(temp.dir);
+  const db = openDb(file);
+  try {
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
+    const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
+    const bound = createWalBound(db, file, 256 * 1024, 5000);
+    for (let i = 0; i < 300; i++) insert.run(Buffer.alloc(1000, i));
+    assert.ok(statSync(`${file}-wal`).size > 384 * 1024, 'the WAL grew past 1.5 times its limit');
+    assert.equal(bound.afterWrite(), null);
+    assert.equal(statSync(`${file}-wal`).size, 0, 'truncated');
+    insert.run(Buffer.alloc(10));
+    assert.equal(bound.afterWrite(), null);
+    assert.ok(statSync(`${file}-wal`).size > 0 && statSync(`${file}-wal`).size < 384 * 1024, 'below the bound: left alone');
+  } finally {
+    db.close();
+    temp.remove();
+  }
+});
