@@ -20,7 +20,7 @@ import { createDeviceService } from './devices/service.ts';
 import { createIngest } from './ingest/pipeline.ts';
 import { createLicenseGuard } from './license/guard.ts';
 import { VENDOR_PUBLIC_KEY_PEM } from '../licensing/vendor-public-key.ts';
-import { createPresence } from './ingest/presence.ts';
+import { createPresence, withRebootGrace } from './ingest/presence.ts';
 import { dbFileIn, openDb, schemaVersion, type Db } from './storage/db.ts';
 import { createAlarmRepository } from './storage/alarms.ts';
 import { createConfigRepository } from './storage/config.ts';
@@ -121,7 +121,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       writer.enqueueUpdate({ op: 'system', type, source, holds, detail, value, at: clock.now() });
 
     // The flow: broker → ingest → writer.
-    const presence = createPresence({ bus, clock, timeoutMs: config.ingest.offline_timeout_s * 1000 });
+    const presence = createPresence({
+      bus, clock, timeoutMs: config.ingest.offline_timeout_s * 1000,
+      graceMs: config.ingest.offline_grace_s * 1000, rebootGraceMs: config.ingest.reboot_grace_s * 1000,
+    });
     const ingest = createIngest({ devices: deviceCache, writer, presence, bus, clock, log, clockSkewMs: config.ingest.clock_skew_s * 1000 });
     const broker = createBroker({
       devices: deviceCache,
@@ -316,7 +319,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       await broker.start();
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
-        readings, live: parts.live, hub: parts.hub, commands: broker, acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()),
+        readings, live: parts.live, hub: parts.hub, commands: withRebootGrace(broker, parts.presence), acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()),
         silence: (by) => writer.silence(alarms.listed().map((alarm) => alarm.id), by, clock.now()), alarmRepo: parts.alarmRepo,
         alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },

@@ -143,6 +143,23 @@ export function ackCommentRequired(required: Partial<Record<string, boolean>> | 
   return required?.[priority] ?? DEFAULT_ACK_COMMENT_REQUIRED[priority as AlarmPriority] ?? false;
 }
 
+/**
+ * Issue 15.4: an OFFLINE storm — more than `threshold` OFFLINE alarms raised within `window_s` (a
+ * whole area losing its cell or its power) — goes to each channel as one grouped notice listing the
+ * detectors, not one message per detector; the records and their journals stay per detector. An
+ * OFFLINE notice waits `hold_s` for others to join it before it goes out alone (notify/outbox.ts).
+ */
+export const OfflineStormSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    threshold: Type.Integer({ minimum: 1, maximum: 10_000, default: 5, description: 'more than this many OFFLINE alarms within window_s is a storm' }),
+    window_s: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+    hold_s: Type.Integer({ minimum: 0, maximum: 300, default: 10, description: 'an OFFLINE notice waits this long for others to join it' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type OfflineStormSettings = Static<typeof OfflineStormSchema>;
+
 export const AlarmSettingsSchema = Type.Object(
   {
     debounce_min: Type.Number({ minimum: 0, maximum: 1440, default: 10, description: 'ALM-3: one notification per device and type per window' }),
@@ -154,6 +171,7 @@ export const AlarmSettingsSchema = Type.Object(
     schedule: NotifyScheduleSchema,
     escalation: EscalationSchema,
     ack_comment_required: AckCommentRequiredSchema,
+    offline_storm: OfflineStormSchema,
     channels: Type.Object(
       {
         email: Type.Optional(ChannelEntrySchema),

@@ -50,6 +50,14 @@ export const ConfigSchema = Type.Object(
     ingest: Type.Object(
       {
         offline_timeout_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 90 }),
+        offline_grace_s: Type.Integer({
+          minimum: 0, maximum: 3_600, default: 60,
+          description: 'issue 15.4: a device that leaves (Last Will, offline status, dropped connection) and is back within this raises no OFFLINE; 0 = at once',
+        }),
+        reboot_grace_s: Type.Integer({
+          minimum: 0, maximum: 3_600, default: 180,
+          description: 'issue 15.4: after a reboot command the device may stay away this long (from the command) before OFFLINE',
+        }),
         clock_skew_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 300 }),
         commit_interval_ms: Type.Integer({ minimum: 0, maximum: 1000, default: 4 }),
         commit_max_rows: Type.Integer({ minimum: 1, maximum: 100_000, default: 4000 }),

@@ -36,6 +36,17 @@ export interface AlarmNotice {
   gas?: string;
   /** ALM-13: the escalation step (1, 2) of a notice to the escalation recipients; absent otherwise. */
   escalation?: number;
+  /** Issue 15.4: an OFFLINE storm's grouped notice lists every detector it covers, the first to go first. */
+  group?: OfflineDetector[];
+}
+
+/** Issue 15.4: one detector of a grouped OFFLINE notice. */
+export interface OfflineDetector {
+  sn: string;
+  deviceName: string;
+  location: string;
+  /** UTC ms, when its OFFLINE alarm was raised. */
+  at: number;
 }
 
 /** The type as people read it, with the gas level where there is one: "二级报警", "Gas alarm level 2" (contract/alarm-labels.ts). */
@@ -117,6 +128,7 @@ export function escalationText(step: number | undefined, language: Language): st
 
 export function renderAlarmMessage(alarm: AlarmNotice, options: RenderOptions): RenderedMessage {
   const { language } = options;
+  if (alarm.group?.length) return renderStormMessage(alarm, alarm.group, options);
   const facts = alarmFacts(alarm, options);
   const rows = messageRows(alarm, facts, language);
   const title = messageTitle(alarm, language);
@@ -189,4 +201,88 @@ function subjectOf(alarm: AlarmNotice): AlarmValueSubject {
  */
 function oneLine(value: string): string {
   return value.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
+// ---- issue 15.4: an OFFLINE storm as one notice ------------------------------------------------
+
+/** Aliyun caps a template variable at 35 characters (channels/sms.ts): each storm fact fits in it. */
+export const SMS_FACT_CHARS = 35;
+/** Robots' markdown has small caps (WeCom 4096 bytes): the list there stops after this many. */
+export const STORM_MARKDOWN_LIST = 20;
+
+const STORM = {
+  count: { 'zh-CN': '数量', en: 'Count' },
+  list: { 'zh-CN': '设备清单', en: 'Detectors' },
+  detail: {
+    'zh-CN': '离线风暴：同时离线的设备合并为一条通知，每台设备仍有各自的报警记录。',
+    en: 'Offline storm: the detectors that went offline together, in one notice; each keeps its own alarm record.',
+  },
+} satisfies Record<string, Labels>;
+
+const detectorsText = (n: number, language: Language) => (language === 'zh-CN' ? `${n}台设备` : `${n} detector${n === 1 ? '' : 's'}`);
+const moreText = (n: number, language: Language) => (language === 'zh-CN' ? `……另有${n}台` : `… and ${n} more`);
+
+/**
+ * `prefix` then as many `items` as fit in `max` characters, with "…" when some were left out: the
+ * count in the prefix survives any cut, so an SMS still says how many.
+ */
+export function countedList(prefix: string, items: readonly string[], separator: string, max = SMS_FACT_CHARS): string {
+  let text = prefix;
+  for (let i = 0; i < items.length; i++) {
+    const next = `${i ? separator : ''}${items[i]}`;
+    const more = i < items.length - 1 ? '…' : '';
+    if ((text + next + more).length <= max) {
+      text += next;
+      continue;
+    }
+    if (i === 0) return `${text}${next.slice(0, Math.max(0, max - text.length - 1))}…`;
+    return `${text}…`;
+  }
+  return text;
+}
+
+function renderStormMessage(alarm: AlarmNotice, group: OfflineDetector[], { language, timezone }: RenderOptions): RenderedMessage {
+  const separator = language === 'zh-CN' ? '：' : ': ';
+  const comma = language === 'zh-CN' ? '、' : ', ';
+  const n = group.length;
+  const type = typeText(alarm, language);
+  const first = Math.min(...group.map((d) => d.at));
+  const last = Math.max(...group.map((d) => d.at));
+  const time = first === last ? formatSiteTime(first, timezone) : `${formatSiteTime(first, timezone)} – ${formatSiteTime(last, timezone)}`;
+  const title = `${language === 'zh-CN' ? `【${EVENT_TAGS.raised[language]}】` : `[${EVENT_TAGS.raised[language]}] `}${priorityTag(alarm, language)}${type} - ${detectorsText(n, language)}`;
+  const rows: [string, string][] = [
+    [FIELDS.type[language], `${type} (${alarm.type})`],
+    [FIELDS.state[language], STATES.raised[language]],
+    [STORM.count[language], detectorsText(n, language)],
+    [FIELDS.time[language], time],
+    [FIELDS.detail[language], STORM.detail[language]],
+  ];
+  const line = (d: OfflineDetector) => {
+    const name = d.deviceName && d.deviceName !== d.sn ? `${oneLine(d.deviceName)} (${d.sn})` : d.sn;
+    return d.location ? `${name}${comma}${oneLine(d.location)}` : name;
+  };
+  const text = [title, ...rows.map(([label, value]) => `${label}${separator}${value}`), `${STORM.list[language]}${separator}`, ...group.map((d) => `- ${line(d)}`)].join('\n');
+  const shown = group.slice(0, STORM_MARKDOWN_LIST).map((d) => `- ${line(d)}`);
+  if (n > STORM_MARKDOWN_LIST) shown.push(moreText(n - STORM_MARKDOWN_LIST, language));
+  const markdown = [
+    `### ${title}`,
+    ...rows.map(([label, value]) => `**${label}**${separator}${value}`),
+    `**${STORM.list[language]}**${separator}`,
+    shown.join('\n'),
+  ].join('\n\n');
+  const locations = [...new Set(group.map((d) => d.location).filter(Boolean))];
+  const facts: AlarmFacts = {
+    device: countedList(language === 'zh-CN' ? `${n}台：` : `${n} detectors: `, group.map((d) => d.deviceName || d.sn), comma),
+    sn: countedList(`${n}: `, group.map((d) => d.sn), comma),
+    location: countedList('', locations, comma),
+    type,
+    state: STATES.raised[language],
+    value: '',
+    limit: '',
+    time: formatSiteTime(first, timezone),
+    gas: '',
+    level: type,
+    escalation: '',
+  };
+  return { title, text, markdown, facts };
 }

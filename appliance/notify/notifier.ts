@@ -2,7 +2,8 @@
 // the alarm's own transaction (ALM-8, notify/policy.ts decides them there); this stage sends them
 // through the channels, rendered in the site language, and wakes at once on each committed alarm
 // event (and on each escalation step queued, notify/escalation.ts). A channel that keeps failing is reported as a CHANNEL system condition (ALM-6). While
-// the license is locked it keeps sending: a license never silences safety (LIC-4).
+// the license is locked it keeps sending: a license never silences safety (LIC-4). An OFFLINE storm
+// (issue 15.4, outbox.ts groups the rows) is one notice listing every detector it covers.
 import type { AlarmRecord } from '../contract/alarm.ts';
 import type { Bus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
@@ -13,7 +14,7 @@ import type { AlarmRepository } from '../storage/alarms.ts';
 import type { Db } from '../storage/db.ts';
 import type { AlarmSettingsStore } from './alarm-settings.ts';
 import { deliverNotice, isChannelKind } from './channels/index.ts';
-import type { AlarmNotice, Language } from './message.ts';
+import type { AlarmNotice, Language, OfflineDetector } from './message.ts';
 import { createOutbox, type DeliveryResult, type OutboxOptions, type OutboxRow } from './outbox.ts';
 
 export interface NotifierDeps {
@@ -57,7 +58,7 @@ export function createNotifier(deps: NotifierDeps) {
     };
   }
 
-  async function deliver(row: OutboxRow, signal: AbortSignal): Promise<DeliveryResult> {
+  async function deliver(row: OutboxRow, signal: AbortSignal, group?: OutboxRow[]): Promise<DeliveryResult> {
     const alarm = row.alarm_id === null ? undefined : alarms.get(row.alarm_id);
     const entry = isChannelKind(row.channel) ? settings.current().channels[row.channel] : undefined;
     if (!alarm || !entry || !isChannelKind(row.channel)) {
@@ -67,7 +68,20 @@ export function createNotifier(deps: NotifierDeps) {
     // ALM-13: an escalation step says so and goes to the channel's escalation recipients, with the gas as it is now.
     const escalation = row.escalation_step ?? undefined;
     const notice = noticeOf(alarm, row.event === 'cleared' ? 'cleared' : 'raised', row.event === 'level' || escalation !== undefined, escalation);
+    if (group) notice.group = stormListOf(group);
     return deliverNotice(row.channel, entry.settings, notice, site, { timeoutMs: 15_000, signal });
+  }
+
+  /** Issue 15.4: the detectors a grouped OFFLINE notice covers, the first to go first. */
+  function stormListOf(group: OutboxRow[]): OfflineDetector[] {
+    return group
+      .map((each) => (each.alarm_id === null ? undefined : alarms.get(each.alarm_id)))
+      .filter((alarm): alarm is AlarmRecord => alarm !== undefined)
+      .map((alarm) => {
+        const device = alarm.sn ? devices.get(alarm.sn) : undefined;
+        return { sn: alarm.sn ?? alarm.source, deviceName: device?.name || alarm.sn || alarm.source, location: device?.location ?? '', at: alarm.triggered_at };
+      })
+      .sort((a, b) => a.at - b.at || a.sn.localeCompare(b.sn));
   }
 
   const outbox = createOutbox({
@@ -77,6 +91,7 @@ export function createNotifier(deps: NotifierDeps) {
     deliver,
     onChannelFailing: (channel, detail) => deps.reportCondition('CHANNEL', `channel:${channel}`, { holds: true, detail: `${channel}: ${detail}` }),
     onChannelRecovered: (channel) => deps.reportCondition('CHANNEL', `channel:${channel}`, { holds: false }),
+    storm: () => settings.current().offline_storm,
     ...deps.outbox,
   });
 

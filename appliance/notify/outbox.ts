@@ -3,9 +3,12 @@
 // attempt, retries with exponential backoff up to a cap, and reports a channel that keeps failing
 // (a system alarm). Sending is asynchronous network work: it never blocks ingestion, and a slow or
 // dead channel only occupies its own slots.
+// Issue 15.4: OFFLINE notices of one channel raised in a storm are delivered together, as one
+// grouped notice; every row of the group gets the one result (attempt, status, backoff, journal).
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Db } from '../storage/db.ts';
+import { planOfflineDelivery, type OfflineStorm } from './policy.ts';
 
 export interface OutboxRow {
   id: number;
@@ -32,7 +35,11 @@ export interface AttemptRow {
 }
 
 export type DeliveryResult = { ok: true; detail: string } | { ok: false; detail: string; retryable: boolean };
-export type Deliver = (row: OutboxRow, signal: AbortSignal) => Promise<DeliveryResult>;
+/** `group`: in an OFFLINE storm, every row delivered as the one notice (`row` first); absent otherwise. */
+export type Deliver = (row: OutboxRow, signal: AbortSignal, group?: OutboxRow[]) => Promise<DeliveryResult>;
+
+/** Issue 15.4: the most rows one grouped notice covers; the rest go in the next one. */
+export const MAX_STORM_GROUP = 1000;
 
 export interface OutboxOptions {
   db: Db;
@@ -49,7 +56,11 @@ export interface OutboxOptions {
   failingAfter?: number;
   onChannelFailing?: (channel: string, detail: string) => void;
   onChannelRecovered?: (channel: string) => void;
+  /** Issue 15.4: the OFFLINE storm settings, read at each delivery; without them nothing is grouped or held. */
+  storm?: () => OfflineStorm | undefined;
 }
+
+type DueRow = OutboxRow & { alarm_type: string | null };
 
 export function createOutbox(options: OutboxOptions) {
   const { db, clock, deliver } = options;
@@ -64,8 +75,18 @@ export function createOutbox(options: OutboxOptions) {
   const insert = db.prepare(`
     INSERT INTO notification_outbox (alarm_id, event, channel, status, next_attempt_at, created_at, updated_at)
     VALUES (@alarmId, @event, @channel, 'pending', @now, @now, @now)`);
-  const due = db.prepare<[number, number], OutboxRow>(`
-    SELECT * FROM notification_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`);
+  // Issue 15.4: a first OFFLINE notice raised after @heldAfter waits for others to join it; it is
+  // left out here (not skipped later) so that a storm's held rows never take the places of others.
+  const due = db.prepare<{ now: number; heldAfter: number; limit: number }, DueRow>(`
+    SELECT o.*, a.type AS alarm_type FROM notification_outbox o LEFT JOIN alarms a ON a.id = o.alarm_id
+    WHERE o.status = 'pending' AND o.next_attempt_at <= @now
+      AND NOT (o.attempts = 0 AND o.created_at > @heldAfter AND o.event = 'raised' AND o.escalation_step IS NULL
+               AND coalesce(a.type, '') = 'OFFLINE')
+    ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
+  const offlineAround = db.prepare<{ channel: string; from: number; to: number }, OutboxRow>(`
+    SELECT o.* FROM notification_outbox o JOIN alarms a ON a.id = o.alarm_id
+    WHERE o.channel = @channel AND o.event = 'raised' AND o.escalation_step IS NULL AND a.type = 'OFFLINE'
+      AND o.created_at BETWEEN @from AND @to`);
   const byId = db.prepare<[number], OutboxRow>('SELECT * FROM notification_outbox WHERE id = ?');
   const byAlarm = db.prepare<[number], OutboxRow>('SELECT * FROM notification_outbox WHERE alarm_id = ? ORDER BY id');
   const recordAttempt = db.prepare(
@@ -107,7 +128,9 @@ export function createOutbox(options: OutboxOptions) {
     }
   }
 
-  async function attempt(row: OutboxRow): Promise<void> {
+  /** One delivery: a row, or (issue 15.4) a storm's group with its first row leading. */
+  async function attempt(rows: OutboxRow[]): Promise<void> {
+    const row = rows[0];
     const started = clock.now();
     const startedPerf = performance.now();
     const controller = new AbortController();
@@ -120,41 +143,63 @@ export function createOutbox(options: OutboxOptions) {
     });
     let result: DeliveryResult;
     try {
-      result = await Promise.race([deliver(row, controller.signal), timedOut]);
+      result = await Promise.race([deliver(row, controller.signal, rows.length > 1 ? rows : undefined), timedOut]);
     } catch (err) {
       result = { ok: false, detail: (err as Error).message, retryable: true };
     } finally {
       clearTimeout(timeout);
     }
     const at = clock.now();
-    const attempts = row.attempts + 1;
-    const gaveUp = !result.ok && (!result.retryable || attempts >= maxAttempts);
+    const ms = Math.round(performance.now() - startedPerf);
+    const grouped = rows.length > 1 ? ` (one grouped notice for ${rows.length} offline detectors)` : '';
+    let gaveUpAny = false;
     db.transaction(() => {
-      recordAttempt.run({ id: row.id, at: started, ok: result.ok ? 1 : 0, detail: result.detail, ms: Math.round(performance.now() - startedPerf) });
-      settle.run({
-        id: row.id,
-        status: result.ok ? 'sent' : gaveUp ? 'failed' : 'pending',
-        next: result.ok || gaveUp ? row.next_attempt_at : at + backoffAfter(attempts),
-        error: result.ok ? null : result.detail,
-        at,
-      });
-      if (row.alarm_id !== null) {
-        const outcome = result.ok ? 'sent' : gaveUp ? `failed for good after ${attempts} attempts` : `failed (attempt ${attempts}, retried)`;
-        const what = row.escalation_step ? `escalation step ${row.escalation_step}` : row.event;
-        journal.run(row.alarm_id, at, row.channel, `${what}: ${outcome}: ${result.detail}`.slice(0, 500));
+      for (const each of rows) {
+        const attempts = each.attempts + 1;
+        const gaveUp = !result.ok && (!result.retryable || attempts >= maxAttempts);
+        gaveUpAny ||= gaveUp;
+        recordAttempt.run({ id: each.id, at: started, ok: result.ok ? 1 : 0, detail: result.detail, ms });
+        settle.run({
+          id: each.id,
+          status: result.ok ? 'sent' : gaveUp ? 'failed' : 'pending',
+          next: result.ok || gaveUp ? each.next_attempt_at : at + backoffAfter(attempts),
+          error: result.ok ? null : result.detail,
+          at,
+        });
+        // ALM-12: a grouped result goes into the journal of every alarm the notice covered.
+        if (each.alarm_id !== null) {
+          const outcome = result.ok ? 'sent' : gaveUp ? `failed for good after ${attempts} attempts` : `failed (attempt ${attempts}, retried)`;
+          const what = each.escalation_step ? `escalation step ${each.escalation_step}` : each.event;
+          journal.run(each.alarm_id, at, each.channel, `${what}${grouped}: ${outcome}: ${result.detail}`.slice(0, 500));
+        }
       }
     }).immediate(); // IMMEDIATE: waits for the writer's lock rather than failing to upgrade a read
-    if (!result.ok) log.warn({ id: row.id, channel: row.channel, attempts, gaveUp, detail: result.detail }, 'notification not delivered');
+    if (!result.ok) {
+      log.warn({ id: row.id, rows: rows.length, channel: row.channel, attempts: row.attempts + 1, gaveUp: gaveUpAny, detail: result.detail }, 'notification not delivered');
+    }
     noteChannel(row.channel, result.ok, result.detail);
   }
 
-  function start(row: OutboxRow) {
-    sending.add(row.id);
+  /** Issue 15.4: the rows a due row goes out with: itself, or in an OFFLINE storm its channel's pending storm rows. */
+  function deliveryOf(row: DueRow, storm: OfflineStorm | undefined): OutboxRow[] {
+    if (!storm?.enabled || row.alarm_type !== 'OFFLINE' || row.event !== 'raised' || row.escalation_step !== null) return [row];
+    const windowMs = storm.window_s * 1000;
+    const around = offlineAround.all({ channel: row.channel, from: row.created_at - windowMs, to: row.created_at + windowMs });
+    const free = around.filter((n) => n.id === row.id || !sending.has(n.id));
+    const plan = planOfflineDelivery(row, free, storm, MAX_STORM_GROUP);
+    if (!plan.group) return [row];
+    const byRowId = new Map(free.map((n) => [n.id, n]));
+    return plan.ids.map((id) => (id === row.id ? row : byRowId.get(id)!));
+  }
+
+  function start(rows: OutboxRow[]) {
+    const row = rows[0];
+    for (const each of rows) sending.add(each.id);
     inFlight.set(row.channel, (inFlight.get(row.channel) ?? 0) + 1);
-    const job = attempt(row)
-      .catch((err) => log.error({ err, id: row.id }, 'outbox attempt failed'))
+    const job = attempt(rows)
+      .catch((err) => log.error({ err, id: row.id, rows: rows.length }, 'outbox attempt failed'))
       .finally(() => {
-        sending.delete(row.id);
+        for (const each of rows) sending.delete(each.id);
         inFlight.set(row.channel, inFlight.get(row.channel)! - 1);
         running.delete(job);
         if (!stopped) setImmediate(runDueSafely); // a freed slot may start the next one at once
@@ -174,9 +219,12 @@ export function createOutbox(options: OutboxOptions) {
   function runDue(): number {
     if (stopped) return 0;
     let started = 0;
-    for (const row of due.all(clock.now(), 500)) {
+    const now = clock.now();
+    const storm = options.storm?.();
+    const heldAfter = storm?.enabled ? now - storm.hold_s * 1000 : Number.MAX_SAFE_INTEGER;
+    for (const row of due.all({ now, heldAfter, limit: 500 })) {
       if (sending.has(row.id) || (inFlight.get(row.channel) ?? 0) >= concurrency) continue;
-      start(row);
+      start(deliveryOf(row, storm));
       started++;
     }
     return started;

@@ -98,3 +98,54 @@ export const CALLING_CHANNELS: ReadonlySet<string> = new Set(['voice']);
 export function escalationSent(type: string, at: number, policy: NotifyPolicy, timezone: string): boolean {
   return decide('raised', type, at, policy, timezone) === 'notify';
 }
+
+/** Issue 15.4: the storm settings the grouping needs (contract/alarm.ts OfflineStormSchema). */
+export interface OfflineStorm {
+  enabled: boolean;
+  /** More than this many OFFLINE alarms of one channel within the window is a storm. */
+  threshold: number;
+  window_s: number;
+  hold_s: number;
+}
+
+/**
+ * Issue 15.4: whether an OFFLINE alarm raised at `at` is part of a storm: some window of
+ * `window_s` that holds it holds more than `threshold` of the OFFLINE alarms raised at `times`
+ * (ascending, `at` among them).
+ */
+export function inOfflineStorm(at: number, times: readonly number[], storm: OfflineStorm): boolean {
+  if (!storm.enabled) return false;
+  const windowMs = storm.window_s * 1000;
+  // The fullest window holding `at` can be taken to start at one of the times up to `at`.
+  let end = 0;
+  for (let start = 0; start < times.length && times[start] <= at; start++) {
+    if (at - times[start] > windowMs) continue;
+    while (end < times.length && times[end] - times[start] <= windowMs) end++;
+    if (end - start > storm.threshold) return true;
+  }
+  return false;
+}
+
+export interface StormCandidate {
+  id: number;
+  created_at: number;
+  status: 'pending' | 'sent' | 'failed';
+}
+
+/**
+ * Issue 15.4: how a due OFFLINE notice goes out: alone, or — in a storm — together with every
+ * notice of the same channel still pending around it (`neighbours`: the OFFLINE 'raised' rows of
+ * its channel raised within the window before or after it, sent ones included, so a storm that goes
+ * on keeps being grouped). At most `maxGroup` rows, the oldest first; a group of one is sent alone.
+ */
+export function planOfflineDelivery(
+  row: StormCandidate,
+  neighbours: readonly StormCandidate[],
+  storm: OfflineStorm,
+  maxGroup = 1000,
+): { group: false } | { group: true; ids: number[] } {
+  const sorted = [...neighbours].sort((a, b) => a.created_at - b.created_at || a.id - b.id);
+  if (!inOfflineStorm(row.created_at, sorted.map((n) => n.created_at), storm)) return { group: false };
+  const others = sorted.filter((n) => n.status === 'pending' && n.id !== row.id).slice(0, maxGroup - 1);
+  return others.length ? { group: true, ids: [row.id, ...others.map((n) => n.id)] } : { group: false };
+}

@@ -43,6 +43,8 @@ describe('embedded defaults', () => {
     assert.equal(config.storage.rollup_1m_days, 30);
     assert.equal(config.storage.rollup_1h_days, 730);
     assert.equal(config.ingest.offline_timeout_s, 90);
+    assert.equal(config.ingest.offline_grace_s, 60); // issue 15.4
+    assert.equal(config.ingest.reboot_grace_s, 180);
     assert.equal(config.ingest.clock_skew_s, 300);
     assert.equal(config.log.level, 'info');
   });

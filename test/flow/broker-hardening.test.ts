@@ -263,7 +263,7 @@ describe('connection counts (issue 16.2)', () => {
 describe('a detector taking over its own session (issue 16.3)', () => {
   let app: RunningApp;
   before(async () => {
-    app = await startApp(mqttSettings());
+    app = await startApp({ ...mqttSettings(), ingest: { offline_grace_s: 0 } }); // a real loss is OFFLINE at once (no issue 15.4 grace)
   });
   after(() => app.stop());
 

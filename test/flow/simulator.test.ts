@@ -16,7 +16,8 @@ async function withDetector(sn: string, scenario: Scenario | undefined, body: (t
   app: RunningApp; det: ReturnType<typeof createDetector>; clock: ReturnType<typeof createManualClock>; events: DetectorEvent[];
   stored: () => number[];
 }) => Promise<void>) {
-  const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET } });
+  // No OFFLINE grace (issue 15.4): the will takes the detector offline at once, as these tests expect.
+  const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET }, ingest: { offline_grace_s: 0 } });
   await app.app.parts.devices.add({ sn, credentials: 'factory', high_limit: 50_000 });
   // The detector's clock starts where the appliance's is, so its timestamps are not skewed.
   const clock = createManualClock(app.clock.now());

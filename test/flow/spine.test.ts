@@ -39,7 +39,8 @@ function storedReadings(app: RunningApp, sn: string) {
 describe('detectors → broker → ingest → SQLite', () => {
   let app: RunningApp;
   before(async () => {
-    app = await startApp({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: FACTORY_SECRET } });
+    // No OFFLINE grace (issue 15.4): these tests see a Last Will take effect at once.
+    app = await startApp({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: FACTORY_SECRET }, ingest: { offline_grace_s: 0 } });
   });
   after(() => app.stop());
 

@@ -50,7 +50,7 @@ describe('install.sh and the unit under a real systemd', { timeout: 15 * 60_000 
     assert.equal(box.property('WatchdogUSec'), '30s');
     assert.equal(box.property('ProtectSystem'), 'strict');
     assert.equal(box.run('test -e /etc/mcs-edge/mcs-edge.env && echo present || echo removed').output.trim(), 'removed', 'the first-start password file goes');
-    const added = box.run('/usr/local/bin/mcs-edge devices add BOX-0001 --name Boiler');
+    const added = box.run('/usr/local/bin/mcs-edge devices add BOX-0001 --name Boiler --high 1000');
     assert.equal(added.status, 0, added.output);
     assert.equal(box.run('find /var/lib/mcs-edge ! -user mcs | wc -l').output.trim(), '0', 'root using the wrapper leaves no root-owned file in the data dir');
     const login = box.run(`curl -sk -X POST -H 'content-type: application/json' -d '{"username":"admin","password":"box-admin-pw1"}' https://127.0.0.1:${ports[0]}/api/auth/login`);

@@ -1,0 +1,117 @@
+// Issue 15.4 through the real parts: 500 detectors on real MQTT connections drop at once (an area
+// losing its cell) → 500 OFFLINE records, each with its journal, and exactly one grouped notice per
+// enabled channel — a real SMTP server and a real webhook receiver; a single detector going offline
+// afterwards still gets its own one-detector message.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MqttClient } from 'mqtt';
+import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
+import type { AlarmNotice } from '../../appliance/notify/message.ts';
+import { connectDevice, eventually, publishReading, startApp } from '../helpers/appliance.ts';
+import { startSmtp } from '../helpers/smtp.ts';
+import { startHttpServer } from '../notify/support.ts';
+
+const SECRET = 'storm-factory-secret';
+const FLEET = 500;
+/** The mail's text as written: quoted-printable soft line breaks removed, `=XX` decoded. */
+const unfoldQuotedPrintable = (raw: string) =>
+  Buffer.from(raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+const sn = (i: number) => `STORM-${String(i).padStart(3, '0')}`;
+
+test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice per channel; then one detector alone gets its own message', { timeout: 180_000 }, async () => {
+  const app = await startApp(
+    // No OFFLINE grace (issue 15.4's other half, ingest/presence.ts): the drop raises at once.
+    { mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET }, ingest: { offline_grace_s: 0 }, site: { timezone: 'Asia/Shanghai', language: 'en' } },
+    { devLicenseDevices: FLEET + 10 },
+  );
+  const smtp = await startSmtp();
+  const receiver = await startHttpServer(() => ({ status: 200, json: { ok: true } }));
+  const clients: MqttClient[] = [];
+  try {
+    const { parts } = app.app;
+    parts.alarmSettings.save({
+      schedule: { notify_cleared: false }, // every day, all day; the returns are not what this test is about
+      offline_storm: { threshold: 5, window_s: 60, hold_s: 10 },
+      channels: {
+        email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } },
+        webhook: { enabled: true, settings: { url: `${receiver.url}/alarms` } },
+        dingtalk: { enabled: false, settings: { url: `${receiver.url}/never` } },
+      },
+    });
+    for (let i = 1; i <= FLEET + 1; i++) {
+      await parts.devices.add({ sn: sn(i), name: `Detector ${i}`, location: `Zone ${1 + (i % 4)}`, high_limit: 1000, credentials: 'factory' });
+    }
+    // The fleet connects and reports (online), 50 at a time.
+    const ts = Math.floor(app.clock.now() / 1000);
+    for (let start = 1; start <= FLEET; start += 50) {
+      const batch = await Promise.all(Array.from({ length: 50 }, (_, k) => connectDevice(app.url, sn(start + k), derivedDevicePassword(sn(start + k), SECRET))));
+      await Promise.all(batch.map((client, k) => publishReading(client, sn(start + k), { seq: 1, ts, v_raw: 100 })));
+      clients.push(...batch);
+    }
+    await eventually(() => parts.presence.counts().online === FLEET, 20_000, 'the fleet online');
+
+    // The cell goes: every connection drops at once, without a goodbye.
+    for (const client of clients) client.stream.destroy();
+    const offline = () => parts.alarmRepo.list({ type: 'OFFLINE', limit: 1000 }).total;
+    await eventually(() => offline() === FLEET, 30_000, '500 OFFLINE records');
+    await parts.writer.flush();
+    const outbox = parts.notifier.outbox;
+    assert.equal(outbox.backlog(), FLEET * 2, 'one outbox row per alarm and enabled channel');
+
+    outbox.runDue();
+    await outbox.settled();
+    assert.deepEqual([smtp.mails.length, receiver.received.length], [0, 0], 'held while the storm gathers');
+
+    app.clock.advance(10_000); // the hold
+    outbox.runDue();
+    await outbox.settled();
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // a straggler would come with the next poll
+    outbox.runDue();
+    await outbox.settled();
+    assert.equal(smtp.mails.length, 1, 'exactly one e-mail');
+    assert.equal(receiver.received.length, 1, 'exactly one webhook call');
+    assert.equal(outbox.backlog(), 0, 'every row settled by the two deliveries');
+
+    const mail = unfoldQuotedPrintable(smtp.mails[0].raw);
+    assert.match(mail, /Subject: \[ALARM\] \[medium\] Device offline - 500 detectors/);
+    for (const i of [1, 250, 500]) assert.match(mail, new RegExp(`- Detector ${i} \\(${sn(i)}\\), Zone ${1 + (i % 4)}`));
+    const hook = JSON.parse(receiver.received[0].body) as { notice: AlarmNotice; title: string };
+    assert.equal(hook.title, '[ALARM] [medium] Device offline - 500 detectors');
+    assert.equal(hook.notice.type, 'OFFLINE');
+    assert.deepEqual(new Set(hook.notice.group!.map((d) => d.sn)), new Set(Array.from({ length: FLEET }, (_, k) => sn(k + 1))));
+
+    // The records and journals stay per detector; each carries both channels' one result.
+    const records = parts.alarmRepo.list({ type: 'OFFLINE', limit: 1000 }).items;
+    assert.equal(new Set(records.map((r) => r.sn)).size, FLEET);
+    for (const record of records) {
+      const notifications = parts.alarmRepo.journal(record.id).filter((j) => j.kind === 'notification');
+      const sent = notifications.filter((j) => j.detail !== 'raised: queued');
+      assert.equal(notifications.length - sent.length, 2, `queued for both channels: ${record.sn}`);
+      assert.deepEqual(sent.map((j) => j.actor).sort(), ['email', 'webhook'], `journal of ${record.sn}`);
+      assert.ok(sent.every((j) => /^raised \(one grouped notice for 500 offline detectors\): sent/.test(j.detail ?? '')), `journal of ${record.sn}`);
+    }
+
+    // Ten minutes on, one detector drops alone: its normal one-detector message.
+    app.clock.advance(10 * 60_000);
+    const lone = sn(FLEET + 1);
+    const client = await connectDevice(app.url, lone, derivedDevicePassword(lone, SECRET));
+    await publishReading(client, lone, { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 });
+    await eventually(() => parts.presence.isOnline(lone), 5000, 'the lone detector online');
+    client.stream.destroy();
+    await eventually(() => parts.alarmRepo.list({ sn: lone, type: 'OFFLINE' }).total === 1, 5000, 'its OFFLINE record');
+    await parts.writer.flush();
+    app.clock.advance(10_000);
+    outbox.runDue();
+    await outbox.settled();
+    assert.deepEqual([smtp.mails.length, receiver.received.length], [2, 2]);
+    assert.match(unfoldQuotedPrintable(smtp.mails[1].raw), new RegExp(`Subject: \\[ALARM\\] \\[medium\\] Device offline - Detector ${FLEET + 1} \\(${lone}\\)`));
+    const single = JSON.parse(receiver.received[1].body) as { notice: AlarmNotice };
+    assert.equal(single.notice.sn, lone);
+    assert.equal(single.notice.group, undefined);
+  } finally {
+    for (const client of clients) client.end(true);
+    await app.stop();
+    await smtp.close();
+    await receiver.close();
+  }
+});
