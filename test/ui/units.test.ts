@@ -63,7 +63,7 @@ test('the fleet follows snapshot, realtime, device_status and alarm messages; un
 test('channel settings round-trip through the form; "******" goes back as it came; tls_verify defaults to on', () => {
   const stored = { url: 'https://hook.example/x', headers: { 'X-Token': 'a' }, secret: '******' };
   const form = toForm('webhook', stored);
-  assert.deepEqual(form, { url: 'https://hook.example/x', headers: '{"X-Token":"a"}', secret: '******' });
+  assert.deepEqual(form, { url: 'https://hook.example/x', headers: '{"X-Token":"a"}', secret: '******', escalation_url: '' });
   assert.deepEqual(fromForm('webhook', form), stored);
   assert.throws(() => fromForm('webhook', { ...form, headers: '{nope' }), /headers: not valid JSON/);
 
