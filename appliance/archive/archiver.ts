@@ -13,12 +13,19 @@ import { isSiteDay, siteDayOf, siteDayRange } from '../core/site-day.ts';
 import { createArchiveLog, type ArchiveLogRow } from '../storage/archive-log.ts';
 import type { Db } from '../storage/db.ts';
 import { exportDayInWorker, type ExportResult } from './export.ts';
-import { createS3, describeS3Error, type S3 } from './s3.ts';
+import { createS3, describeS3Error, type S3, type S3Timeouts } from './s3.ts';
 import type { StorageSettingsStore } from './settings.ts';
 import type { ReportSystemCondition } from '../core/system-conditions.ts';
 
 const DAY_MS = 86_400_000;
 export const ARCHIVE_ALARM_SOURCE = 'archive';
+/**
+ * A day's export+upload that moves nothing for this long has stalled: it is stopped and fails the run
+ * (ARCHIVE alarm, retried next run) instead of waiting forever. Progress is a chunk from the export
+ * thread, a read by the upload or a stored part; with two 5 MB parts in flight this allows uplinks
+ * down to ~35 KB/s. Above S3_TIMEOUTS.idleMs, so a lost S3 response fails as that first.
+ */
+export const STALL_TIMEOUT_MS = 300_000;
 
 export interface ArchiverDeps {
   db: Db;
@@ -37,6 +44,10 @@ export interface ArchiverDeps {
    * keep the archived days (a roll-up backlog, e.g. the first start on a full store, holds them back).
    */
   rolledUpTo?: () => number;
+  /** S3 request bounds (s3.ts S3_TIMEOUTS unless given; tests shorten them). */
+  s3Timeouts?: Partial<S3Timeouts>;
+  /** STALL_TIMEOUT_MS unless given. */
+  stallTimeoutMs?: number;
 }
 
 export interface ArchiveRunResult {
@@ -55,11 +66,40 @@ export function archiveKey(day: string, part = 1): string {
 
 class ArchiveFailure extends Error {}
 
+/**
+ * Fails a phase that stops moving: `stalled` rejects (and `signal` aborts) after `limitMs` without a
+ * pulse. Real elapsed time, like the S3 timeouts — a hang is a matter of wall-clock seconds.
+ */
+function stallWatchdog(limitMs: number, describe: (idleMs: number) => string) {
+  const controller = new AbortController();
+  let last = performance.now();
+  let fail!: (err: Error) => void;
+  const stalled = new Promise<never>((_, reject) => (fail = reject));
+  stalled.catch(() => {});
+  const timer = setInterval(() => {
+    const idle = performance.now() - last;
+    if (idle < limitMs) return;
+    clearInterval(timer);
+    const err = new ArchiveFailure(describe(idle));
+    controller.abort(err);
+    fail(err);
+  }, Math.max(20, Math.min(limitMs / 4, 5_000)));
+  return {
+    signal: controller.signal,
+    stalled,
+    pulse: () => {
+      last = performance.now();
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 export function createArchiver(deps: ArchiverDeps) {
   const { db, writer, settings, reportCondition, clock, timezone } = deps;
   const log = deps.log.child({ stage: 'archive' });
   const archiveLog = createArchiveLog(db);
   let running: Promise<ArchiveRunResult> | null = null;
+  const openS3 = () => createS3(settings.current(), deps.s3Timeouts);
 
   /** Deletes the rows an attempt exported; with `perDevice`, a device whose count moved is kept. */
   async function deleteExported(entry: ArchiveLogRow, perDevice?: Map<number, number>): Promise<number> {
@@ -127,14 +167,26 @@ export function createArchiver(deps: ArchiverDeps) {
     });
     let exported: ExportResult;
     let verified = false;
-    const job = exportDayInWorker(deps.dbFile, { from: start, to: end, receivedBefore });
+    const limitMs = deps.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+    // The export thread and the upload wait on each other (credit, parts); whatever the cause, a
+    // day that stops moving fails loudly instead of holding the run forever.
+    const watchdog = stallWatchdog(limitMs, (idle) => {
+      const side = job.stream.readableLength > 0 ? 'the upload stopped reading the export' : 'the export thread stopped sending';
+      return `archive of ${day} stalled: no progress for ${Math.round(idle / 1000)} s (${side}); stopped, retried next run`;
+    });
+    const job = exportDayInWorker(deps.dbFile, { from: start, to: end, receivedBefore }, { onActivity: watchdog.pulse });
     const t0 = performance.now();
     const ms = { upload: 0, verify: 0, delete: 0 };
     try {
       try {
-        await s3.upload(entry.object_key, job.stream, { contentType: 'application/gzip', metadata: { day, part: String(part) } });
-        exported = await job.result;
+        const upload = s3.upload(entry.object_key, job.stream, {
+          contentType: 'application/gzip', metadata: { day, part: String(part) }, signal: watchdog.signal, onPart: watchdog.pulse,
+        });
+        upload.catch(() => {}); // when the watchdog wins the race, the aborted upload's rejection is expected
+        await Promise.race([upload, watchdog.stalled]);
+        exported = await Promise.race([job.result, watchdog.stalled]);
       } finally {
+        watchdog.stop();
         job.abort(); // no-op after a complete export; stops the export thread after a failed upload
       }
       ms.upload = Math.round(performance.now() - t0);
@@ -178,7 +230,7 @@ export function createArchiver(deps: ArchiverDeps) {
   async function run(): Promise<ArchiveRunResult> {
     const result: ArchiveRunResult = { enabled: settings.enabled(), archived: [], resumed: 0, failed: null };
     if (!result.enabled) return result; // ARC-5: nothing leaves, nothing is deleted
-    const s3 = createS3(settings.current());
+    const s3 = openS3();
     let day = '';
     try {
       result.resumed = await resume(s3);
@@ -221,7 +273,7 @@ export function createArchiver(deps: ArchiverDeps) {
      */
     async listBucket(): Promise<{ day: string; part: number; key: string; bytes: number }[]> {
       if (!settings.enabled()) throw new AppError('ARCHIVE_CONFIG_INVALID', undefined, 'archiving is off: storage is not configured');
-      const s3 = createS3(settings.current());
+      const s3 = openS3();
       try {
         const objects = await s3.list('archive/');
         return objects.flatMap(({ key, bytes }) => {
@@ -240,7 +292,7 @@ export function createArchiver(deps: ArchiverDeps) {
       if (!isSiteDay(day)) throw new AppError('ARCHIVE_NOT_FOUND', { day }, `not a day: '${day}' (expected YYYY-MM-DD)`);
       if (!settings.enabled()) throw new AppError('ARCHIVE_CONFIG_INVALID', undefined, 'archiving is off: storage is not configured');
       const key = archiveKey(day, part);
-      const s3 = createS3(settings.current());
+      const s3 = openS3();
       try {
         const head = await s3.head(key);
         if (!head) throw new AppError('ARCHIVE_NOT_FOUND', { day, part }, `no archive for ${day}${part > 1 ? ` part ${part}` : ''}`);
@@ -276,7 +328,7 @@ export function createArchiver(deps: ArchiverDeps) {
       if (siteDayRange(day, timezone).end > (deps.rolledUpTo?.() ?? Number.MAX_SAFE_INTEGER)) {
         throw new ArchiveFailure(`${day} is not rolled up yet`);
       }
-      const s3 = createS3(settings.current());
+      const s3 = openS3();
       try {
         return await archiveDay(s3, day);
       } finally {

@@ -3,11 +3,12 @@
 // memory: at most CREDIT chunks in flight). Keeps a day's CPU work — millions of rows — off the
 // event loop that runs the broker and the alarms.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createGzip } from 'node:zlib';
 import { createArchiveLog } from '../storage/archive-log.ts';
 import { openDb } from '../storage/db.ts';
-import { csvChunks, GZIP_LEVEL, type ExportRange } from './export.ts';
+import { createCreditGate, csvChunks, GZIP_LEVEL, type ExportRange } from './export.ts';
 
 export const CREDIT = 8;
 export type ExportWorkerMessage =
@@ -17,14 +18,13 @@ export type ExportWorkerMessage =
 
 const { file, range } = workerData as { file: string; range: ExportRange };
 const port = parentPort!;
-let credit = CREDIT;
-let wake: (() => void) | null = null;
+const credit = createCreditGate(CREDIT);
 let aborted = false;
 port.on('message', (message: { type: 'credit' | 'abort'; n?: number }) => {
-  if (message.type === 'abort') aborted = true;
-  else credit += message.n ?? 1;
-  wake?.();
-  wake = null;
+  if (message.type === 'abort') {
+    aborted = true;
+    credit.close();
+  } else credit.give(message.n ?? 1);
 });
 
 async function run() {
@@ -40,9 +40,7 @@ async function run() {
     bytes += chunk.length;
     const copy = new Uint8Array(chunk); // its own buffer, transferable
     pending = pending.then(async () => {
-      while (credit <= 0 && !aborted) await new Promise<void>((resolve) => (wake = resolve));
-      credit--;
-      if (!aborted) port.postMessage({ type: 'data', chunk: copy.buffer } satisfies ExportWorkerMessage, [copy.buffer]);
+      if (await credit.take()) port.postMessage({ type: 'data', chunk: copy.buffer } satisfies ExportWorkerMessage, [copy.buffer]);
     });
   });
   const ended = new Promise<void>((resolve, reject) => {
@@ -52,9 +50,11 @@ async function run() {
   try {
     for await (const text of csvChunks(createArchiveLog(db), range, perDevice)) {
       if (aborted) break;
-      if (!gzip.write(text)) await new Promise((resolve) => gzip.once('drain', resolve));
-      // Do not run ahead of the consumer: wait while the credit is used up.
-      while (credit <= 0 && !aborted) await new Promise<void>((resolve) => (wake = resolve));
+      // once() rejects on a gzip error: a failed compressor must not leave the loop waiting for 'drain'.
+      if (!gzip.write(text)) await once(gzip, 'drain');
+      // Do not run ahead of the consumer: wait while the credit is used up (the sender waits on the
+      // same gate at the same time; the gate wakes both).
+      await credit.available();
     }
     gzip.end();
     await ended;

@@ -87,6 +87,51 @@ export async function* csvChunks(source: ArchiveLog, range: ExportRange, perDevi
   }
 }
 
+/**
+ * The export thread's flow control: credits the main thread hands out as the upload reads. Two
+ * parts of the thread wait on it at once — the sender of compressed chunks (take) and the reader of
+ * rows (available, so it does not run ahead) — so every waiter is woken on each change and checks
+ * again. A single wake-up slot lost one of them when both waited (the 13-minute idle hang of the
+ * 1,000-device bench: the sender slept forever holding credit, the upload waited forever for a part).
+ */
+export function createCreditGate(initial: number) {
+  let credit = initial;
+  let closed = false;
+  let waiters: (() => void)[] = [];
+  const changed = () => {
+    const woken = waiters;
+    waiters = [];
+    for (const wake of woken) wake();
+  };
+  const next = () => new Promise<void>((resolve) => waiters.push(resolve));
+  return {
+    give(n: number): void {
+      credit += n;
+      changed();
+    },
+    /** Wakes every waiter for good (abort): take() and available() then resolve false. */
+    close(): void {
+      closed = true;
+      changed();
+    },
+    /** Resolves true once credit is available, false when closed; takes none. */
+    async available(): Promise<boolean> {
+      while (credit <= 0 && !closed) await next();
+      return !closed;
+    },
+    /** Waits for one credit and takes it (checked and taken in one step); false when closed. */
+    async take(): Promise<boolean> {
+      while (credit <= 0 && !closed) await next();
+      if (closed) return false;
+      credit--;
+      return true;
+    },
+    /** Waiters now asleep (for tests and diagnostics). */
+    waiting: () => waiters.length,
+  };
+}
+export type CreditGate = ReturnType<typeof createCreditGate>;
+
 const fromSource = import.meta.url.endsWith('.ts');
 const exportWorkerUrl = () =>
   extractedWorker('export-worker') ?? new URL(fromSource ? './export-worker.ts' : './export-worker.js', import.meta.url);
@@ -96,13 +141,19 @@ const exportWorkerUrl = () =>
  * the main thread only moves compressed chunks to the upload (a day's CPU work stays off the event
  * loop that acknowledges readings).
  */
-export function exportDayInWorker(file: string, range: ExportRange): { stream: Readable; result: Promise<ExportResult>; abort: () => void } {
+export function exportDayInWorker(
+  file: string,
+  range: ExportRange,
+  options: { /** Each chunk from the thread and each read by the consumer (a stall watchdog's pulse). */ onActivity?: () => void } = {},
+): { stream: Readable; result: Promise<ExportResult>; abort: () => void } {
   const worker = startWorker(exportWorkerUrl(), { file, range });
+  const activity = options.onActivity ?? (() => {});
   let owed = 0;
   let settled = false;
   const stream = new Readable({
     highWaterMark: 256 * 1024,
     read() {
+      activity();
       if (owed > 0) {
         worker.postMessage({ type: 'credit', n: owed });
         owed = 0;
@@ -122,6 +173,7 @@ export function exportDayInWorker(file: string, range: ExportRange): { stream: R
       reject(err);
     };
     worker.on('message', (message: { type: string; chunk?: ArrayBuffer; rows?: number; bytes?: number; sha256?: string; perDevice?: [number, number][]; message?: string }) => {
+      activity();
       if (message.type === 'data') {
         if (stream.push(Buffer.from(message.chunk!))) worker.postMessage({ type: 'credit', n: 1 });
         else owed++;

@@ -10,7 +10,23 @@ import { missingFields } from './settings.ts';
 
 /** The S3 minimum part size: the least memory held per part in flight. */
 export const PART_SIZE = 5 * 1024 * 1024;
-const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * Every S3 request is bounded, so a lost response fails the run instead of hanging it. The SDK's
+ * `requestTimeout` alone only logs a warning (unless `throwOnRequestTimeout`), and without a
+ * `socketTimeout` a request whose body was accepted but never answered waits forever.
+ */
+export interface S3Timeouts {
+  /** TCP (and TLS) connect. */
+  connectMs: number;
+  /** No byte sent or received on the socket for this long fails the request (a lost response). */
+  idleMs: number;
+  /** Whole request until the response starts, body included: a 5 MB part needs ≥ 17 KB/s. */
+  requestMs: number;
+  /** Tries per request (the SDK retries timeouts and 5xx with backoff). */
+  attempts: number;
+}
+export const S3_TIMEOUTS: S3Timeouts = { connectMs: 10_000, idleMs: 60_000, requestMs: 300_000, attempts: 3 };
 
 /**
  * The AWS SDK is loaded at the first request, not at start: it is the largest part of the bundle
@@ -20,7 +36,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
 let sdkLoading: Promise<[typeof import('@aws-sdk/client-s3'), typeof import('@aws-sdk/lib-storage')]> | null = null;
 const loadSdk = () => (sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]));
 
-export function createS3(settings: StorageSettings) {
+export function createS3(settings: StorageSettings, timeouts: Partial<S3Timeouts> = {}) {
+  const limits = { ...S3_TIMEOUTS, ...timeouts };
   let client: S3Client | null = null;
   let sdk: Awaited<ReturnType<typeof loadSdk>> | null = null;
   async function connect() {
@@ -32,8 +49,13 @@ export function createS3(settings: StorageSettings) {
       credentials: { accessKeyId: settings.access_key_id, secretAccessKey: settings.secret_access_key ?? '' },
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
-      requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: 10_000 },
+      maxAttempts: limits.attempts,
+      requestHandler: {
+        connectionTimeout: limits.connectMs,
+        socketTimeout: limits.idleMs,
+        requestTimeout: limits.requestMs,
+        throwOnRequestTimeout: true,
+      },
     });
     return { client, commands: sdk[0], Upload: sdk[1].Upload };
   }
@@ -42,20 +64,30 @@ export function createS3(settings: StorageSettings) {
 
   return {
     fullKey,
-    /** Streams `body` to the bucket; aborting `signal` stops it. */
-    async upload(key: string, body: Readable, options: { contentType: string; metadata?: Record<string, string>; signal?: AbortSignal }) {
-      const { client, Upload } = await connect();
+    /** Streams `body` to the bucket; aborting `signal` stops it; `onPart` hears each stored part. */
+    async upload(key: string, body: Readable, options: { contentType: string; metadata?: Record<string, string>; signal?: AbortSignal; onPart?: () => void }) {
+      const { client, commands, Upload } = await connect();
       const upload = new Upload({
         client,
         params: { Bucket, Key: fullKey(key), Body: body, ContentType: options.contentType, Metadata: options.metadata },
         partSize: PART_SIZE,
         queueSize: 2,
-        leavePartsOnError: false,
+        // The clean-up is ours (below): lib-storage's would replace the upload's error with the
+        // clean-up's own (e.g. a part's timeout reported as the endpoint's 405 for the abort).
+        leavePartsOnError: true,
       });
+      if (options.onPart) upload.on('httpUploadProgress', options.onPart);
       const onAbort = () => void upload.abort().catch(() => {});
+      if (options.signal?.aborted) onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await upload.done();
+      } catch (err) {
+        // The stored parts of a failed multipart upload are removed, best effort; the error that
+        // failed the upload is the one reported.
+        const { uploadId } = upload;
+        if (uploadId) await client.send(new commands.AbortMultipartUploadCommand({ Bucket, Key: fullKey(key), UploadId: uploadId })).catch(() => {});
+        throw err;
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
       }

@@ -17,6 +17,11 @@ export interface TestS3 {
   kill(): Promise<void>;
   /** Listens to each HTTP request the server receives (to fail mid-upload). */
   onRequest(listener: (req: { method?: string; url?: string }) => void): void;
+  /**
+   * From now on, a request `matches` picks is read to its end and never answered (the connection
+   * stays open): a response lost on the way, as a busy or broken S3 endpoint does. Resolves `held`.
+   */
+  swallow(matches: (req: { method?: string; url?: string }) => boolean): { held: Promise<{ method?: string; url?: string; bodyBytes: number }> };
   /** Starts it again on the same port and data. */
   revive(): Promise<void>;
   stop(): Promise<void>;
@@ -45,6 +50,23 @@ export async function startS3(bucket = 'mcs-archive', port = 0): Promise<TestS3>
     kill,
     onRequest(listener: (req: { method?: string; url?: string }) => void) {
       server.httpServer.on('request', listener);
+    },
+    swallow(matches) {
+      const http = server.httpServer as import('node:http').Server;
+      const handlers = http.listeners('request') as ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void)[];
+      http.removeAllListeners('request');
+      let resolveHeld!: (req: { method?: string; url?: string; bodyBytes: number }) => void;
+      const held = new Promise<{ method?: string; url?: string; bodyBytes: number }>((resolve) => (resolveHeld = resolve));
+      http.on('request', (req, res) => {
+        if (!matches(req)) {
+          for (const handler of handlers) handler.call(http, req, res);
+          return;
+        }
+        let bodyBytes = 0;
+        req.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
+        req.on('end', () => resolveHeld({ method: req.method, url: req.url, bodyBytes }));
+      });
+      return { held };
     },
     async revive() {
       if (running) return;
