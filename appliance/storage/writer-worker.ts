@@ -37,6 +37,7 @@ port.on('message', (request: WriterRequest) => {
         const started = performance.now();
         if (request.alarmSettings) core.useSettings(request.alarmSettings);
         budget.apply();
+        walBound.beforeWrite();
         const { inserted, events, refused } = core.writeBatch(new Float64Array(request.rows), request.count, request.updates);
         reply({ type: 'batch', id: request.id, inserted, alarms: events, refused, ms: performance.now() - started }, [inserted.buffer as ArrayBuffer]);
         break;
@@ -49,6 +50,7 @@ port.on('message', (request: WriterRequest) => {
         break;
       case 'rollup':
         budget.apply();
+        walBound.beforeWrite();
         reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
       case 'delete':

@@ -1,5 +1,6 @@
 // STO-4 / issue 16.8: the WAL limit, the reserve and the writer connection's page budget, on a real
 // SQLite file (the reserve is set so that the temp dir's file system looks nearly full).
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { statfsSync, statSync } from 'node:fs';
 import { test } from 'node:test';
@@ -76,6 +77,33 @@ test('past 1.5 times its limit the writer truncates the WAL itself', () => {
     assert.equal(bound.afterWrite(), null);
     assert.ok(statSync(`${file}-wal`).size > 0 && statSync(`${file}-wal`).size < 384 * 1024, 'below the bound: left alone');
   } finally {
+    db.close();
+    temp.remove();
+  }
+});
+
+test('past twice its limit (its room in the reserve) a WAL that cannot be truncated refuses the next write as a full disk', () => {
+  const temp = tempDir();
+  const file = dbFileIn(temp.dir);
+  const db = openDb(file);
+  const reader = new Database(file, { readonly: true });
+  try {
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
+    const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
+    const bound = createWalBound(db, file, 256 * 1024, 5000);
+    // A reader's snapshot keeps the WAL from being truncated (as a starved checkpointer did).
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM filler').get();
+    for (let i = 0; i < 600; i++) insert.run(Buffer.alloc(1000, i));
+    bound.afterWrite();
+    assert.ok(statSync(`${file}-wal`).size > 512 * 1024, 'the WAL grew past twice its limit');
+    assert.throws(() => bound.beforeWrite(), (err: Error & { code?: string }) => err.code === 'SQLITE_FULL' && /预写日志/.test(err.message));
+    reader.exec('COMMIT');
+    bound.beforeWrite(); // truncates, then lets the write through
+    assert.equal(statSync(`${file}-wal`).size, 0, 'truncated before the write');
+  } finally {
+    reader.close();
     db.close();
     temp.remove();
   }
