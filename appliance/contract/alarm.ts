@@ -75,6 +75,13 @@ export function byPriority<T extends { priority: string; updated_at: number | st
 export const SYSTEM_ALARM_TYPES = ['DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL'] as const;
 export type SystemAlarmType = (typeof SYSTEM_ALARM_TYPES)[number];
 
+/**
+ * Issue 15: device alarms raised by a job rather than by a reading: CAL_DUE (calibration due soon),
+ * CAL_OVERDUE, BUMP_DUE (JJG 693-2011), EXPOSURE_STEL / EXPOSURE_TWA (GBZ 2.1-2019, over a window).
+ */
+export const DEVICE_CONDITION_TYPES = ['CAL_DUE', 'CAL_OVERDUE', 'BUMP_DUE', 'EXPOSURE_STEL', 'EXPOSURE_TWA'] as const;
+export type DeviceConditionType = (typeof DEVICE_CONDITION_TYPES)[number];
+
 export interface AlarmEvent {
   kind: AlarmEventKind;
   alarm: AlarmRecord;
