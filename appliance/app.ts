@@ -12,7 +12,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAlarmPicture } from './alarms/picture.ts';
 import { commitSettingsOf, type AlarmCommitSettings, type AlarmSettings } from './contract/alarm.ts';
-import type { ReportSystemCondition } from './core/system-conditions.ts';
+import type { ReportDeviceCondition, ReportSystemCondition } from './core/system-conditions.ts';
+import { createCalibrationRepository } from './calibration/repository.ts';
+import { createCalibrationService } from './calibration/service.ts';
+import { createExposureJob } from './exposure/job.ts';
 import { createApiServer } from './api/server.ts';
 import { createBroker } from './broker/broker.ts';
 import { createDeviceCache } from './devices/cache.ts';
@@ -28,6 +31,7 @@ import { createSecretBox } from './core/secrets.ts';
 import { createAlarmSettings } from './notify/alarm-settings.ts';
 import { sealChannelSecretsAtRest } from './notify/secrets-at-rest.ts';
 import { createNotifier } from './notify/notifier.ts';
+import { createLinkageDelivery } from './notify/linkage.ts';
 import { createEscalation } from './notify/escalation.ts';
 import { createDeviceRepository } from './storage/devices.ts';
 import { createGroupCommitWriter, isDiskError } from './storage/group-commit.ts';
@@ -41,6 +45,8 @@ import { createLoginLimiter, DEFAULT_LOGIN_LIMITS } from './users/login-limiter.
 import { createUserService } from './users/service.ts';
 import { createLiveState } from './live/state.ts';
 import { createLiveHub } from './live/hub.ts';
+import { createMaskService } from './alarms/masks.ts';
+import { createMaskRepository } from './storage/masks.ts';
 import { createArchiver } from './archive/archiver.ts';
 import { createBackups } from './archive/backup.ts';
 import { createDiskGuard, type StatFs } from './archive/disk-guard.ts';
@@ -119,6 +125,9 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     // with the writer's next batch (retried if that commit fails).
     const reportCondition: ReportSystemCondition = (type, source, { holds, detail = null, value = null }) =>
       writer.enqueueUpdate({ op: 'system', type, source, holds, detail, value, at: clock.now() });
+    // Issue 15: the same port for a device's own conditions that jobs decide (calibration due, exposure).
+    const reportDeviceCondition: ReportDeviceCondition = (type, sn, { holds, detail = null, value = null }) =>
+      writer.enqueueUpdate({ op: 'device', type, sn, holds, detail, value, at: clock.now() });
 
     // The flow: broker → ingest → writer.
     const presence = createPresence({
@@ -146,6 +155,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const notifier = createNotifier({
       db, bus, alarms: alarmRepo, devices: deviceCache, settings: alarmSettings, clock, log, reportCondition,
       site: { language: config.site.language, timezone: config.site.timezone },
+      // Issue 15.5: linkage actions (relay commands to output modules, webhooks) through the same outbox.
+      linkage: createLinkageDelivery({ rules: () => alarmSettings.current().linkage, commands: broker, bus }),
     });
     // ALM-13: unacknowledged alarms notified again to the escalation recipients, through the outbox.
     const escalation = createEscalation({
@@ -168,14 +179,35 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const audit = createAuditRepository(db);
     const live = createLiveState({
       bus, latestAll: () => readings.latestAll(), devices: deviceCache, isOnline: (sn) => presence.isOnline(sn), activeAlarms: () => alarms.active(),
+      lastSeen: (sn) => presence.lastSeen(sn), linkFigures: (sn) => ingest.linkFigures(sn), // issue 15.6: the device page
     });
     const hub = createLiveHub({
       bus, clock, log, live, listedAlarms: () => alarms.listed(),
       history: (sn, from, to) => readings.history(sn, from, to, '1m'), isKnownDevice: (sn) => deviceCache.get(sn) !== undefined,
       onDevicesChanged: (listener) => deviceCache.onReload(listener),
+      maskOf: (sn) => { // issue 15.1: the kiosk knows a masked alarm (and whether level 2 still sounds)
+        const mask = masks.of(sn);
+        return mask ? { until: mask.until, sounds: masks.settings().level2_sounds } : undefined;
+      },
     });
-    const archive = buildArchive(db, { writer, reportCondition, presence, configRepo, box, diskBudget });
+    // Issue 15.1: masks (屏蔽) are decided on the writer; the views and the expiry live here.
+    const masks = createMaskService({ writer, loadOpen: () => createMaskRepository(db).open(), config: configRepo, clock, log, onChange: () => hub.resnapshot() });
+    // Issue 15.2 (JJG 693-2011): calibration and bump-test records, due dates and their alarms.
+    const calibration = createCalibrationService({
+      repo: createCalibrationRepository(db), devices, allDevices: () => deviceCache.all(), commands: broker, reportCondition: reportDeviceCondition, clock, log,
+      timezone: config.site.timezone,
+      defaults: { intervalDays: config.calibration.interval_days, bumpTestDays: config.calibration.bump_test_days, dueLeadDays: config.calibration.due_lead_days },
+    });
+    // Issue 15.3 (ALM-16, GBZ 2.1-2019): rolling STEL / TWA of toxic-gas detectors from the minute
+    // averages, judged against the committed alarm picture; a value stands while its detector counts as online.
+    const exposure = createExposureJob({
+      devices: () => deviceCache.all(), minutes: (sn, from, to) => readings.history(sn, from, to, '1m').map((p) => ({ ts: p.ts, value: p.avg })),
+      report: reportDeviceCondition, isActive: (type, sn) => alarms.active().some((a) => a.type === type && a.source === sn),
+      deadbandPct: () => alarmSettings.current().deadband_pct, clock, maxHoldMs: config.ingest.offline_timeout_s * 1000,
+    });
+    const archive = buildArchive(db, { writer, reportCondition, presence, configRepo, box, diskBudget, calibration });
     return {
+      calibration, reportDeviceCondition, masks, exposure,
       deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier, escalation,
       configRepo, box, users, audit, live, hub, license, reportCondition, ...archive,
     };
@@ -184,7 +216,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
   /** ARC-*, STO-3/4, OPS-2: storage settings, archive, backups, disk guard and the job schedule. */
   function buildArchive(
     db: Db,
-    { writer, reportCondition, presence, configRepo, box, diskBudget }: {
+    { writer, reportCondition, presence, configRepo, box, diskBudget, calibration }: {
+      calibration: ReturnType<typeof createCalibrationService>;
       writer: ReturnType<typeof createGroupCommitWriter>; reportCondition: ReportSystemCondition; presence: ReturnType<typeof createPresence>;
       configRepo: ReturnType<typeof createConfigRepository>; box: ReturnType<typeof createSecretBox>; diskBudget: DiskBudget;
     },
@@ -230,6 +263,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         checkIn: async () => (parts ? parts.license.checkIn() : null),
         maintenance: () => maintenance.run(),
         backup: () => backups.backupNow(),
+        calibrationDue: () => calibration.check(),
+        exposure: async () => (parts ? parts.exposure.run() : null),
         archiveSchedule: config.archive.schedule,
         backupSchedule: config.archive.backup_schedule,
       }),
@@ -299,6 +334,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       alarms.load(); // the committed picture, then the reconciliation's events on the bus
       deviceCache.start();
       notifier.start(); // wakes on alarm events; resumes what is pending in the outbox
+      parts.calibration.start(); // issue 15.2: what fell due while stopped is raised now
       parts.escalation.start(); // ALM-13: steps that fell due while stopped are queued now
       license.start(); // the gate is consulted before the broker admits a device (LIC-5)
       // In-memory state is rebuilt from SQLite: when each device was last heard from.
@@ -315,13 +351,14 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       presence.start();
       parts.live.start();
       parts.hub.start();
+      parts.masks.start(); // issue 15.1: ends expired masks
       await parts.users.ensureFirstAdmin(config.admin.password); // API-4
       await broker.start();
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
         readings, live: parts.live, hub: parts.hub, commands: withRebootGrace(broker, parts.presence), acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()),
         silence: (by) => writer.silence(alarms.listed().map((alarm) => alarm.id), by, clock.now()), alarmRepo: parts.alarmRepo,
-        alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license,
+        alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license, calibration: parts.calibration, masks: parts.masks, exposure: parts.exposure,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
       });
       await api.listen({ host: config.http.host, port: config.http.port });
@@ -338,6 +375,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       if (statsTimer) clearInterval(statsTimer);
       logStats();
       parts?.hub.stop();
+      parts?.masks.stop();
       if (api) await api.close();
       api = null;
       if (parts) {

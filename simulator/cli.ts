@@ -27,6 +27,8 @@ Detectors
   --seed N                random seed; the same seed replays the same readings (default 1)
   --k K --b B --t-comp T  calibration the detectors start with (default 1, 0, 0)
   --verbose               log every reading (the default for a single detector)
+  --output-module         run the serials as output modules (relay boxes, issue 15.5) instead of
+                          detectors: no readings; relay commands obeyed and acknowledged on status
 
 Scenarios (SIM-2)
   --scenario NAME         ${SCENARIO_NAMES.join(', ')}
@@ -69,6 +71,8 @@ export interface CliConfig {
   durationS: number | null;
   intervalS: number;
   verbose: boolean;
+  /** Issue 15.5: the serials are output modules, not detectors. */
+  outputModule: boolean;
   calib: Calibration;
   scenario: { name: ScenarioName; devices: number; options: ScenarioOptions } | null;
   load: { ratePerS: number; windowPerClient: number; batch: number; drainS: number; ackedLog: string | null };
@@ -80,7 +84,7 @@ const str = { type: 'string' } as const;
 const OPTIONS = {
   url: str, devices: str, 'sn-prefix': str, sn: str, 'factory-secret': str, password: str, credentials: str,
   'connect-rate': str, interval: str, qos: str, duration: str, seed: str, k: str, b: str, 't-comp': str,
-  verbose: { type: 'boolean' }, scenario: str, 'scenario-devices': str, 'high-limit': str, 'leak-start-s': str,
+  verbose: { type: 'boolean' }, 'output-module': { type: 'boolean' }, scenario: str, 'scenario-devices': str, 'high-limit': str, 'leak-start-s': str,
   'leak-ramp-s': str, 'leak-hold-s': str, 'fault-codes': str, 'offline-after-s': str, 'offline-s': str,
   'skew-min': str, 'malformed-every': str, 'bad-password': str, 'other-sn': str, load: { type: 'boolean' },
   rate: str, window: str, batch: str, 'drain-s': str, 'acked-log': str, help: { type: 'boolean', short: 'h' },
@@ -151,6 +155,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): CliResu
       durationS: v.duration === undefined ? durationDefault : num('duration', 0, 0),
       intervalS: num('interval', 10, 0.05),
       verbose: v.verbose ?? false,
+      outputModule: v['output-module'] ?? false,
       calib: { k: num('k', 1, -Infinity), b: num('b', 0, -Infinity), t_comp: num('t-comp', 0, -Infinity) },
       scenario,
       load: {

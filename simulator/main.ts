@@ -5,6 +5,7 @@ import { derivedDevicePassword } from '../appliance/contract/credentials.ts';
 import { parseCli, USAGE, type CliConfig, type Credentials } from './cli.ts';
 import { createDetector, type Detector } from './detector.ts';
 import { createLoad } from './load.ts';
+import { createOutputModule } from './output-module.ts';
 import { createRng, seedFrom } from './rng.ts';
 import { createScenario } from './scenarios.ts';
 
@@ -85,6 +86,16 @@ function summarize(detectors: Detector[]): string {
   return `connected ${t.connected}/${detectors.length} readings=${t.taken} sent=${t.sent} acked=${t.acked} buffered=${t.buffered} dropped=${t.dropped} refused=${t.refused}`;
 }
 
+/** Issue 15.5: output modules that obey and acknowledge relay commands, until a signal or --duration. */
+async function runOutputModules(cfg: CliConfig, passwordFor: (sn: string) => string) {
+  const modules = cfg.sns.map((sn) => createOutputModule({ sn, url: cfg.url, password: passwordFor(sn), log }));
+  log(`simulating ${modules.length} output module(s) against ${cfg.url}`);
+  await Promise.all(modules.map((m) => m.start()));
+  const why = await stopSignal(cfg.durationS, () => process.exit(1));
+  log(`stopping (${why}): disconnecting cleanly`);
+  await Promise.all(modules.map((m) => m.stop()));
+}
+
 async function runLoad(cfg: CliConfig, passwordFor: (sn: string) => string) {
   const load = createLoad({
     url: cfg.url, sns: cfg.sns, passwordFor, ratePerS: cfg.load.ratePerS, durationS: cfg.durationS ?? 10,
@@ -110,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
   const cfg = parsed.config;
   const passwordFor = await passwordLookup(cfg.credentials, cfg.sns);
   if (cfg.mode === 'load') await runLoad(cfg, passwordFor);
+  else if (cfg.outputModule) await runOutputModules(cfg, passwordFor);
   else await runDetectors(cfg, passwordFor);
   return 0;
 }

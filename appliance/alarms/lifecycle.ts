@@ -5,7 +5,8 @@
 // against the state the one before left. What a transaction changes is staged and reaches the
 // in-memory state only once it committed (`committed()`); a rolled-back transaction leaves memory
 // as the database is (`discard()`). The rules themselves stay pure (rules.ts, notify/policy.ts).
-import { priorityOf, type AlarmCommitSettings, type AlarmEvent, type AlarmEventKind, type AlarmRecord, type SystemAlarmType } from '../contract/alarm.ts';
+import { priorityOf, type AlarmCommitSettings, type AlarmEvent, type AlarmEventKind, type AlarmRecord, type DeviceConditionType, type SystemAlarmType } from '../contract/alarm.ts';
+import type { OpenMask } from '../contract/masking.ts';
 import type { AlarmWriteRepository } from '../storage/alarms.ts';
 import { evaluateReading, mayRaise, type AlarmType, type LimitsOf, type ReadingFacts } from './rules.ts';
 
@@ -40,6 +41,14 @@ export interface AlarmLifecycleDeps {
   channelsFor: (event: AlarmEvent) => readonly string[];
   /** Test hook: runs before each evaluation and may throw (an injected evaluation failure). */
   beforeEvaluate?: (sn: string) => void;
+  /** Issue 15.5: the linkage actions an event starts (alarms/linkage.ts), given the HIGH levels now. */
+  linkageFor?: (event: AlarmEvent, levelOf: (sn: string) => number | null) => readonly { channel: string; event: string }[];
+  /**
+   * Issue 15.1 (ISA-18.2 shelving): the mask of a source at a time — judged against its `until`,
+   * so a mask past its time holds nothing back even before it is ended — and the notification a
+   * mask held back from an alarm (storage/masks.ts).
+   */
+  masks?: { maskOf(source: string, at: number): OpenMask | undefined; owedNotification(alarmId: number): AlarmEventKind | null };
 }
 
 interface ActiveEntry {
@@ -54,7 +63,7 @@ interface Change {
   holds: boolean;
   sn: string | null;
   source: string;
-  type: AlarmType;
+  type: AlarmType | DeviceConditionType;
   value: number | null;
   threshold: number | null;
   level: number | null;
@@ -137,6 +146,22 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
   function emit(kind: AlarmEventKind, record: AlarmRecord, at: number, journalValue: number | null = record.value) {
     let alarm = record;
     repo.journal({ alarmId: alarm.id, at, kind, level: alarm.level, value: journalValue });
+    // Issue 15.5: linkage actions (alarms/linkage.ts) commit with the change that starts them. A mask
+    // (shelving) holds back people's notifications, not the plant's control outputs.
+    for (const order of deps.linkageFor?.({ kind, alarm }, (sn) => lookup(keyOf(sn, 'HIGH'))?.level ?? null) ?? []) {
+      repo.enqueueNotifications(alarm.id, order.event, [order.channel], at);
+      repo.journal({ alarmId: alarm.id, at, kind: 'linkage', actor: order.channel, detail: `${order.event}: queued` });
+    }
+    // Issue 15.1: a masked detector's alarms are recorded and journaled as masked, not notified;
+    // what was held back is found again in the journal when the mask ends (unmasked()).
+    const mask = deps.masks?.maskOf(alarm.source, at);
+    if (mask) {
+      if (kind !== 'peak') {
+        repo.journal({ alarmId: alarm.id, at, kind: 'masked', level: alarm.level, actor: mask.masked_by, detail: `${kind}: not notified, masked until ${new Date(mask.until).toISOString()} (${mask.reason})` });
+      }
+      events.push({ kind, alarm });
+      return;
+    }
     const channels = deps.channelsFor({ kind, alarm });
     if (channels.length) {
       repo.enqueueNotifications(alarm.id, kind, channels, at);
@@ -251,6 +276,10 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
     system(type: SystemAlarmType, source: string, holds: boolean, detail: string | null, value: number | null, at: number) {
       apply({ holds, sn: null, source, type, value, threshold: null, level: null, detail, at });
     },
+    /** CAL_DUE, CAL_OVERDUE, BUMP_DUE, EXPOSURE_*: a device's condition decided by a job, not a reading (issue 15). */
+    device(type: DeviceConditionType, sn: string, holds: boolean, detail: string | null, value: number | null, at: number) {
+      apply({ holds, sn, source: sn, type, value, threshold: null, level: null, detail, at });
+    },
     /** ALM-2/ALM-7: acknowledgement, independent of clearing; records already acknowledged are left. */
     acknowledge(ids: readonly number[], by: string, comment: string, at: number) {
       for (const id of ids) {
@@ -258,6 +287,37 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
         if (!record) continue;
         repo.journal({ alarmId: id, at, kind: 'acknowledged', level: record.level, actor: by, detail: comment || null });
         events.push({ kind: 'acknowledged', alarm: record });
+      }
+    },
+    /** Issue 15.1: a mask began: journaled on each alarm its detector has active (ALM-12). */
+    masked(mask: OpenMask, at: number) {
+      for (const type of typesOf(mask.sn)) {
+        const entry = lookup(keyOf(mask.sn, type));
+        if (!entry) continue;
+        repo.journal({ alarmId: entry.id, at, kind: 'masked', level: entry.level, actor: mask.masked_by, detail: `masked until ${new Date(mask.until).toISOString()} (${mask.reason})` });
+      }
+    },
+    /**
+     * Issue 15.1: a mask ended (by hand or expired). Each alarm of the detector still active is
+     * journaled, and the notification the mask held back is queued now, in this transaction, as
+     * if it were raised at this moment (ALM-8: its outbox rows commit with the unmasking).
+     */
+    unmasked(sn: string, by: string, why: string, at: number) {
+      for (const type of typesOf(sn)) {
+        const entry = lookup(keyOf(sn, type));
+        if (!entry) continue;
+        repo.journal({ alarmId: entry.id, at, kind: 'unmasked', level: entry.level, actor: by, detail: why });
+        const owed = deps.masks?.owedNotification(entry.id) ?? null;
+        let alarm = repo.latest(sn, type);
+        if (!owed || !alarm || alarm.id !== entry.id) continue;
+        // Never notified at all (a level that rose and fell under the mask included): it is raised now.
+        const kind: AlarmEventKind = alarm.notified_at === null && owed !== 'repeat' ? 'raised' : owed;
+        const channels = deps.channelsFor({ kind, alarm });
+        if (!channels.length) continue;
+        repo.enqueueNotifications(alarm.id, kind, channels, at);
+        for (const channel of channels) repo.journal({ alarmId: alarm.id, at, kind: 'notification', actor: channel, detail: `${kind}: queued (mask ${why})` });
+        if (kind === 'raised' || kind === 'level') alarm = repo.markNotified(alarm.id, at);
+        events.push({ kind, alarm });
       }
     },
     /** GB 16808 消音: a kiosk silenced the sound of these alarms; recorded in their journals (ALM-12). */

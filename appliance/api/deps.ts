@@ -21,6 +21,9 @@ import type { StorageSettingsStore } from '../archive/settings.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import type { StorageTestResult } from '../contract/storage.ts';
 import type { LicenseState } from '../contract/license.ts';
+import type { CalibrationService } from '../calibration/service.ts';
+import type { MaskService } from '../alarms/masks.ts';
+import type { ExposureJob } from '../exposure/job.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -47,4 +50,10 @@ export interface ApiDeps {
     scheduler: Scheduler;
   };
   license: LicenseGate & { state(): LicenseState; install(text: string): LicenseState };
+  /** Issue 15.2: calibration and bump-test records and the due report. */
+  calibration: CalibrationService;
+  /** Issue 15.1: masking (屏蔽) detectors for maintenance and bump tests. */
+  masks?: MaskService;
+  /** Issue 15.3 (ALM-16): a detector's STEL / TWA figures now, as the exposure job judges them. */
+  exposure: Pick<ExposureJob, 'figuresOf'>;
 }

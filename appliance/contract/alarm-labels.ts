@@ -30,6 +30,13 @@ export const ALARM_TYPE_LABELS = {
   ARCHIVE: { 'zh-CN': '数据归档失败', en: 'Archive failed' },
   LICENSE: { 'zh-CN': '授权即将失效', en: 'License grace ending' },
   CHANNEL: { 'zh-CN': '通知渠道故障', en: 'Notification channel failing' },
+  // Issue 15.2 (JJG 693-2011 周期检定): jobs raise these for a detector, no reading does.
+  CAL_DUE: { 'zh-CN': '校准即将到期', en: 'Calibration due soon' },
+  CAL_OVERDUE: { 'zh-CN': '校准已过期', en: 'Calibration overdue' },
+  BUMP_DUE: { 'zh-CN': '气体测试已过期', en: 'Bump test overdue' },
+  // Issue 15.3 (GBZ 2.1-2019): a job's rolling averages over PC-STEL (15 min) / PC-TWA (8 h).
+  EXPOSURE_STEL: { 'zh-CN': '短时间接触浓度超限 (PC-STEL)', en: 'Short-term exposure over PC-STEL' },
+  EXPOSURE_TWA: { 'zh-CN': '时间加权平均浓度超限 (PC-TWA)', en: 'Time-weighted exposure over PC-TWA' },
 } as const satisfies Record<string, Labels>;
 export type AlarmType = keyof typeof ALARM_TYPE_LABELS;
 export const ALARM_TYPES = Object.keys(ALARM_TYPE_LABELS) as AlarmType[];

@@ -26,6 +26,8 @@ export function alarmValueKind({ type, source, detail }: AlarmValueSubject): Ala
   switch (type) {
     case 'HIGH':
     case 'LOW':
+    case 'EXPOSURE_STEL': // issue 15.3: the window's average, in the device's unit
+    case 'EXPOSURE_TWA':
       return 'gas';
     case 'LOW_BAT':
       return 'battery';

@@ -1,6 +1,7 @@
 // An alarm record as the engine keeps it and the API, WebSocket and UI show it (ALM-2, ALM-7).
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { LinkageRulesSchema, type LinkageRule } from './linkage.ts';
 
 export interface AlarmRecord {
   id: number;
@@ -115,6 +116,10 @@ export const ChannelEntrySchema = Type.Object(
 export const DEFAULT_PRIORITIES: Record<string, AlarmPriority> = {
   HIGH_2: 'critical', LOW: 'critical', HIGH_1: 'high', FAULT: 'medium', OFFLINE: 'medium', CHANNEL: 'medium',
   LOW_BAT: 'low', DISK: 'low', ARCHIVE: 'low', LICENSE: 'low',
+  // Issue 15.2 (JJG 693-2011): housekeeping before the due date, medium once a detector is overdue.
+  CAL_DUE: 'low', BUMP_DUE: 'low', CAL_OVERDUE: 'medium',
+  // Issue 15.3 (GBZ 2.1-2019): exposure over an occupational limit calls for action now, as a level-1 gas alarm does.
+  EXPOSURE_STEL: 'high', EXPOSURE_TWA: 'high',
 };
 export const priorityKey = (type: string, level: number | null) => (type === 'HIGH' ? `HIGH_${level ?? 1}` : type);
 export const priorityOf = (priorities: Record<string, string>, type: string, level: number | null): AlarmPriority => {
@@ -172,13 +177,14 @@ export const AlarmSettingsSchema = Type.Object(
     debounce_min: Type.Number({ minimum: 0, maximum: 1440, default: 10, description: 'ALM-3: one notification per device and type per window' }),
     deadband_pct: Type.Number({ minimum: 0, maximum: 50, default: 5, description: 'HIGH clears below limit − this % of it' }),
     low_battery_pct: Type.Number({ minimum: 1, maximum: 100, default: 20 }),
-    priorities: Type.Record(Type.String({ pattern: '^(HIGH_1|HIGH_2|LOW|FAULT|OFFLINE|LOW_BAT|DISK|ARCHIVE|LICENSE|CHANNEL)$' }), PrioritySchema, {
+    priorities: Type.Record(Type.String({ pattern: `^(${Object.keys(DEFAULT_PRIORITIES).join('|')})$` }), PrioritySchema, {
       default: {}, description: 'ALM-10: the priority of an alarm type (HIGH_1 / HIGH_2 per level); unset ones keep their default',
     }),
     schedule: NotifyScheduleSchema,
     escalation: EscalationSchema,
     ack_comment_required: AckCommentRequiredSchema,
     offline_storm: OfflineStormSchema,
+    linkage: LinkageRulesSchema,
     channels: Type.Object(
       {
         email: Type.Optional(ChannelEntrySchema),
@@ -206,6 +212,8 @@ export interface AlarmCommitSettings {
   /** ALM-10: priority per type/level key (DEFAULT_PRIORITIES for those unset). */
   priorities: Record<string, string>;
   notify: { policy: AlarmSettings['schedule']; channels: string[]; timezone: string };
+  /** Issue 15.5: linkage rules, decided in the commit like notifications (alarms/linkage.ts). */
+  linkage?: LinkageRule[];
 }
 
 /** The stored alarm settings as the writer thread uses them, with the channels switched on. */
@@ -215,6 +223,7 @@ export function commitSettingsOf(settings: AlarmSettings, channels: string[], ti
     debounceMs: settings.debounce_min * 60_000,
     priorities: settings.priorities,
     notify: { policy: settings.schedule, channels, timezone },
+    linkage: settings.linkage,
   };
 }
 

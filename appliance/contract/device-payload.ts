@@ -27,6 +27,8 @@ export const StatusPayload = Type.Object(
   {
     status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
     ts: Type.Optional(Type.Integer({ minimum: 0 })),
+    // Issue 15.5: an output module reports its relays' states here after a relay command (its acknowledgement).
+    relay: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]{1,2}$' }), Type.Boolean(), { description: 'output module: relay channel → on' })),
   },
   { additionalProperties: true },
 );
@@ -52,7 +54,14 @@ export const OtaCommand = Type.Object({
   url: Type.String({ minLength: 1, maxLength: 512, pattern: '^https?://' }),
   md5: Type.String({ pattern: '^[0-9a-fA-F]{32}$' }),
 }, { additionalProperties: false });
-export const DeviceCommand = Type.Union([DebugCommand, CalibCommand, RebootCommand, OtaCommand]);
+/** Issue 15.5 (GB 16808-2025 control output): switch one relay of an output module; it answers on its status topic. */
+export const RelayCommand = Type.Object({
+  cmd: Type.Literal('relay'),
+  ch: Type.Integer({ minimum: 1, maximum: 32 }),
+  on: Type.Boolean(),
+}, { additionalProperties: false });
+export type RelayCommand = Static<typeof RelayCommand>;
+export const DeviceCommand = Type.Union([DebugCommand, CalibCommand, RebootCommand, OtaCommand, RelayCommand]);
 export type DeviceCommand = Static<typeof DeviceCommand>;
 
 /** DEV-4 error codes. */

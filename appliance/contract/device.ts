@@ -61,6 +61,18 @@ const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
 export const CalibrationView = Type.Object({ k: Type.Number(), b: Type.Number(), t_ref: Type.Number(), t_comp: Type.Number() });
 
+/** Issue 15.6: one device's link figures since the appliance started (ingest's per-device counters). */
+export interface DeviceLinkFigures {
+  /** readings stored, and readings missing by sequence (ING-4 gaps, less the late ones that filled them) */
+  stored: number;
+  missing: number;
+  /** missing ÷ (stored + missing) × 100; null before any reading */
+  loss_pct: number | null;
+  /** device clock − server clock, ms: ING-5's estimate between live readings once measured, else the newest reading's */
+  clock_skew_ms: number | null;
+  firmware: string | null;
+}
+
 export const DeviceView = Type.Object({
   sn: Type.String(),
   name: Type.String(),
@@ -72,8 +84,24 @@ export const DeviceView = Type.Object({
   state: Type.String(),
   alarms: Type.Array(Type.String()),
   last_ppm: NullableNumber,
+  /** the newest reading's own time (device time unless its clock is skewed, ING-5) */
   last_reading_at: NullableIsoTime,
+  /** Issue 15.6: when the appliance received the newest reading — the device page's "last reading" */
+  last_received_at: NullableIsoTime,
+  /** ING-7: when the device last sent anything (a reading or a status message), not when it connected */
   last_seen: NullableIsoTime,
+  /** Issue 15.6: the newest reading's battery %, signal dBm, °C and % RH (null before the first reading) */
+  bat: NullableNumber,
+  rssi: NullableNumber,
+  temp: NullableNumber,
+  humi: NullableNumber,
+  /** Issue 15.6: the firmware version the device last reported (DEV-2 `ver`), since the appliance started */
+  firmware: Type.Union([Type.String(), Type.Null()]),
+  /** Issue 15.6: readings missing by sequence (ING-4) and their share in %, since the appliance started */
+  missing_readings: Type.Integer(),
+  packet_loss_pct: NullableNumber,
+  /** Issue 15.6: device clock − server clock, ms (ING-5) */
+  clock_skew_ms: NullableNumber,
   high_limit: NullableNumber,
   high2_limit: NullableNumber,
   low_limit: NullableNumber,
@@ -137,6 +165,17 @@ export const HistoryResponse = Type.Object({
 });
 
 export const ExportQuery = Type.Object({ start: TimeParam, end: Type.Optional(TimeParam) }, { additionalProperties: false });
+
+/** UI-3 data query: the CSV of what a chart shows: up to 8 devices' buckets over one range at one interval. */
+export const HISTORY_CSV_MAX_DEVICES = 8;
+const SERIAL = '[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}';
+export const HistoryCsvQuery = Type.Object(
+  {
+    sn: Type.String({ pattern: `^${SERIAL}(,${SERIAL}){0,${HISTORY_CSV_MAX_DEVICES - 1}}$`, description: `serials, comma-separated (at most ${HISTORY_CSV_MAX_DEVICES})` }),
+    ...HistoryQuery.properties,
+  },
+  { additionalProperties: false },
+);
 
 export const PositionsUpdate = Type.Object(
   {

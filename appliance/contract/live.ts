@@ -24,6 +24,8 @@ export interface LiveDevice {
   online: boolean;
   /** active alarm types of this device */
   alarms: string[];
+  /** Issue 15.1: masked until then (ISO 8601 UTC); absent or null: not masked. */
+  masked_until?: string | null;
 }
 
 export interface LiveDeviceInfo extends LiveDevice {
@@ -71,6 +73,8 @@ export type AlarmView = Omit<AlarmRecord, 'triggered_at' | 'cleared_at' | 'notif
   device_location?: string | null;
   /** ALM-11: derived from state and acknowledgement (contract/alarm.ts isaStateOf). */
   isa_state: AlarmIsaState;
+  /** Issue 15.1: its detector is masked until then; `sounds`: a level-2 alarm still sounds on the kiosk (masking.level2_sounds). */
+  masked?: { until: string; sounds: boolean } | null;
   triggered_at: string;
   cleared_at: string | null;
   notified_at: string | null;

@@ -45,6 +45,8 @@ export interface BusEvents {
   pending_device: { sn: string; ts: number };
   /** An alarm record changed (ALM-2); emitted after it is committed, before the readings' PUBACKs (ALM-8). */
   alarm: AlarmEvent;
+  /** Issue 15.5: an output module reported its relays (channel → on) on its status topic. */
+  output_state: { sn: string; relay: Record<string, boolean>; at: number };
 }
 
 export interface Bus {

@@ -100,6 +100,14 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    calibration: Type.Object(
+      {
+        interval_days: Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'issue 15.2 (JJG 693-2011: at most a year): calibration interval, site default; a device may set its own' }),
+        bump_test_days: Type.Integer({ minimum: 0, maximum: 3650, default: 0, description: 'bump-test interval, site default (e.g. 30); 0 = none' }),
+        due_lead_days: Type.Integer({ minimum: 0, maximum: 365, default: 30, description: 'CAL_DUE (low priority) this many days before the calibration is due; CAL_OVERDUE after it' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     license: Type.Object(
       {
         file: Type.String({ default: '', description: "LIC-2 license file; empty = <data_dir>/license.key (a file placed there is picked up while running)" }),

@@ -7,6 +7,7 @@ import type { Bus, ReadingEvent } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { StatusPayload, type UpPayload } from '../contract/device-payload.ts';
+import type { DeviceLinkFigures } from '../contract/device.ts';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DeviceCache } from '../devices/cache.ts';
 import { QUEUE_FULL, type GroupCommitWriter } from '../storage/group-commit.ts';
@@ -38,6 +39,22 @@ export interface DeviceIngestStats extends SequenceState, ClockState {
   lastServerTs: number;
   /** Recent (device ts, seq) of readings stored at server time: their resends are not key-equal (ING-4). */
   recentSkewed: Set<number>;
+  /** Issue 15.6: the firmware version the device last reported (`ver`, DEV-2), null until one did. */
+  firmware: string | null;
+  /** Issue 15.6: device time − received time of the newest reading by sequence, ms (a backlog's resends do not count). */
+  newestSkewMs: number | null;
+}
+
+/** Issue 15.6: the link figures of a device's counters (pure). */
+export function linkFiguresOf(stats: DeviceIngestStats | undefined): DeviceLinkFigures {
+  if (!stats) return { stored: 0, missing: 0, loss_pct: null, clock_skew_ms: null, firmware: null };
+  const expected = stats.stored + stats.gaps;
+  // ING-5's offsetMs is the device's lag behind the server; the figure shown is the device's lead.
+  const skew = stats.offsetMs !== null ? -stats.offsetMs : stats.newestSkewMs;
+  return {
+    stored: stats.stored, missing: stats.gaps, loss_pct: expected === 0 ? null : Math.round((stats.gaps / expected) * 10_000) / 100,
+    clock_skew_ms: skew, firmware: stats.firmware,
+  };
 }
 
 const RECENT_SKEWED_KEEP = 512;
@@ -82,7 +99,7 @@ export function createIngest(deps: IngestDeps) {
     if (!stats) {
       stats = {
         received: 0, stored: 0, duplicates: 0, dropped: {}, skewedReadings: 0, lastServerTs: 0, recentSkewed: new Set(),
-        lastSeq: null, gaps: 0, offsetMs: null, anchorReceivedAt: 0, anchorDeviceMs: 0,
+        lastSeq: null, gaps: 0, offsetMs: null, anchorReceivedAt: 0, anchorDeviceMs: 0, firmware: null, newestSkewMs: null,
       };
       perDevice.set(sn, stats);
     }
@@ -150,6 +167,8 @@ export function createIngest(deps: IngestDeps) {
   return {
     totals,
     perDevice: perDevice as ReadonlyMap<string, DeviceIngestStats>,
+    /** Issue 15.6: packet loss, clock skew and firmware of one device (the device page). */
+    linkFigures: (sn: string): DeviceLinkFigures => linkFiguresOf(perDevice.get(sn)),
 
     /** A publish on `mcs/{sn}/up` by that device (the ACL has been checked). */
     handleUp(sn: string, payload: Buffer, qos: number, remote: string | null, done: PublishDone): void {
@@ -175,6 +194,8 @@ export function createIngest(deps: IngestDeps) {
       const reading = decoded.value;
       presence.seen(sn);
       const sequence = trackSequence(stats, reading.seq);
+      if (reading.ver !== undefined) stats.firmware = reading.ver;
+      if (sequence !== 'old' && sequence !== 'same') stats.newestSkewMs = reading.ts * 1000 - receivedAt;
       const skewed = trackClock(stats, reading.ts * 1000, receivedAt, clockSkewMs);
       if (skewed && isResendOfSkewed(stats, reading)) return done();
       const ts = readingKeyTime(reading.ts, reading.seq, skewed, receivedAt, stats.lastServerTs);
@@ -222,6 +243,8 @@ export function createIngest(deps: IngestDeps) {
       }
       if (status.status === 'offline') presence.gone(sn, isWill ? 'will' : 'status_message');
       else presence.seen(sn, 'status_message');
+      // Issue 15.5: an output module's relay states, its answer to a relay command (notify/linkage.ts waits for it).
+      if (status.relay) bus.emit('output_state', { sn, relay: status.relay, at: clock.now() });
     },
 
     /** A device's connection closed (DISCONNECT, network loss, takeover by a newer connection). */

@@ -12,6 +12,10 @@ export interface ScheduleDeps {
   checkIn?: () => Promise<unknown>;
   maintenance: () => Promise<unknown>;
   backup: () => Promise<unknown>;
+  /** Issue 15.2: calibration and bump-test due dates → CAL_DUE / CAL_OVERDUE / BUMP_DUE; absent = none. */
+  calibrationDue?: () => Promise<unknown>;
+  /** Issue 15.3 (ALM-16): rolling STEL / TWA → EXPOSURE_STEL / EXPOSURE_TWA; absent = none. */
+  exposure?: () => Promise<unknown>;
   archiveSchedule: string;
   backupSchedule: string;
 }
@@ -27,5 +31,9 @@ export function appSchedule(deps: ScheduleDeps): Job[] {
     { name: 'license-check-in', schedule: '0 3 * * *', run: async () => (deps.checkIn ? deps.checkIn() : { skipped: 'no license check-in' }) },
     { name: 'maintenance', schedule: '0 4 * * *', run: deps.maintenance },
     { name: 'backup', schedule: deps.backupSchedule, run: deps.backup },
+    // Daily after midnight (site time): due dates are days; the check also runs at start and after each record.
+    { name: 'calibration-due', schedule: '10 0 * * *', run: async () => (deps.calibrationDue ? deps.calibrationDue() : { skipped: 'no calibration stage' }) },
+    // Every minute: the 15-minute window moves by a fifteenth each run (GBZ 2.1-2019 PC-STEL).
+    { name: 'exposure', schedule: '* * * * *', run: async () => (deps.exposure ? deps.exposure() : { skipped: 'no exposure stage' }) },
   ];
 }

@@ -11,7 +11,8 @@ import type { Bus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { iso } from '../contract/api.ts';
-import { ClientMessage, type DeviceStatusChange, type LiveCounts, type ServerMessage } from '../contract/live.ts';
+import type { AlarmRecord } from '../contract/alarm.ts';
+import { ClientMessage, type AlarmView, type DeviceStatusChange, type LiveCounts, type LiveDeviceInfo, type ServerMessage } from '../contract/live.ts';
 import type { HistoryPoint } from '../storage/readings.ts';
 import { alarmView, type LiveState } from './state.ts';
 
@@ -42,6 +43,8 @@ export interface LiveHubDeps {
   isKnownDevice: (sn: string) => boolean;
   /** Told after any device change (added, edited, moved, removed; by the API or the CLI). */
   onDevicesChanged: (listener: () => void) => void;
+  /** Issue 15.1: a detector's mask in force (UTC ms) and whether its level-2 alarms still sound. */
+  maskOf?: (sn: string) => { until: number; sounds: boolean } | undefined;
 }
 
 /** After device changes, the clients get a fresh snapshot this soon (a batch of edits makes one). */
@@ -74,10 +77,20 @@ export function createLiveHub(deps: LiveHubDeps) {
     return true;
   }
 
+  // Issue 15.1: the kiosk knows a masked detector and alarm (MASKED marker, the level-2 sound rule).
+  function maskedView(record: AlarmRecord): AlarmView {
+    const mask = record.sn ? deps.maskOf?.(record.sn) : undefined;
+    return { ...alarmView(record), masked: mask ? { until: iso(mask.until), sounds: mask.sounds } : null };
+  }
+  function maskedDevice(device: LiveDeviceInfo): LiveDeviceInfo {
+    const mask = deps.maskOf?.(device.sn);
+    return { ...device, masked_until: mask ? iso(mask.until) : null };
+  }
+
   function snapshot(): ServerMessage {
     return {
       type: 'snapshot',
-      data: { devices: live.fleet(), alarms: deps.listedAlarms().map(alarmView), counts: live.counts() },
+      data: { devices: live.fleet().map(maskedDevice), alarms: deps.listedAlarms().map(maskedView), counts: live.counts() },
       ts: iso(clock.now()),
     };
   }
@@ -176,7 +189,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         }),
         bus.on('alarm', (event) => {
           if (event.alarm.sn) changed.add(event.alarm.sn);
-          broadcast({ type: 'alarm', kind: event.kind, data: alarmView(event.alarm), ts: iso(clock.now()) });
+          broadcast({ type: 'alarm', kind: event.kind, data: maskedView(event.alarm), ts: iso(clock.now()) });
         }),
       );
       deps.onDevicesChanged(() => {

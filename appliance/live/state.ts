@@ -7,12 +7,17 @@ import { isaStateOf, type AlarmRecord } from '../contract/alarm.ts';
 import type { AlarmView, DeviceState, LiveCounts, LiveDevice, LiveDeviceInfo } from '../contract/live.ts';
 import type { Device } from '../storage/devices.ts';
 import type { LatestReading } from '../storage/readings.ts';
+import type { DeviceLinkFigures } from '../contract/device.ts';
+
+const NO_LINK_FIGURES: DeviceLinkFigures = { stored: 0, missing: 0, loss_pct: null, clock_skew_ms: null, firmware: null };
 
 /** UI-5 (GB 16808): gas alarms turn a marker red; a FAULT yellow; OFFLINE grey; LOW_BAT stays green. */
 const GAS_TYPES = new Set(['HIGH', 'LOW']);
 
 interface Latest {
   ts: number;
+  /** when the appliance received it (issue 15.6: the device page's "last reading") */
+  receivedAt: number;
   ppm: number;
   temp: number;
   humi: number | null;
@@ -27,6 +32,18 @@ export interface LiveStateDeps {
   devices: { get(sn: string): Device | undefined; all(): Iterable<Device> };
   isOnline: (sn: string) => boolean;
   activeAlarms: () => AlarmRecord[];
+  /** ING-7: when the device last sent anything (presence, in memory); issue 15.6 */
+  lastSeen?: (sn: string) => number | null;
+  /** Issue 15.6: ingest's per-device counters (packet loss, clock skew, firmware) */
+  linkFigures?: (sn: string) => DeviceLinkFigures;
+}
+
+/** Issue 15.6: what the device page shows beyond the newest values. */
+export interface DeviceFigures extends DeviceLinkFigures {
+  /** when the newest reading was received, UTC ms */
+  lastReceivedAt: number | null;
+  /** when the device last sent anything (a reading or a status message), UTC ms */
+  lastSeen: number | null;
 }
 
 export function alarmView(record: AlarmRecord): AlarmView {
@@ -83,12 +100,12 @@ export function createLiveState(deps: LiveStateDeps) {
 
   return {
     start() {
-      for (const r of deps.latestAll()) latest.set(r.sn, r);
+      for (const r of deps.latestAll()) latest.set(r.sn, { ...r, receivedAt: r.received_at });
       const onReadings = (readings: ReadingEvent[]) => {
         for (const r of readings) {
           const known = latest.get(r.sn);
           if (known && known.ts > r.ts) continue; // a late resend does not replace a newer value
-          latest.set(r.sn, { ts: r.ts, ppm: r.ppm, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi, err: r.err });
+          latest.set(r.sn, { ts: r.ts, receivedAt: r.receivedAt, ppm: r.ppm, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi, err: r.err });
         }
       };
       unsubscribe = deps.bus.on('readings', onReadings);
@@ -122,6 +139,12 @@ export function createLiveState(deps: LiveStateDeps) {
       return counts;
     },
     lastReadingAt: (sn: string): number | null => latest.get(sn)?.ts ?? null,
+    /** Issue 15.6: the device page's figures: last reading received, last message, link counters. */
+    figures(sn: string): DeviceFigures {
+      const lastReceivedAt = latest.get(sn)?.receivedAt ?? null;
+      const lastSeen = deps.lastSeen?.(sn) ?? null;
+      return { ...(deps.linkFigures?.(sn) ?? NO_LINK_FIGURES), lastReceivedAt, lastSeen: lastSeen ?? lastReceivedAt };
+    },
     allSns: (): string[] => [...deps.devices.all()].map((device) => device.sn),
   };
 }

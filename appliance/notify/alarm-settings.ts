@@ -6,6 +6,7 @@ import {
   ALARM_PRIORITIES, AlarmSettingsSchema, ackCommentRequired, DEFAULT_ALARM_SETTINGS, type AlarmPriority, type AlarmRecord, type AlarmSettings,
 } from '../contract/alarm.ts';
 import { alarmPriorityLabel } from '../contract/alarm-labels.ts';
+import { linkageProblems } from '../contract/linkage.ts';
 import type { Language } from '../contract/site-format.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
@@ -59,7 +60,7 @@ export function createAlarmSettings({ config, box, clock }: { config: ConfigRepo
       const problems = [...Value.Errors(AlarmSettingsSchema, withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
       const settings = withDefaults as AlarmSettings;
       const previous = current();
-      if (!problems.length) problems.push(...escalationProblems(settings));
+      if (!problems.length) problems.push(...escalationProblems(settings), ...linkageProblems(settings.linkage));
       if (!problems.length) {
         for (const kind of CHANNEL_KINDS) {
           const entry = settings.channels[kind];

@@ -15,6 +15,7 @@ import type { Db } from '../storage/db.ts';
 import type { AlarmSettingsStore } from './alarm-settings.ts';
 import { deliverNotice, isChannelKind } from './channels/index.ts';
 import type { AlarmNotice, Language, OfflineDetector } from './message.ts';
+import { isLinkageChannel, type LinkageDelivery } from './linkage.ts';
 import { createOutbox, type DeliveryResult, type OutboxOptions, type OutboxRow } from './outbox.ts';
 
 export interface NotifierDeps {
@@ -28,6 +29,8 @@ export interface NotifierDeps {
   site: { language: Language; timezone: string };
   reportCondition: ReportSystemCondition;
   outbox?: Partial<OutboxOptions>;
+  /** Issue 15.5: linkage actions (channel `linkage:<rule>`) go through the same outbox, retried alike. */
+  linkage?: LinkageDelivery;
 }
 
 export function createNotifier(deps: NotifierDeps) {
@@ -59,6 +62,9 @@ export function createNotifier(deps: NotifierDeps) {
   }
 
   async function deliver(row: OutboxRow, signal: AbortSignal, group?: OutboxRow[]): Promise<DeliveryResult> {
+    if (isLinkageChannel(row.channel)) {
+      return deps.linkage ? deps.linkage.deliver(row, signal) : { ok: false, detail: 'linkage not set up', retryable: false };
+    }
     const alarm = row.alarm_id === null ? undefined : alarms.get(row.alarm_id);
     const entry = isChannelKind(row.channel) ? settings.current().channels[row.channel] : undefined;
     if (!alarm || !entry || !isChannelKind(row.channel)) {

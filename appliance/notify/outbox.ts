@@ -8,6 +8,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Db } from '../storage/db.ts';
+import { isLinkageChannel } from '../contract/linkage.ts';
 import { planOfflineDelivery, type OfflineStorm } from './policy.ts';
 
 export interface OutboxRow {
@@ -96,8 +97,9 @@ export function createOutbox(options: OutboxOptions) {
     UPDATE notification_outbox SET status = @status, attempts = attempts + 1, next_attempt_at = @next,
       last_error = @error, updated_at = @at WHERE id = @id`);
   // ALM-12: each attempt's result also goes into its alarm's journal, in the same transaction.
-  const journal = db.prepare<[number, number, string, string]>(
-    "INSERT INTO alarm_journal (alarm_id, at, kind, actor, detail) VALUES (?, ?, 'notification', ?, ?)",
+  // Issue 15.5: a linkage action's outcome is a 'linkage' entry.
+  const journal = db.prepare<[number, number, string, string, string]>(
+    'INSERT INTO alarm_journal (alarm_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)',
   );
   const attemptsOf = db.prepare<[number], AttemptRow>('SELECT * FROM notification_attempts WHERE outbox_id = ? ORDER BY id');
   const backlog = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM notification_outbox WHERE status = 'pending'");
@@ -170,7 +172,7 @@ export function createOutbox(options: OutboxOptions) {
         if (each.alarm_id !== null) {
           const outcome = result.ok ? 'sent' : gaveUp ? `failed for good after ${attempts} attempts` : `failed (attempt ${attempts}, retried)`;
           const what = each.escalation_step ? `escalation step ${each.escalation_step}` : each.event;
-          journal.run(each.alarm_id, at, each.channel, `${what}${grouped}: ${outcome}: ${result.detail}`.slice(0, 500));
+          journal.run(each.alarm_id, at, isLinkageChannel(each.channel) ? 'linkage' : 'notification', each.channel, `${what}${grouped}: ${outcome}: ${result.detail}`.slice(0, 500));
         }
       }
     }).immediate(); // IMMEDIATE: waits for the writer's lock rather than failing to upgrade a read

@@ -5,6 +5,7 @@
 // bounded (`ingest.queue_limit`): beyond it a reading is refused at once, not acknowledged (issue 16.8).
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEvent, type AlarmRecord } from '../contract/alarm.ts';
+import type { OpenMask } from '../contract/masking.ts';
 import type { Logger } from '../core/log.ts';
 import { extractedWorker } from '../core/sea-runtime.ts';
 import { ROW_FIELDS } from './reading-row.ts';
@@ -64,6 +65,9 @@ export type WriterRequest =
   | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[]; alarmSettings?: AlarmCommitSettings }
   | { type: 'ack'; id: number; ids: number[]; by: string; comment: string; at: number }
   | { type: 'silence'; id: number; ids: number[]; by: string; at: number }
+  /** Issue 15.1: masks begin / end on the writer, where the alarm decisions that follow them are made. */
+  | { type: 'mask'; id: number; sns: string[]; reason: string; by: string; at: number; until: number }
+  | { type: 'unmask'; id: number; sns: string[] | null; by: string; at: number }
   | { type: 'rollup'; id: number; now: number }
   | { type: 'delete'; id: number; snId: number; from: number; to: number; receivedBefore: number }
   | { type: 'pruneRollup'; id: number; table: 'readings_1m' | 'readings_1h'; snId: number; before: number }
@@ -75,6 +79,7 @@ export type WriterResponse =
   | { type: 'batch'; id: number; inserted: Uint8Array; alarms: AlarmEvent[]; refused: RefusedReading[]; ms: number }
   | { type: 'alarms'; id: number; alarms: AlarmEvent[] }
   | { type: 'silenced'; id: number; count: number }
+  | { type: 'masks'; id: number; masks: OpenMask[]; alarms: AlarmEvent[] }
   | { type: 'rollup'; id: number; result: RollupResult }
   | { type: 'delete'; id: number; deleted: number }
   | { type: 'maintenance'; id: number; result: unknown }
@@ -431,6 +436,20 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       const reply = await request({ type: 'silence', id: nextId++, ids, by, at });
       if (reply.type !== 'silenced') throw new Error('unexpected writer reply');
       return reply.count;
+    },
+    /** Issue 15.1: masks the detectors until `until`, in one transaction on the writer; the masks made. */
+    async mask(sns: string[], reason: string, by: string, at: number, until: number): Promise<OpenMask[]> {
+      const reply = await request({ type: 'mask', id: nextId++, sns, reason, by, at, until });
+      if (reply.type !== 'masks') throw new Error('unexpected writer reply');
+      if (reply.alarms.length) onAlarms(reply.alarms);
+      return reply.masks;
+    },
+    /** Issue 15.1: ends these detectors' masks (null: those expired at `at`), queuing what they held back; the masks ended. */
+    async unmask(sns: string[] | null, by: string, at: number): Promise<OpenMask[]> {
+      const reply = await request({ type: 'unmask', id: nextId++, sns, by, at });
+      if (reply.type !== 'masks') throw new Error('unexpected writer reply');
+      if (reply.alarms.length) onAlarms(reply.alarms);
+      return reply.masks;
     },
     backlog: (): number => queue.count + (inFlight?.count ?? 0),
     /** STO-4: `listener` hears every failed commit (the disk guard looks at the disk at once). */

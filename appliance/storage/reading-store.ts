@@ -1,6 +1,6 @@
 // The write side of readings: batch insert (one transaction per group commit, ING-6) and the
 // 1-minute / 1-hour roll-ups (STO-3). Runs on the writer thread's own connection; synchronous.
-import type { AlarmEvent, SystemAlarmType } from '../contract/alarm.ts';
+import type { AlarmEvent, DeviceConditionType, SystemAlarmType } from '../contract/alarm.ts';
 import type { Db } from './db.ts';
 import * as R from './reading-row.ts';
 import { createDeviceRepository } from './devices.ts';
@@ -29,7 +29,9 @@ export type WriterUpdate =
   | { op: 'status'; sn: string; status: 'online' | 'offline'; lastSeen: number | null; reason: string; at: number }
   | { op: 'pending'; sn: string; ts: number; messages: number; payload: string | null; remote: string | null }
   /** A system condition (disk, archive, license, channel) holds or stopped holding (ALM-1). */
-  | { op: 'system'; type: SystemAlarmType; source: string; holds: boolean; detail: string | null; value: number | null; at: number };
+  | { op: 'system'; type: SystemAlarmType; source: string; holds: boolean; detail: string | null; value: number | null; at: number }
+  /** A condition of one device that no reading decides (issue 15: calibration due, exposure): the record is the device's. */
+  | { op: 'device'; type: DeviceConditionType; sn: string; holds: boolean; detail: string | null; value: number | null; at: number };
 
 /** `inserted[i]` of a batch: stored, a duplicate already stored (ING-4), or refused (not stored, not acknowledged). */
 export const STORED = 1;

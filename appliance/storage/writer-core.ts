@@ -4,10 +4,13 @@
 // stages meet in one transaction, so it composes them: the reading store (storage), the alarm
 // lifecycle (alarms) and the notification policy (notify).
 import { createAlarmLifecycle, EvaluationError, type StoredReading } from '../alarms/lifecycle.ts';
+import { linkageOrders } from '../alarms/linkage.ts';
 import type { AlarmCommitSettings, AlarmEvent } from '../contract/alarm.ts';
+import type { OpenMask } from '../contract/masking.ts';
 import { channelsFor } from '../notify/policy.ts';
 import { createAlarmWriteRepository } from './alarms.ts';
 import type { Db } from './db.ts';
+import { createMaskRepository } from './masks.ts';
 import { createReadingStore, type BatchConsequences, type WriterUpdate } from './reading-store.ts';
 import * as R from './reading-row.ts';
 
@@ -22,10 +25,21 @@ export interface WriterCoreOptions {
 export function createWriterCore(db: Db, options: WriterCoreOptions) {
   let settings: AlarmCommitSettings = options.alarmSettings;
   const injected = options.failEvaluation ? { ...options.failEvaluation } : null;
+  // Issue 15.1: the open masks, as committed (the map changes only after the transaction that made it).
+  const maskRepo = createMaskRepository(db);
+  const masks = new Map<string, OpenMask>(maskRepo.open().map((mask) => [mask.sn, mask]));
   const lifecycle = createAlarmLifecycle({
+    masks: {
+      maskOf: (source, at) => {
+        const mask = masks.get(source);
+        return mask && at < mask.until ? mask : undefined;
+      },
+      owedNotification: maskRepo.owedNotification,
+    },
     repo: createAlarmWriteRepository(db),
     settings: () => settings,
     channelsFor: (event) => channelsFor(event, settings.notify),
+    linkageFor: (event, levelOf) => linkageOrders(event, settings.linkage, levelOf), // issue 15.5
     beforeEvaluate: injected
       ? (sn) => {
           if (sn === injected.sn && injected.times > 0) {
@@ -72,6 +86,7 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
     update(update, known) {
       if (update.op === 'status' && known) lifecycle.presence(update.sn, update.status, update.reason, update.at);
       else if (update.op === 'system') lifecycle.system(update.type, update.source, update.holds, update.detail, update.value, update.at);
+      else if (update.op === 'device') lifecycle.device(update.type, update.sn, update.holds, update.detail, update.value, update.at);
     },
     committed: () => lifecycle.committed(),
     discard: () => lifecycle.discard(),
@@ -117,6 +132,45 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
     writeBatch: (rows: Float64Array, count: number, updates: WriterUpdate[]) => {
       const { inserted, events, refusals } = store.writeBatch(rows, count, updates);
       return { inserted, events, refused: refusals.map(({ snId, reason, storedAnyway }) => ({ sn: snOf(snId), reason, storedAnyway })) };
+    },
+    /**
+     * Issue 15.1: masks these detectors until `until` (a detector already masked gets the new
+     * mask in place of the old), journaled on their active alarms; the masks and the events.
+     */
+    mask(sns: string[], reason: string, by: string, at: number, until: number): { masks: OpenMask[]; events: AlarmEvent[] } {
+      const made: OpenMask[] = [];
+      const events = store.transact(() => {
+        made.length = 0;
+        for (const sn of sns) {
+          const old = masks.get(sn);
+          if (old) maskRepo.end(old.id, at, by, 'replaced');
+          const mask = maskRepo.insert(sn, reason, by, at, until);
+          made.push(mask);
+          lifecycle.masked(mask, at);
+        }
+      });
+      for (const mask of made) masks.set(mask.sn, mask);
+      return { masks: made, events };
+    },
+    /**
+     * Issue 15.1: ends masks — these detectors' (by hand), or with `sns` null every mask whose
+     * `until` is at or before `at` (expired) — and queues what they held back from alarms still
+     * active, in one transaction. The masks ended and the events.
+     */
+    unmask(sns: string[] | null, by: string, at: number): { ended: OpenMask[]; events: AlarmEvent[] } {
+      const ending = sns === null
+        ? [...masks.values()].filter((mask) => mask.until <= at)
+        : sns.flatMap((sn) => masks.get(sn) ?? []);
+      const why = sns === null ? 'expired' : 'unmasked';
+      if (!ending.length) return { ended: [], events: [] };
+      const events = store.transact(() => {
+        for (const mask of ending) {
+          maskRepo.end(mask.id, at, by, why);
+          lifecycle.unmasked(mask.sn, by, why, at);
+        }
+      });
+      for (const mask of ending) if (masks.get(mask.sn)?.id === mask.id) masks.delete(mask.sn);
+      return { ended: ending, events };
     },
     /** GB 16808 消音: the journal entries of a silence in their own transaction; how many. */
     silence(ids: number[], by: string, at: number): number {

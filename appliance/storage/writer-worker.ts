@@ -45,6 +45,16 @@ port.on('message', (request: WriterRequest) => {
       case 'silence':
         reply({ type: 'silenced', id: request.id, count: core.silence(request.ids, request.by, request.at) });
         break;
+      case 'mask': {
+        const { masks, events } = core.mask(request.sns, request.reason, request.by, request.at, request.until);
+        reply({ type: 'masks', id: request.id, masks, alarms: events });
+        break;
+      }
+      case 'unmask': {
+        const { ended, events } = core.unmask(request.sns, request.by, request.at);
+        reply({ type: 'masks', id: request.id, masks: ended, alarms: events });
+        break;
+      }
       case 'ack':
         reply({ type: 'alarms', id: request.id, alarms: core.acknowledge(request.ids, request.by, request.comment, request.at) });
         break;

@@ -16,7 +16,7 @@ test('the appliance archives a past day to S3 through its jobs; failures raise a
   try {
     const { parts } = app.app;
     assert.deepEqual(parts.scheduler.status().map((j) => j.name), [
-      'offline-sweep', 'health', 'rollup', 'archive', 'license-check-in', 'maintenance', 'backup',
+      'offline-sweep', 'health', 'rollup', 'archive', 'license-check-in', 'maintenance', 'backup', 'calibration-due', 'exposure',
     ]);
     // Readings of two days ago, sent while the clock said so.
     const now = app.clock.now();

@@ -10,28 +10,37 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.ts';
 import { iso, isoOrNull, Message, Paged } from '../../contract/api.ts';
 import {
-  AdoptBody, DeviceCreate, DeviceCreated, DeviceListQuery, DeviceUpdate, DeviceView, ExportQuery, HistoryQuery,
+  AdoptBody, DeviceCreate, DeviceCreated, DeviceListQuery, DeviceUpdate, DeviceView, ExportQuery, HistoryCsvQuery, HistoryQuery,
   HistoryResponse, PendingView, PositionsUpdate, RealtimeView, SnParams, type DeviceView as DeviceViewType,
 } from '../../contract/device.ts';
 import { DeviceCommand } from '../../contract/device-payload.ts';
 import type { Device } from '../../storage/devices.ts';
 import type { SetpointOverride } from '../../devices/service.ts';
 import type { LiveDevice } from '../../contract/live.ts';
+import type { DeviceFigures } from '../../live/state.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
 import { licensedStart } from '../access.ts';
-import { historyRange, readingsCsv, timeRange } from './ranges.ts';
+import { historyCsv, historyRange, readingsCsv, timeRange } from './ranges.ts';
 
 function credentialsOf(hash: string | null): string {
   if (hash === null) return 'factory';
   return hash.startsWith('scrypt$') ? 'chosen' : 'generated';
 }
 
-export function deviceView(device: Device, live: LiveDevice): DeviceViewType {
+/**
+ * Issue 15.6: `last_seen` is the last message of any kind, kept in memory by presence (ING-7);
+ * SQLite's devices.last_seen is written only when the status changes, so alone it is the time the
+ * device came online or went offline — the connection time the list used to show as "last seen".
+ */
+export function deviceView(device: Device, live: LiveDevice, figures: DeviceFigures): DeviceViewType {
   return {
     sn: device.sn, name: device.name, location: device.location, gas: device.gas, unit: device.unit,
     status: live.online ? 'online' : 'offline', state: live.status, alarms: live.alarms,
-    last_ppm: live.ppm, last_reading_at: live.ts, last_seen: isoOrNull(device.last_seen),
+    last_ppm: live.ppm, last_reading_at: live.ts, last_received_at: isoOrNull(figures.lastReceivedAt),
+    last_seen: isoOrNull(Math.max(figures.lastSeen ?? 0, device.last_seen ?? 0) || null),
+    bat: live.bat, rssi: live.rssi, temp: live.temp, humi: live.humi, firmware: figures.firmware,
+    missing_readings: figures.missing, packet_loss_pct: figures.loss_pct, clock_skew_ms: figures.clock_skew_ms,
     high_limit: device.high_limit, high2_limit: device.high2_limit, low_limit: device.low_limit, range_max: device.range_max, calib: device.calib,
     pos_x: device.pos_x, pos_y: device.pos_y, enabled: device.enabled, credentials: credentialsOf(device.password_hash),
     created_at: iso(device.created_at), updated_at: iso(device.updated_at),
@@ -47,7 +56,7 @@ function auditable(device: Device) {
 export function deviceRoutes(deps: ApiDeps) {
   const audit = auditor(deps.audit, deps.clock);
   const { devices, live } = deps;
-  const view = (device: Device) => deviceView(device, live.device(device.sn));
+  const view = (device: Device) => deviceView(device, live.device(device.sn), live.figures(device.sn));
   /** ALM-9: who accepted which setpoints outside the standard's bounds, and why. */
   const auditOverride = (request: Parameters<typeof audit>[0], device: Device, override: SetpointOverride | null | undefined) => {
     if (!override) return;
@@ -67,7 +76,7 @@ export function deviceRoutes(deps: ApiDeps) {
       const { page, size, status, q } = request.query;
       const { total, items } = devices.list({ search: q, status, limit: size, offset: (page - 1) * size });
       const states = live.devices(items.map((d) => d.sn));
-      return { total, page, size, data: items.map((d, i) => deviceView(d, states[i])) };
+      return { total, page, size, data: items.map((d, i) => deviceView(d, states[i], live.figures(d.sn))) };
     });
 
     api.post('/api/devices', {
@@ -150,6 +159,22 @@ export function deviceRoutes(deps: ApiDeps) {
       const from = licensedStart(deps.license, range, now); // LIC-4: locked, the last 24 h only
       const points = deps.readings.history(device.sn, from, to, interval).map((p) => ({ ts: iso(p.ts), ppm: p.avg, min: p.min, max: p.max, count: p.count }));
       return { sn: device.sn, start: iso(from), end: iso(to), interval, points };
+    });
+
+    api.get('/api/devices/history.csv', {
+      schema: { tags, summary: "UI-3: what a data-query chart shows as CSV: the devices' buckets over one range at one interval", querystring: HistoryCsvQuery },
+      config: { ...operator, licensed: 'last_24h' },
+    }, async (request, reply) => {
+      const { sn, ...rangeQuery } = request.query;
+      const shown = [...new Set(sn.split(','))].map((one) => devices.get(one));
+      const now = deps.clock.now();
+      const range = historyRange(rangeQuery, now);
+      const { to, interval } = range;
+      const from = licensedStart(deps.license, range, now); // LIC-4: locked, the last 24 h only
+      const rows = shown.map((device) => ({ sn: device.sn, name: device.name, unit: device.unit, points: deps.readings.history(device.sn, from, to, interval) }));
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', `attachment; filename="history_${iso(from).slice(0, 10)}_${interval}.csv"`);
+      return [...historyCsv(rows, interval, deps.config.site.timezone)].join('');
     });
 
     api.get('/api/devices/:sn/export', {

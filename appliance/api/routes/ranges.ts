@@ -1,8 +1,9 @@
 // Time ranges of data queries (API-1 history and exports), checked before any query runs.
 import { AppError } from '../../core/errors.ts';
 import { csvDocument, DATA } from '../../core/csv.ts';
+import { formatSiteTime } from '../../contract/site-format.ts';
 import { parseTime } from '../../contract/api.ts';
-import { HISTORY_INTERVALS, RAW_HISTORY_MAX_MS, type HistoryInterval, type LatestReading } from '../../storage/readings.ts';
+import { HISTORY_INTERVALS, RAW_HISTORY_MAX_MS, type HistoryInterval, type HistoryPoint, type LatestReading } from '../../storage/readings.ts';
 
 /** A chart never needs more points than this; ask for a coarser interval (UI-4). */
 export const MAX_HISTORY_POINTS = 20_000;
@@ -54,4 +55,29 @@ export function* readingsCsv(pages: Iterable<LatestReading[]>): Generator<string
     for (const page of pages) yield* page;
   })();
   yield* csvDocument(READINGS_CSV_COLUMNS, rows, (r) => [new Date(r.ts).toISOString(), r.sn, r.v_raw, r.ppm, r.temp, r.humi, r.bat, r.rssi, r.seq], { dialect: DATA });
+}
+
+/** UI-3 data query: the columns of the CSV of what a chart shows. */
+export const HISTORY_CSV_COLUMNS = ['time', 'time_utc', 'sn', 'name', 'unit', 'interval', 'avg', 'min', 'max', 'count'] as const;
+
+export interface HistoryCsvDevice {
+  sn: string;
+  name: string;
+  unit: string;
+  points: HistoryPoint[];
+}
+
+/**
+ * UI-3: the buckets a data-query chart shows, one line per device and bucket (devices in the
+ * order asked, each oldest first), for a spreadsheet (core/csv.ts SPREADSHEET: BOM, CRLF, quoting
+ * and the formula guard, which a device name typed by a person needs). `time` is the bucket start
+ * on the site's 24-hour clock with its offset (OPS-5), `time_utc` the same instant in ISO 8601.
+ */
+export function* historyCsv(devices: readonly HistoryCsvDevice[], interval: HistoryInterval, timezone: string): Generator<string> {
+  const rows = (function* () {
+    for (const device of devices) for (const point of device.points) yield { device, point };
+  })();
+  yield* csvDocument(HISTORY_CSV_COLUMNS, rows, ({ device, point }) => [
+    formatSiteTime(point.ts, timezone), new Date(point.ts).toISOString(), device.sn, device.name, device.unit, interval, point.avg, point.min, point.max, point.count,
+  ]);
 }

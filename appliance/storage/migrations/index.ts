@@ -11,6 +11,8 @@ import { m007_alarm_ids } from './007_alarm_ids.ts';
 import { m008_alarm_levels_journal } from './008_alarm_levels_journal.ts';
 import { m009_device_gas } from './009_device_gas.ts';
 import { m010_escalation } from './010_escalation.ts';
+import { m011_masking } from './011_masking.ts';
+import { m012_calibration } from './012_calibration.ts';
 
 export interface Migration {
   version: number;
@@ -23,4 +25,4 @@ export interface Migration {
   foreignKeysOff?: boolean;
 }
 
-export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs, m007_alarm_ids, m008_alarm_levels_journal, m009_device_gas, m010_escalation];
+export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs, m007_alarm_ids, m008_alarm_levels_journal, m009_device_gas, m010_escalation, m011_masking, m012_calibration];

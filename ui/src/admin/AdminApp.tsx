@@ -10,11 +10,13 @@ import { linkClick, usePath } from '../lib/router.ts';
 import { adminToken, can, clearAdminToken, saveAdminToken, type Session } from '../lib/session.ts';
 import { AlarmsPage } from './Alarms.tsx';
 import { AuditPage } from './Audit.tsx';
+import { CalibrationPage } from './Calibration.tsx';
 import { ChannelsPage } from './Channels.tsx';
 import { DataPage } from './DataQuery.tsx';
 import { DevicesPage } from './Devices.tsx';
 import { EditorPage } from './DashboardEditor.tsx';
 import { LicenseBanner } from './License.tsx';
+import { LinkagePage } from './Linkage.tsx';
 import { LangSwitch, Login, PasswordChange } from './Login.tsx';
 import { OverviewPage } from './Overview.tsx';
 import { SystemPage } from './System.tsx';
@@ -29,7 +31,9 @@ const PAGES: { path: string; label: TextKey; role: Role; view: FunctionComponent
   { path: 'devices', label: 'nav.devices', role: 'viewer', view: DevicesPage },
   { path: 'alarms', label: 'nav.alarms', role: 'viewer', view: AlarmsPage },
   { path: 'data', label: 'nav.data', role: 'operator', view: DataPage },
+  { path: 'calibration', label: 'nav.calibration', role: 'viewer', view: CalibrationPage },
   { path: 'channels', label: 'nav.channels', role: 'admin', view: ChannelsPage },
+  { path: 'linkage', label: 'nav.linkage', role: 'admin', view: LinkagePage },
   { path: 'editor', label: 'nav.editor', role: 'admin', view: EditorPage },
   { path: 'system', label: 'nav.system', role: 'viewer', view: SystemPage },
   { path: 'users', label: 'nav.users', role: 'admin', view: UsersPage },

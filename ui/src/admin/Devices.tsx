@@ -12,6 +12,8 @@ import { can } from '../lib/session.ts';
 import { inputValue, Notice, Pager, useAction, useLoad } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
 import { DeviceCommands } from './DeviceCommands.tsx';
+import { DevicePage, devicePath } from './DevicePage.tsx';
+import { linkClick, usePath } from '../lib/router.ts';
 import { CredentialsOnce, DeviceForm, gasName } from './DeviceForm.tsx';
 import { PendingDevices } from './PendingDevices.tsx';
 
@@ -48,7 +50,13 @@ function limitsText(d: DeviceView): string {
   return d.high_limit === null && d.low_limit === null ? text : `${text} ${unitLabel(d.unit)}`;
 }
 
-export function DevicesPage({ session }: PageProps) {
+/** /admin/devices: the list; /admin/devices/<sn>: that detector's page (issue 15.6). */
+export function DevicesPage(props: PageProps) {
+  const match = /^\/admin\/devices\/([^/]+)\/?$/.exec(usePath());
+  return match ? <DevicePage {...props} sn={decodeURIComponent(match[1])} /> : <DeviceList {...props} />;
+}
+
+function DeviceList({ session }: PageProps) {
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState('');
@@ -95,20 +103,20 @@ export function DevicesPage({ session }: PageProps) {
           <thead>
             <tr>
               <th>{t('devices.sn')}</th><th>{t('devices.name')}</th><th>{t('devices.location')}</th><th>{t('devices.gas')}</th><th>{t('devices.state')}</th>
-              <th class="num">{t('devices.value')}</th><th>{t('devices.limits')}</th><th>{t('devices.lastSeen')}</th><th />
+              <th class="num">{t('devices.value')}</th><th>{t('devices.limits')}</th><th>{t('device.lastReading')}</th><th />
             </tr>
           </thead>
           <tbody>
             {list.data?.data.map((d) => (
               <tr key={d.sn} data-sn={d.sn}>
-                <td data-label={t('devices.sn')}><code>{d.sn}</code></td>
+                <td data-label={t('devices.sn')}><a href={devicePath(d.sn)} data-action="open-device" title={t('device.open', { sn: d.sn })} onClick={(e) => linkClick(e, devicePath(d.sn))}><code>{d.sn}</code></a></td>
                 <td data-label={t('devices.name')}>{d.name}</td>
                 <td data-label={t('devices.location')}>{d.location}</td>
                 <td data-label={t('devices.gas')} data-gas={d.gas}>{gasName(d.gas)}</td>
                 <td data-label={t('devices.state')}><span class={`pill pill-${d.state}`} data-state={d.state}>{stateText(d)}</span>{d.alarms.length > 0 && <small> {d.alarms.join(', ')}</small>}</td>
                 <td class="num" data-label={t('devices.value')}>{d.status === 'online' && d.state !== 'fault' && d.last_ppm !== null ? valueWithUnit(d.last_ppm, d) : '—'}</td>
                 <td data-label={t('devices.limits')}>{limitsText(d)}</td>
-                <td data-label={t('devices.lastSeen')}>{formatTime(d.last_seen)}</td>
+                <td data-label={t('device.lastReading')}>{formatTime(d.last_received_at)}</td>
                 <td class="actions">
                   {admin && <button type="button" data-action="edit" onClick={() => setEditing(d)}>{t('common.edit')}</button>}
                   {can(session, 'operator') && <button type="button" data-action="commands" onClick={() => setCommanding(d)}>{t('devices.commands')}</button>}

@@ -181,7 +181,7 @@ export function Kiosk() {
     const stale = isStale(d, serverNow, staleAfterMs);
     return (
       <Marker key={d.sn} sn={d.sn} label={d.name} ppm={stale ? null : d.ppm} unit={d.unit} look={lookOf(d, linkLive, stale)}
-        x={d.pos_x} y={d.pos_y} selected={selected === d.sn} lang={lang} onSelect={select} />
+        x={d.pos_x} y={d.pos_y} selected={selected === d.sn} lang={lang} onSelect={select} bat={d.bat} rssi={d.rssi} />
     );
   };
   const selectedDevice = selected ? fleet.devices.get(selected) : undefined;

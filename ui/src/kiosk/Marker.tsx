@@ -6,6 +6,8 @@
 import { Component } from 'preact';
 import { t, type Lang } from '../i18n/i18n.ts';
 import { valueText, type MarkerLook } from './look.ts';
+import { unitLabel } from '../../../appliance/contract/gas.ts';
+import { isLowBattery, isWeakSignal } from '../lib/device-condition.ts';
 
 export type { MarkerLook };
 
@@ -21,7 +23,19 @@ export interface MarkerProps {
   selected: boolean;
   lang: Lang;
   onSelect: (sn: string) => void;
+  /** Issue 15.6: the newest reading's battery % and signal dBm, shown as small icons when low/weak */
+  bat?: number | null;
+  rssi?: number | null;
 }
+
+/** Issue 15.6: a small battery outline, nearly empty. */
+const LowBatteryIcon = () => (
+  <svg class="marker-icon" viewBox="0 0 24 12" aria-hidden="true"><rect x="1" y="1" width="19" height="10" rx="2" fill="none" stroke="currentColor" stroke-width="2" /><rect x="21" y="4" width="2" height="4" fill="currentColor" /><rect x="3" y="3" width="3" height="6" fill="#ff7b72" /></svg>
+);
+/** Issue 15.6: signal bars, one of four lit. */
+const WeakSignalIcon = () => (
+  <svg class="marker-icon" viewBox="0 0 16 12" aria-hidden="true"><rect x="0" y="9" width="3" height="3" fill="currentColor" /><rect x="4" y="6" width="3" height="6" fill="currentColor" opacity=".3" /><rect x="8" y="3" width="3" height="9" fill="currentColor" opacity=".3" /><rect x="12" y="0" width="3" height="12" fill="currentColor" opacity=".3" /></svg>
+);
 
 const STATE_TEXT = {
   ok: 'kiosk.state.ok', alarm: 'kiosk.state.alarm', fault: 'kiosk.state.fault', unprotected: 'kiosk.state.unprotected',
@@ -32,7 +46,7 @@ const STATE_TEXT = {
 export class Marker extends Component<MarkerProps> {
   override shouldComponentUpdate(next: MarkerProps): boolean {
     const p = this.props;
-    return p.ppm !== next.ppm || p.look !== next.look || p.x !== next.x || p.y !== next.y || p.selected !== next.selected || p.lang !== next.lang || p.label !== next.label;
+    return p.ppm !== next.ppm || p.look !== next.look || p.x !== next.x || p.y !== next.y || p.selected !== next.selected || p.lang !== next.lang || p.label !== next.label || p.bat !== next.bat || p.rssi !== next.rssi;
   }
 
   render() {
@@ -49,9 +63,12 @@ export class Marker extends Component<MarkerProps> {
         onClick={() => this.props.onSelect(sn)}
       >
         <span class="marker-value">{valueText(ppm, look)}</span>
-        <span class="marker-unit">{look === 'fault' ? '' : unit}</span>
+        <span class="marker-unit">{look === 'fault' ? '' : unitLabel(unit)}</span>
         <span class="marker-name">{label || sn}</span>
-        <span class="marker-state">{t(STATE_TEXT[look])}</span>
+        <span class="marker-state">{t(STATE_TEXT[look])}
+          {isLowBattery(this.props.bat) && <span class="marker-flag" data-flag="low-battery" title={t('device.batteryLow')}><LowBatteryIcon /></span>}
+          {isWeakSignal(this.props.rssi) && <span class="marker-flag" data-flag="weak-signal" title={t('device.signalWeak')}><WeakSignalIcon /></span>}
+        </span>
       </button>
     );
   }

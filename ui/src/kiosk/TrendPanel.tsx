@@ -4,6 +4,7 @@ import { useMemo } from 'preact/hooks';
 import type { LiveDeviceInfo } from '../../../appliance/contract/live.ts';
 import { LineChart, type Series } from '../charts/LineChart.tsx';
 import { t } from '../i18n/i18n.ts';
+import { unitLabel } from '../../../appliance/contract/gas.ts';
 import type { HistoryPoint } from './fleet.ts';
 
 export function TrendPanel(props: { device: LiveDeviceInfo; points: HistoryPoint[] | null; serverNow: number; onClose: () => void }) {
@@ -18,7 +19,7 @@ export function TrendPanel(props: { device: LiveDeviceInfo; points: HistoryPoint
     <section class="kiosk-trend" data-trend={device.sn}>
       <header>
         <h2>{device.name || device.sn} <small>{device.sn}</small></h2>
-        <span class="trend-caption">{t('kiosk.lastHour')} · {device.unit}</span>
+        <span class="trend-caption">{t('kiosk.lastHour')} · {unitLabel(device.unit)}</span>
         <button type="button" class="close" onClick={props.onClose} aria-label={t('common.close')}>×</button>
       </header>
       {points === null && <p class="empty">{t('common.loading')}</p>}

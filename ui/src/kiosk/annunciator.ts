@@ -12,11 +12,15 @@ export type SoundPattern = 'level2' | 'level1' | 'fault';
 /** Loudest first. */
 export const SOUND_PATTERNS: readonly SoundPattern[] = ['level2', 'level1', 'fault'];
 
-export type SoundSubject = Pick<AlarmView, 'type' | 'level' | 'priority' | 'isa_state'>;
+export type SoundSubject = Pick<AlarmView, 'type' | 'level' | 'priority' | 'isa_state' | 'masked'>;
 
-/** The pattern a listed record calls for; null for a normal record and for low priority (low battery, housekeeping). */
+/**
+ * The pattern a listed record calls for; null for a normal record and for low priority (low battery, housekeeping).
+ * Issue 15.1: a masked detector is quiet — except a level-2 gas alarm when masking.level2_sounds (safety first).
+ */
 export function patternOf(alarm: SoundSubject): SoundPattern | null {
   if (!isListed(alarm)) return null;
+  if (alarm.masked) return alarm.masked.sounds && isGas(alarm) && alarm.level === 2 ? 'level2' : null;
   if (isGas(alarm)) return alarm.level === 2 || alarm.priority === 'critical' ? 'level2' : 'level1';
   return alarm.priority === 'low' ? null : 'fault'; // a fault sounds like a fault, whatever its configured priority
 }

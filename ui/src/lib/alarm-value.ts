@@ -17,6 +17,8 @@ export function alarmValueKind({ type, source, detail }: Pick<AlarmValueSubject,
   switch (type) {
     case 'HIGH':
     case 'LOW':
+    case 'EXPOSURE_STEL': // issue 15.3: the window's average, in the device's unit
+    case 'EXPOSURE_TWA':
       return 'gas';
     case 'LOW_BAT':
       return 'battery';

@@ -1,0 +1,199 @@
+// Issue 15.6: one detector's page at /admin/devices/<sn>, readable on a phone at the detector
+// (390 px wide): its value in its unit (ALM-9, the gas catalogue's label and companion unit) with the
+// level setpoints, its state, the battery, signal, temperature and humidity of its newest reading,
+// firmware, when the last reading arrived (not when it connected), packet loss (ING-4 sequence gaps)
+// and clock skew (ING-5), its alarm history with each record's journal (ALM-12), calibration records
+// and due date (JJG 693-2011), exposure (GBZ 2.1-2019) where the appliance offers them, and the
+// commands, each confirmed before it goes out.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { DeviceView } from '../../../appliance/contract/device.ts';
+import type { AlarmView } from '../../../appliance/contract/live.ts';
+import { companionUnit, convert, unitLabel } from '../../../appliance/contract/gas.ts';
+import { formatNumber, formatTime, lang, t, type TextKey } from '../i18n/i18n.ts';
+import { alarmTypeText } from '../kiosk/AlarmList.tsx';
+import { alarmValueText } from '../lib/alarm-value.ts';
+import { api, ApiError } from '../lib/api.ts';
+import { isLowBattery, isWeakSignal } from '../lib/device-condition.ts';
+import { linkClick } from '../lib/router.ts';
+import { can } from '../lib/session.ts';
+import { Notice, useLoad } from '../lib/ui.tsx';
+import type { PageProps } from './AdminApp.tsx';
+import { IsaStatePill, LevelChip, useSiteTimezone } from './AlarmJournal.tsx';
+import { DeviceCommands } from './DeviceCommands.tsx';
+import { gasName } from './DeviceForm.tsx';
+import { stateText } from './Devices.tsx';
+
+const REFRESH_MS = 5000;
+const ALARMS_SHOWN = 20;
+export const devicePath = (sn: string) => `/admin/devices/${encodeURIComponent(sn)}`;
+/** Issue 15.2 / 15.3 routes built by other stages: absent (404) on an appliance without them. */
+const calibrationPath = (sn: string) => `/api/calibration/devices/${encodeURIComponent(sn)}`;
+const exposurePath = (sn: string) => `/api/devices/${encodeURIComponent(sn)}/exposure`;
+
+type Optional = { available: false } | { available: true; data: unknown };
+
+/** A section whose route may not exist on this appliance: 404 reads "not available", other errors show. */
+async function optional(path: string): Promise<Optional> {
+  try {
+    return { available: true, data: await api.get<unknown>(path) };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return { available: false };
+    throw error;
+  }
+}
+
+function Figure(props: { name: string; label: string; children: ComponentChildren; warn?: boolean }) {
+  return (
+    <div class={`figure${props.warn ? ' warn' : ''}`} data-figure={props.name}>
+      <dt>{props.label}</dt>
+      <dd>{props.children}</dd>
+    </div>
+  );
+}
+
+const dash = '—';
+const withUnit = (value: number | null, unit: string, digits = 1) => (value === null ? dash : `${formatNumber(value, digits)} ${unit}`);
+
+function ValueBlock({ device }: { device: DeviceView }) {
+  const live = device.status === 'online' && device.state !== 'fault' && device.last_ppm !== null;
+  const other = companionUnit(device.gas, device.unit);
+  const converted = live && other !== null ? convert(device.last_ppm!, device.unit, other, device.gas) : null;
+  const unit = unitLabel(device.unit);
+  const setpoints: [TextKey, string, number | null][] = [
+    ['device.level1', 'high_limit', device.high_limit], ['device.level2', 'high2_limit', device.high2_limit], ['device.low', 'low_limit', device.low_limit],
+  ];
+  return (
+    <div class={`device-value state-${device.state}`}>
+      <div class="device-reading" data-figure="value">
+        <span class="big">{live ? formatNumber(device.last_ppm) : device.state === 'fault' ? 'ERR' : dash}</span>{' '}
+        <span class="unit" data-unit={device.unit}>{unit}</span>
+        {converted !== null && <small class="muted" data-converted={other}> ≈ {formatNumber(Number(converted.toPrecision(3)))} {unitLabel(other!)}</small>}
+      </div>
+      <div class="device-state"><span class={`pill pill-${device.state}`} data-state={device.state}>{stateText(device)}</span>{device.alarms.length > 0 && <small> {device.alarms.join(', ')}</small>}</div>
+      <dl class="setpoints" data-figure="setpoints">
+        {setpoints.filter(([, , value]) => value !== null).map(([label, field, value]) => (
+          <div key={field} data-setpoint={field}><dt>{t(label)}</dt><dd>{formatNumber(value, 2)} {unit}</dd></div>
+        ))}
+        {device.high_limit === null && device.low_limit === null && <div><dt>{t('device.setpoints')}</dt><dd>{t('kiosk.state.unprotected')}</dd></div>}
+      </dl>
+    </div>
+  );
+}
+
+function skewText(ms: number | null): string {
+  if (ms === null) return dash;
+  const seconds = Math.round(ms / 100) / 10;
+  if (seconds === 0) return '0 s';
+  return `${seconds > 0 ? '+' : ''}${formatNumber(seconds)} s (${t(seconds > 0 ? 'device.skewAhead' : 'device.skewBehind')})`;
+}
+
+function Figures({ device }: { device: DeviceView }) {
+  const lowBattery = isLowBattery(device.bat);
+  const weakSignal = isWeakSignal(device.rssi);
+  return (
+    <dl class="device-figures">
+      <Figure name="battery" label={t('device.battery')} warn={lowBattery}>{withUnit(device.bat, '%', 0)}{lowBattery && <small> {t('device.batteryLow')}</small>}</Figure>
+      <Figure name="signal" label={t('device.signal')} warn={weakSignal}>{withUnit(device.rssi, 'dBm', 0)}{weakSignal && <small> {t('device.signalWeak')}</small>}</Figure>
+      <Figure name="temperature" label={t('device.temperature')}>{withUnit(device.temp, '°C')}</Figure>
+      <Figure name="humidity" label={t('device.humidity')}>{withUnit(device.humi, '% RH', 0)}</Figure>
+      <Figure name="firmware" label={t('device.firmware')}>{device.firmware ?? dash}</Figure>
+      <Figure name="last-reading" label={t('device.lastReading')}>{formatTime(device.last_received_at)}</Figure>
+      <Figure name="last-seen" label={t('device.lastSeen')}>{formatTime(device.last_seen)}</Figure>
+      <Figure name="loss" label={t('device.loss')} warn={(device.packet_loss_pct ?? 0) >= 5}>
+        {device.packet_loss_pct === null ? dash : `${formatNumber(device.packet_loss_pct, 2)} %`}
+        {device.packet_loss_pct !== null && device.missing_readings > 0 && <small> {t('device.lossDetail', { missing: device.missing_readings })}</small>}
+      </Figure>
+      <Figure name="skew" label={t('device.skew')}>{skewText(device.clock_skew_ms)}</Figure>
+    </dl>
+  );
+}
+
+function AlarmHistory({ sn, unit }: { sn: string; unit: string }) {
+  const list = useLoad(() => api.get<{ total: number; data: AlarmView[] }>(`/api/alarms?sn=${encodeURIComponent(sn)}&size=${ALARMS_SHOWN}`), [sn]);
+  useEffect(() => {
+    const timer = window.setInterval(list.reload, REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, []);
+  return (
+    <section class="device-section" data-section="alarms">
+      <h2>{t('device.alarms')}{list.data && list.data.total > 0 && <small class="muted"> ({list.data.total})</small>}</h2>
+      <Notice error={list.error} />
+      {list.data && list.data.data.length === 0 && <p class="empty">{t('device.noAlarms')}</p>}
+      <ul class="device-alarms">
+        {list.data?.data.map((a) => {
+          const path = `/admin/alarms/${a.id}`;
+          const value = alarmValueText(a, lang(), a.unit ?? unit);
+          return (
+            <li key={a.id} data-alarm={a.id}>
+              <a href={path} data-action="journal" onClick={(e) => linkClick(e, path)}>{alarmTypeText(a.type)}</a> <LevelChip level={a.level} /> <IsaStatePill state={a.isa_state} />
+              <div class="muted">{formatTime(a.triggered_at)}{a.cleared_at ? ` – ${formatTime(a.cleared_at)}` : ''}{value ? ` · ${value}` : ''}</div>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+/** Whatever the optional route answers, shown plainly: scalar fields as a list, arrays as rows. */
+function Plain({ value }: { value: unknown }) {
+  if (value === null || typeof value !== 'object') return <>{typeof value === 'number' ? formatNumber(value, 2) : String(value ?? dash)}</>;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <p class="empty">{t('device.none')}</p>;
+    return <ul class="plain-rows">{value.map((item, i) => <li key={i}><Plain value={item} /></li>)}</ul>;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  return (
+    <dl class="plain">
+      {entries.map(([key, item]) => (
+        <div key={key} data-field={key}><dt>{key.replace(/_/g, ' ')}</dt><dd>{/(_at|^at|due)$/.test(key) && typeof item === 'string' ? formatTime(item) : <Plain value={item} />}</dd></div>
+      ))}
+    </dl>
+  );
+}
+
+function OptionalSection(props: { name: string; title: string; path: string }) {
+  const loaded = useLoad(() => optional(props.path), [props.path]);
+  return (
+    <section class="device-section" data-section={props.name} data-available={loaded.data ? String(loaded.data.available) : ''}>
+      <h2>{props.title}</h2>
+      <Notice error={loaded.error} />
+      {loaded.data && !loaded.data.available && <p class="muted" data-not-available>{t('device.notAvailable')}</p>}
+      {loaded.data?.available && <Plain value={loaded.data.data} />}
+    </section>
+  );
+}
+
+export function DevicePage({ session, sn }: PageProps & { sn: string }) {
+  useSiteTimezone();
+  const device = useLoad(() => api.get<DeviceView>(`/api/devices/${encodeURIComponent(sn)}`), [sn]);
+  const [commanding, setCommanding] = useState(false);
+  useEffect(() => {
+    const timer = window.setInterval(device.reload, REFRESH_MS); // the value and figures move on by themselves
+    return () => window.clearInterval(timer);
+  }, []);
+  const d = device.data;
+  return (
+    <section class="device-page" data-device={sn}>
+      <a class="back" href="/admin/devices" onClick={(e) => linkClick(e, '/admin/devices')}>{t('device.back')}</a>
+      <div class="page-head">
+        <h1>{d?.name || sn} <small class="muted"><code>{sn}</code></small></h1>
+        {d && can(session, 'operator') && <button type="button" data-action="commands" onClick={() => setCommanding(true)}>{t('devices.commands')}</button>}
+      </div>
+      {d && <p class="muted">{[gasName(d.gas), d.location].filter(Boolean).join(' · ')}</p>}
+      <Notice error={device.error} />
+      {d && <ValueBlock device={d} />}
+      {d && (
+        <section class="device-section" data-section="figures">
+          <h2>{t('device.figures')}</h2>
+          <Figures device={d} />
+        </section>
+      )}
+      {d && <AlarmHistory sn={sn} unit={d.unit} />}
+      <OptionalSection name="calibration" title={t('device.calibration')} path={calibrationPath(sn)} />
+      <OptionalSection name="exposure" title={t('device.exposure')} path={exposurePath(sn)} />
+      {d && commanding && <DeviceCommands device={d} onClose={() => setCommanding(false)} />}
+    </section>
+  );
+}
