@@ -194,7 +194,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     const masks = createMaskService({ writer, loadOpen: () => createMaskRepository(db).open(), config: configRepo, clock, log, onChange: () => hub.resnapshot() });
     // Issue 15.2 (JJG 693-2011): calibration and bump-test records, due dates and their alarms.
     const calibration = createCalibrationService({
-      repo: createCalibrationRepository(db), devices, allDevices: () => deviceCache.all(), commands: broker, reportCondition: reportDeviceCondition, clock, log,
+      repo: createCalibrationRepository(db), devices, commands: broker, reportCondition: reportDeviceCondition, clock, log,
+      allDevices: () => [...deviceCache.all()].filter((d) => d.kind === 'detector'), // issue 15.5: an output module is never calibrated
       timezone: config.site.timezone,
       defaults: { intervalDays: config.calibration.interval_days, bumpTestDays: config.calibration.bump_test_days, dueLeadDays: config.calibration.due_lead_days },
     });

@@ -3,6 +3,7 @@
 // native SQLite addon) left external. The single executable has its own bundle (installer/package.ts).
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
@@ -34,7 +35,22 @@ export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
   });
 }
 
+const USAGE = `Usage: npm run build
+
+Bundles the appliance into dist/ (main.js and the writer, checkpoint and export workers), the
+JavaScript npm run bench runs. The single executable is npm run package.`;
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+  } catch (err) {
+    console.error(`build: ${(err as Error).message.split('. To specify')[0]} (see --help)`);
+    process.exit(2);
+  }
   await buildAppliance();
   console.log('built dist/main.js, dist/writer-worker.js, dist/checkpoint-worker.js, dist/export-worker.js');
 }

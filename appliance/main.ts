@@ -16,6 +16,8 @@ import { runBackupCommand, runRestoreCommand } from './cli/archive.ts';
 import { runLicenseCommand } from './cli/license.ts';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+/** sysexits EX_USAGE: the command line is wrong (README: exit codes). */
+const EXIT_USAGE = 64;
 
 const USAGE = `MCS Edge ${VERSION} — gas-detector edge appliance
 
@@ -123,6 +125,23 @@ function runtimeConfigOrExit(configFile: string | undefined, options = { prune: 
   return config;
 }
 
+/**
+ * `mcs-edge <command> --help` reads no configuration and unpacks nothing: the usage is printed
+ * before the command looks at its config, so the defaults stand in for it.
+ */
+const asksHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
+function defaultsConfig(): Config {
+  const defaults = loadConfig();
+  if (!defaults.ok) throw new Error(defaults.errors.join('; '));
+  return defaults.config;
+}
+
+/** A usage error: one line naming what is wrong, then where the usage is (EX_USAGE). */
+function usageError(message: string): void {
+  process.stderr.write(`mcs-edge: ${message} (see mcs-edge --help)\n`);
+  process.exitCode = EXIT_USAGE;
+}
+
 async function main(argv: string[]) {
   let configFile = process.env.MCS_CONFIG || undefined;
   const args = [...argv];
@@ -130,8 +149,16 @@ async function main(argv: string[]) {
   if (configAt >= 0) {
     configFile = args[configAt + 1];
     args.splice(configAt, 2);
+    if (!configFile) return usageError('--config needs a file');
   }
   const command = args[0] ?? 'serve';
+  const rest = args.slice(1);
+  const help = asksHelp(rest);
+  // `serve` and `check` take no options of their own: --help is the usage, anything else a mistake.
+  if ((command === 'serve' || command === 'check') && rest.length) {
+    if (help) return void console.log(USAGE);
+    return usageError(`${command} takes no arguments, got '${rest[0]}'`);
+  }
   switch (command) {
     case '--version':
     case 'version':
@@ -150,23 +177,23 @@ async function main(argv: string[]) {
     case 'serve':
       return serve(runtimeConfigOrExit(configFile, { prune: true }));
     case 'devices':
-      process.exitCode = await runDevicesCommand(args.slice(1), runtimeConfigOrExit(configFile));
+      process.exitCode = await runDevicesCommand(rest, help ? defaultsConfig() : runtimeConfigOrExit(configFile));
       return;
     case 'alarms':
-      process.exitCode = await runAlarmsCommand(args.slice(1), runtimeConfigOrExit(configFile));
+      process.exitCode = await runAlarmsCommand(rest, help ? defaultsConfig() : runtimeConfigOrExit(configFile));
       return;
     case 'backup':
-      process.exitCode = await runBackupCommand(args.slice(1), runtimeConfigOrExit(configFile));
+      process.exitCode = await runBackupCommand(rest, help ? defaultsConfig() : runtimeConfigOrExit(configFile));
       return;
     case 'license':
-      process.exitCode = await runLicenseCommand(args.slice(1), configOrExit(configFile), { publicKeyPem: devLicensePublicKey(silentLogger()) });
+      process.exitCode = await runLicenseCommand(rest, help ? defaultsConfig() : configOrExit(configFile), { publicKeyPem: devLicensePublicKey(silentLogger()) });
       return;
     case 'restore':
-      process.exitCode = await runRestoreCommand(args.slice(1), runtimeConfigOrExit(configFile));
+      process.exitCode = await runRestoreCommand(rest, help ? defaultsConfig() : runtimeConfigOrExit(configFile));
       return;
     default:
-      process.stderr.write(`mcs-edge: unknown command '${command}'\n\n${USAGE}\n`);
-      process.exitCode = 64;
+      if (command.startsWith('-')) return usageError(`unknown option '${command}'`);
+      usageError(`unknown command '${command}'`);
   }
 }
 

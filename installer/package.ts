@@ -253,8 +253,27 @@ export async function packageRelease(options: PackageOptions = {}): Promise<Rele
   };
 }
 
+const USAGE = `Usage: npm run package [-- --release-url URL]
+
+PKG-1: builds the release into dist/: the single executable, mcs-edge-<version>-linux-<arch>.tar.gz
+(binary, installer, systemd unit, config template), SHA256SUMS and install.sh beside it.
+Prints a JSON summary (paths and sizes).
+
+  --release-url URL   where install.sh downloads the release from (http or https)
+  -h, --help          this text`;
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { 'release-url': { type: 'string' } } });
+  let values;
+  try {
+    values = parseArgs({ options: { 'release-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (err) {
+    console.error(`package: ${(err as Error).message.split('. To specify')[0]} (see --help)`);
+    process.exit(64);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const releaseUrl = values['release-url'];
   if (releaseUrl !== undefined && !/^https?:\/\/[^\s"'$`\\]+$/.test(releaseUrl)) {
     console.error(`package: --release-url must be an http(s) URL without quotes or spaces: ${releaseUrl}`);

@@ -65,7 +65,8 @@ export async function runLicenseCli(argv: string[], io: CliIo): Promise<number> 
       },
     });
   } catch (err) {
-    io.err(`mcs-license: ${(err as Error).message}\n\n${USAGE}\n`);
+    // parseArgs explains an unknown option at length; its first sentence names it.
+    io.err(`mcs-license: ${(err as Error).message.split('. To specify')[0]} (see npm run license -- --help)\n`);
     return 64;
   }
   const { values: o, positionals } = parsed;

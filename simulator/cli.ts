@@ -7,6 +7,7 @@ import type { Calibration } from './types.ts';
 
 export const USAGE = `MCS Edge detector simulator (SIM-1..3)
 
+Usage:
   npm run simulate -- [options]              run detectors (DEV-1..4) until SIGINT/SIGTERM or --duration
   npm run simulate -- load [options]         load mode for benchmarks (or --load); prints one JSON line
 

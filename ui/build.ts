@@ -57,7 +57,17 @@ export async function ensureUiBuilt(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const onlyIfMissing = process.argv.includes('--if-missing');
+  const flags = process.argv.slice(2);
+  if (flags.includes('--help') || flags.includes('-h')) {
+    console.log('Usage: npm run build:ui [-- --if-missing]\n\nBundles the UI into ui/dist/ (UI-1). --if-missing: only when ui/dist/index.html is absent.');
+    process.exit(0);
+  }
+  const unknown = flags.find((flag) => flag !== '--if-missing');
+  if (unknown) {
+    console.error(`build:ui: unknown option '${unknown}' (see --help)`);
+    process.exit(2);
+  }
+  const onlyIfMissing = flags.includes('--if-missing');
   if (onlyIfMissing && existsSync(join(UI_DIST, 'index.html'))) process.exit(0);
   const built = await buildUi();
   console.log(`built ui/dist: assets/${built.js}, assets/${built.css} (${(built.gzipBytes / 1024).toFixed(1)} KB gzipped)`);

@@ -48,7 +48,12 @@ export interface AlarmLifecycleDeps {
    * so a mask past its time holds nothing back even before it is ended — and the notification a
    * mask held back from an alarm (storage/masks.ts).
    */
-  masks?: { maskOf(source: string, at: number): OpenMask | undefined; owedNotification(alarmId: number): AlarmEventKind | null };
+  masks?: {
+    maskOf(source: string, at: number): OpenMask | undefined;
+    owedNotification(alarmId: number): AlarmEventKind | null;
+    /** The alarm's episode was raised under a mask not ended since (it does not count for linkage). */
+    raisedUnderMask(alarmId: number): boolean;
+  };
 }
 
 interface ActiveEntry {
@@ -146,15 +151,14 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
   function emit(kind: AlarmEventKind, record: AlarmRecord, at: number, journalValue: number | null = record.value) {
     let alarm = record;
     repo.journal({ alarmId: alarm.id, at, kind, level: alarm.level, value: journalValue });
-    // Issue 15.5: linkage actions (alarms/linkage.ts) commit with the change that starts them. A mask
-    // (shelving) holds back people's notifications, not the plant's control outputs.
-    for (const order of deps.linkageFor?.({ kind, alarm }, (sn) => lookup(keyOf(sn, 'HIGH'))?.level ?? null) ?? []) {
-      repo.enqueueNotifications(alarm.id, order.event, [order.channel], at);
-      repo.journal({ alarmId: alarm.id, at, kind: 'linkage', actor: order.channel, detail: `${order.event}: queued` });
-    }
+    // Issue 15.5: linkage actions (alarms/linkage.ts) commit with the change that starts them.
+    // Issue 15.1 + GB 16808 屏蔽: an episode raised under a mask (a bump test) starts no control
+    // output and counts toward no zone (linkage.ts, "Masked detectors").
+    const mask = deps.masks?.maskOf(alarm.source, at);
+    const counts = !mask || (kind !== 'raised' && kind !== 'repeat' && !deps.masks!.raisedUnderMask(alarm.id));
+    if (counts) queueLinkage({ kind, alarm }, at, null);
     // Issue 15.1: a masked detector's alarms are recorded and journaled as masked, not notified;
     // what was held back is found again in the journal when the mask ends (unmasked()).
-    const mask = deps.masks?.maskOf(alarm.source, at);
     if (mask) {
       if (kind !== 'peak') {
         repo.journal({ alarmId: alarm.id, at, kind: 'masked', level: alarm.level, actor: mask.masked_by, detail: `${kind}: not notified, masked until ${new Date(mask.until).toISOString()} (${mask.reason})` });
@@ -169,6 +173,24 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
       if (kind === 'raised' || kind === 'level') alarm = repo.markNotified(alarm.id, at);
     }
     events.push({ kind, alarm });
+  }
+
+  /**
+   * Issue 15.5: the HIGH level a detector counts with toward its linkage zones now (this
+   * transaction's changes included): none while a mask is in force over an episode raised under it.
+   */
+  function linkageLevelOf(sn: string, at: number): number | null {
+    const entry = lookup(keyOf(sn, 'HIGH'));
+    if (!entry) return null;
+    return deps.masks?.maskOf(sn, at) && deps.masks.raisedUnderMask(entry.id) ? null : entry.level;
+  }
+
+  /** Queues and journals the linkage actions an event starts (ALM-8: in the transaction of the change). */
+  function queueLinkage(event: AlarmEvent, at: number, note: string | null) {
+    for (const order of deps.linkageFor?.(event, (sn) => linkageLevelOf(sn, at)) ?? []) {
+      repo.enqueueNotifications(event.alarm.id, order.event, [order.channel], at);
+      repo.journal({ alarmId: event.alarm.id, at, kind: 'linkage', actor: order.channel, detail: `${order.event}: queued${note ? ` (${note})` : ''}` });
+    }
   }
 
   const priority = (type: string, level: number | null) => priorityOf(settings.priorities, type, level);
@@ -306,9 +328,13 @@ export function createAlarmLifecycle(deps: AlarmLifecycleDeps) {
       for (const type of typesOf(sn)) {
         const entry = lookup(keyOf(sn, type));
         if (!entry) continue;
+        const uncounted = type === 'HIGH' && (deps.masks?.raisedUnderMask(entry.id) ?? false);
         repo.journal({ alarmId: entry.id, at, kind: 'unmasked', level: entry.level, actor: by, detail: why });
-        const owed = deps.masks?.owedNotification(entry.id) ?? null;
         let alarm = repo.latest(sn, type);
+        // Issue 15.5: an episode raised under the mask counts toward its zones from now on, as if
+        // raised now: a rule it completes fires (GB 16808: the outputs follow once the point is back).
+        if (uncounted && alarm?.id === entry.id) queueLinkage({ kind: 'raised', alarm }, at, `mask ${why}`);
+        const owed = deps.masks?.owedNotification(entry.id) ?? null;
         if (!owed || !alarm || alarm.id !== entry.id) continue;
         // Never notified at all (a level that rose and fell under the mask included): it is raised now.
         const kind: AlarmEventKind = alarm.notified_at === null && owed !== 'repeat' ? 'raised' : owed;

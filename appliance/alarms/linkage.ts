@@ -8,6 +8,15 @@
 // detector's alarm makes a rule start holding ('fire'), and when it stops holding ('release', if
 // the rule asks for it). Only changes of the level count (raised, repeat, level, cleared), never
 // a peak or an acknowledgement, so a rule fires once per episode of its zone.
+//
+// Masked detectors (issue 15.1; GB 16808 屏蔽 blocks the outputs of the masked point, where
+// ISA-18.2 shelving alone would only hold back the annunciation): the lifecycle gives `levelOf`
+// no level for a detector whose standing episode was raised under a mask still in force, and
+// such an episode's own events start nothing — a bump test neither trips a fan or a valve nor
+// confirms another detector's alarm. A mask never switches an output off: an episode already
+// counting when the mask began keeps counting until it ends (its end releases as usual). When the
+// mask ends (by hand or expired) an episode still standing counts from then on, as if raised at
+// that moment, and a rule it completes fires then.
 import type { AlarmEvent } from '../contract/alarm.ts';
 import { linkageChannel, type LinkageOrderEvent, type LinkageRule } from '../contract/linkage.ts';
 

@@ -8,7 +8,9 @@
 //   detector as due as it was.
 // - A passing calibration exposes the detector to test gas too, so it also counts as a bump test.
 // - A detector never calibrated here counts from its registration (it came calibrated from the
-//   factory or the installer); its first due date is registration + interval.
+//   factory or the installer), or from when this appliance began keeping records if it was
+//   registered before (an upgrade: its earlier calibrations were kept elsewhere; the service
+//   passes the later of the two as `registeredAt`).
 import type { DeviceConditionType } from '../contract/alarm.ts';
 import type { DueState } from '../contract/calibration.ts';
 

@@ -46,6 +46,9 @@ export function createCalibrationRepository(db: Db) {
     INSERT INTO calibration_intervals (sn, calibration_days, bump_test_days, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (sn) DO UPDATE SET calibration_days = excluded.calibration_days, bump_test_days = excluded.bump_test_days, updated_at = excluded.updated_at`);
 
+  const recordsSinceGet = db.prepare<[], number>("SELECT value FROM calibration_meta WHERE key = 'records_since'").pluck();
+  const recordsSinceSet = db.prepare<[number]>("INSERT OR IGNORE INTO calibration_meta (key, value) VALUES ('records_since', ?)");
+
   /** sn → kind → the newest passing record's time. */
   function lastPassedMap(rows: { sn: string; kind: CalibrationKind; at: number }[]) {
     const map = new Map<string, Partial<Record<CalibrationKind, number>>>();
@@ -63,6 +66,11 @@ export function createCalibrationRepository(db: Db) {
     lastPassed: (sn?: string) => lastPassedMap(sn === undefined ? lastPassed.all() : lastPassedOf.all(sn)),
     intervals: (sn: string): DeviceIntervals => intervalsOf.get(sn) ?? { calibration_days: null, bump_test_days: null },
     allIntervals: (): Map<string, DeviceIntervals> => new Map(intervalsAll.all().map(({ sn, ...intervals }) => [sn, intervals])),
+    /** When records began on this appliance; set to `now` the first time it is asked (migration 012). */
+    recordsSince(now: number): number {
+      recordsSinceSet.run(now);
+      return recordsSinceGet.get()!;
+    },
     setIntervals(sn: string, intervals: DeviceIntervals, at: number): void {
       upsertIntervals.run(sn, intervals.calibration_days, intervals.bump_test_days, at);
     },

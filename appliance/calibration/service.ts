@@ -61,7 +61,7 @@ export function createCalibrationService(deps: CalibrationServiceDeps) {
   function dueRow(device: Device, stored: DeviceIntervals, passed: Partial<Record<'calibration' | 'bump_test', number>>, now: number): { row: DueRowView; figures: DueFigures } {
     const { calibrationDays, bumpTestDays } = effectiveIntervals(stored);
     const figures = dueFigures({
-      registeredAt: device.created_at, lastPassedCalibrationAt: passed.calibration ?? null, lastPassedBumpTestAt: passed.bump_test ?? null,
+      registeredAt: Math.max(device.created_at, repo.recordsSince(now)), lastPassedCalibrationAt: passed.calibration ?? null, lastPassedBumpTestAt: passed.bump_test ?? null,
       calibrationDays, bumpTestDays, leadDays: defaults.dueLeadDays,
     }, now);
     return {

@@ -2,6 +2,7 @@
 // admin pages land, and for scripts after). Works beside the running appliance on the same file.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { EXIT_USAGE, parseArgsProblem, usageLine } from './usage.ts';
 import type { Config } from '../core/config.ts';
 import { alarmValueText } from '../contract/alarm-value.ts';
 import { systemClock } from '../core/clock.ts';
@@ -37,8 +38,8 @@ export async function runAlarmsCommand(argv: string[], config: Config, out = (li
       },
     });
   } catch (err) {
-    process.stderr.write(`mcs-edge alarms: ${(err as Error).message}\n${USAGE}\n`);
-    return 64;
+    process.stderr.write(usageLine('alarms', parseArgsProblem(err)));
+    return EXIT_USAGE;
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;

@@ -1,6 +1,7 @@
 // `mcs-edge backup` and `mcs-edge restore <file>` (ARC-4). A backup works while the appliance runs
 // (SQLite online backup); a restore refuses while anything has the database open.
 import { parseArgs } from 'node:util';
+import { EXIT_USAGE, parseArgsProblem, usageLine } from './usage.ts';
 import { createBackups } from '../archive/backup.ts';
 import { restoreBackup, RestoreError } from '../archive/restore.ts';
 import { createStorageSettings } from '../archive/settings.ts';
@@ -21,7 +22,14 @@ mcs-edge.db.before-restore-<time>. secret.key is not part of a backup: keep the 
 data dir, or re-enter the channel and storage secrets after the restore.`;
 
 export async function runRestoreCommand(args: string[], config: Config, out = process.stdout, err = process.stderr): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    err.write(usageLine('restore', parseArgsProblem(e)));
+    return EXIT_USAGE;
+  }
+  const { positionals, values } = parsed;
   if (values.help || positionals.length !== 1) {
     (values.help ? out : err).write(`${RESTORE_USAGE}\n`);
     return values.help ? 0 : 64;
@@ -45,6 +53,10 @@ export async function runBackupCommand(args: string[], config: Config, out = pro
   if (args.includes('--help') || args.includes('-h')) {
     out.write('Usage: mcs-edge backup\n\nWrites a consistent backup to data_dir/backups (and the bucket when storage is configured); safe while the appliance runs.\n');
     return 0;
+  }
+  if (args.length) {
+    err.write(usageLine('backup', `takes no arguments, got '${args[0]}'`));
+    return EXIT_USAGE;
   }
   const db = openDb(dbFileIn(config.data_dir));
   try {

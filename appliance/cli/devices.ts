@@ -3,6 +3,7 @@
 // the change up within a second (devices/cache.ts).
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { EXIT_USAGE, parseArgsProblem, usageLine } from './usage.ts';
 import { AppError } from '../core/errors.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
@@ -18,8 +19,9 @@ const USAGE = `Usage: mcs-edge devices <command> [options]
 
   list [--json] [--search TEXT]        registered devices
   show <sn>                            one device (JSON)
-  add <sn> [settings] [--factory | --password P]
+  add <sn> [settings] [--factory | --password P] [--kind detector|output]
                                        register; prints the MQTT credentials once
+                                       (--kind output: an output module / relay box — no gas, no setpoint)
   update <sn> [settings]               change settings
   reset-password <sn>                  new generated password, printed once
   remove <sn>                          unregister (its stored readings stay)
@@ -33,11 +35,13 @@ Settings: --name --location --gas GAS --unit UNIT --k --b --t-ref --t-comp --ran
 Gases (ALM-9): ${GAS_IDS.join(', ')}; units: ppm, %LEL, %VOL, mg/m3 (the ones the gas allows).
 A new device needs a setpoint (--high or --low); setpoints are checked against GB/T 50493-2019:
 combustible level 1 <= 25 %LEL, level 2 <= 50 %LEL; toxic level 1 <= 100 %OEL, level 2 <= 200 %OEL;
-oxygen low >= 19.5 %VOL, high <= 23.5 %VOL.`;
+oxygen low >= 19.5 %VOL, high <= 23.5 %VOL. An output module (--kind output) takes
+only --name, --location, --enable/--disable: it measures no gas.`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
   search: { type: 'string' },
+  kind: { type: 'string' },
   factory: { type: 'boolean' },
   password: { type: 'string' },
   name: { type: 'string' },
@@ -91,13 +95,16 @@ function settingsFrom(values: Values): Record<string, unknown> {
 }
 
 function describe(device: Device): string {
+  if (device.kind === 'output') {
+    return `${device.sn}\t${device.enabled ? device.status : 'disabled'}\t${device.name || '-'}\t${device.location || '-'}\toutput module (no gas, no setpoint)`;
+  }
   const limits = `${device.gas}: high ${device.high_limit ?? '-'} / high2 ${device.high2_limit ?? '-'} / low ${device.low_limit ?? '-'} ${device.unit}`;
   const calib = `k=${device.calib.k} b=${device.calib.b} t_ref=${device.calib.t_ref} t_comp=${device.calib.t_comp}`;
   return `${device.sn}\t${device.enabled ? device.status : 'disabled'}\t${device.name || '-'}\t${device.location || '-'}\t${calib}\t${limits}`;
 }
 
 function printRegistration({ device, password }: Registration, out: (line: string) => void) {
-  out(`registered ${device.sn} (${device.name || 'no name'})`);
+  out(`registered ${device.kind === 'output' ? 'output module ' : ''}${device.sn} (${device.name || 'no name'})`);
   out(`  MQTT username: ${deviceUsername(device.sn)}`);
   if (password) out(`  MQTT password: ${password}   <- shown once; store it in the detector now`);
   else out('  MQTT password: the factory-derived password (DEV-5)');
@@ -120,8 +127,8 @@ export async function runDevicesCommand(argv: string[], config: Config, out = (l
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    process.stderr.write(`mcs-edge devices: ${(err as Error).message}\n${USAGE}\n`);
-    return 64;
+    process.stderr.write(usageLine('devices', parseArgsProblem(err)));
+    return EXIT_USAGE;
   }
   const { values, positionals } = parsed;
   const [command, sn] = positionals;
@@ -166,14 +173,14 @@ export async function runDevicesCommand(argv: string[], config: Config, out = (l
       }
       case 'add': {
         const credentials = values.factory ? 'factory' : 'generate';
-        const input = { sn: needSn(), ...settingsFrom(values), credentials, ...(values.password ? { password: values.password } : {}) };
+        const input = { sn: needSn(), ...(values.kind !== undefined ? { kind: values.kind } : {}), ...settingsFrom(values), credentials, ...(values.password ? { password: values.password } : {}) };
         const registration = await service.add(input);
         printRegistration(registration, out);
         auditOverride(registration.device, registration.override);
         return 0;
       }
       case 'adopt': {
-        const registration = await service.adopt({ sn: needSn(), ...settingsFrom(values) });
+        const registration = await service.adopt({ sn: needSn(), ...(values.kind !== undefined ? { kind: values.kind } : {}), ...settingsFrom(values) });
         printRegistration(registration, out);
         auditOverride(registration.device, registration.override);
         return 0;

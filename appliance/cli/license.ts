@@ -24,7 +24,7 @@ export async function runLicenseCommand(args: string[], config: Config, io: Lice
   const out = io.out ?? process.stdout;
   const err = io.err ?? process.stderr;
   const [command, file] = args;
-  if (!command || command === '--help' || command === '-h') {
+  if (!command || args.includes('--help') || args.includes('-h')) {
     out.write(`${USAGE}\n`);
     return command ? 0 : 64;
   }
@@ -64,7 +64,7 @@ export async function runLicenseCommand(args: string[], config: Config, io: Lice
       return 0;
     }
     default:
-      err.write(`mcs-edge: unknown license command '${command}'\n\n${USAGE}\n`);
+      err.write(`mcs-edge: unknown license ${command.startsWith('-') ? 'option' : 'command'} '${command}' (see mcs-edge license --help)\n`);
       return 64;
   }
 }

@@ -89,7 +89,14 @@ export const JOURNAL_EVENT_LABELS = {
   silenced: { 'zh-CN': '消音', en: 'Sound silenced' },
   escalated: { 'zh-CN': '升级通知', en: 'Escalated' },
   reset: { 'zh-CN': '复位', en: 'Reset' },
+  // Issue 15.1 (屏蔽, ISA-18.2 shelving) and 15.5 (GB 16808 联动 control outputs).
+  masked: { 'zh-CN': '已屏蔽', en: 'Masked' },
+  unmasked: { 'zh-CN': '解除屏蔽', en: 'Unmasked' },
+  linkage: { 'zh-CN': '联动', en: 'Linkage action' },
 } as const satisfies Record<string, Labels>;
+
+/** Issue 15.1: the state of a masked detector (屏蔽) on lists, markers and the device page. */
+export const MASKED_STATE_LABEL = { 'zh-CN': '已屏蔽', en: 'MASKED' } as const satisfies Labels;
 export type JournalEventKind = keyof typeof JOURNAL_EVENT_LABELS;
 
 // (hasOwnProperty, not Object.hasOwn: the kiosk's browsers include Safari 15.0.)

@@ -14,6 +14,17 @@ export const SetpointOverrideReason = Type.String({
 
 const Finite = (options: object = {}) => Type.Number(options);
 
+/**
+ * Issue 15.5 (GB 16808-2025 alarm control outputs): what a registered device is. A detector measures
+ * a gas against its setpoints (ALM-9); an output module (输出模块) is a relay box that switches fans,
+ * valves and horns on `{"cmd":"relay",…}` and reports its relays: no gas, no setpoint, no gas alarm.
+ */
+export const DEVICE_KINDS = ['detector', 'output'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export const DeviceKindSchema = Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)), {
+  description: "detector (default): a gas detector with setpoints; output: an output module (relay box) — no gas, no setpoint",
+});
+
 export const CalibrationInput = Type.Object(
   {
     k: Type.Optional(Finite({ description: 'slope, ppm per mV' })),
@@ -43,6 +54,7 @@ const settingsFields = {
 export const DeviceCreate = Type.Object(
   {
     sn: Type.String({ pattern: SN_PATTERN, description: 'serial number as printed on the detector' }),
+    kind: Type.Optional(DeviceKindSchema),
     ...settingsFields,
     /** 'generate' (default): a random password shown once; 'factory': the DEV-5 derived password. */
     credentials: Type.Optional(Type.Union([Type.Literal('generate'), Type.Literal('factory')])),
@@ -75,6 +87,7 @@ export interface DeviceLinkFigures {
 
 export const DeviceView = Type.Object({
   sn: Type.String(),
+  kind: DeviceKindSchema,
   name: Type.String(),
   location: Type.String(),
   gas: Type.String(),
@@ -102,6 +115,10 @@ export const DeviceView = Type.Object({
   packet_loss_pct: NullableNumber,
   /** Issue 15.6: device clock − server clock, ms (ING-5) */
   clock_skew_ms: NullableNumber,
+  /** Issue 15.5: an output module's relays as it last reported them (channel → on); null: a detector, or nothing reported yet */
+  relay: Type.Union([Type.Record(Type.String(), Type.Boolean()), Type.Null()]),
+  /** when the output module last reported its relays */
+  relay_at: NullableIsoTime,
   high_limit: NullableNumber,
   high2_limit: NullableNumber,
   low_limit: NullableNumber,
@@ -205,6 +222,6 @@ export const PendingView = Type.Object({
 });
 
 export const AdoptBody = Type.Object(
-  { ...settingsFields, credentials: Type.Optional(Type.Union([Type.Literal('generate'), Type.Literal('factory')])) },
+  { kind: Type.Optional(DeviceKindSchema), ...settingsFields, credentials: Type.Optional(Type.Union([Type.Literal('generate'), Type.Literal('factory')])) },
   { additionalProperties: false },
 );

@@ -29,6 +29,8 @@ export interface LiveDevice {
 }
 
 export interface LiveDeviceInfo extends LiveDevice {
+  /** Issue 15.5: 'output' — an output module (relay box), not a detector on the gas picture; absent: a detector. */
+  kind?: 'detector' | 'output';
   name: string;
   location: string;
   gas: string;

@@ -2,11 +2,13 @@
 // serials. The CLI and the REST API both go through the same validation, including ALM-9: a gas
 // of the catalogue in one of its units, setpoints within GB/T 50493-2019's bounds for that gas
 // (or an explicit override whose reason the caller audits), and no new detector without a setpoint.
+// Issue 15.5: an output module (kind 'output', a relay box driven by linkage rules) measures no gas:
+// it is registered and changed without gas, unit, calibration or setpoints, and refused any of them.
 import { Value } from '@sinclair/typebox/value';
 import type { Static, TObject } from '@sinclair/typebox';
 import { AppError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
-import { DeviceCreate, DeviceUpdate } from '../contract/device.ts';
+import { DeviceCreate, DeviceUpdate, type DeviceKind } from '../contract/device.ts';
 import { defaultsIn, gasInfo, setpointViolations, unitLabel, type SetpointProblem, type SetpointRefusal } from '../contract/gas.ts';
 import type { Device, DeviceRepository, DeviceSettings } from '../storage/devices.ts';
 import type { PendingRepository } from '../storage/pending.ts';
@@ -59,8 +61,10 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
   async function register(input: unknown, fromPending: boolean): Promise<Registration> {
     const create = check(DeviceCreate, input);
     if (devices.get(create.sn)) throw new AppError('DEVICE_EXISTS', { sn: create.sn });
+    const kind: DeviceKind = create.kind ?? 'detector';
+    if (kind === 'output') refuseMeasuring(create);
     const settings = merge(creationBase(create), create);
-    const override = protection(null, settings, create.setpoint_override_reason);
+    const override = kind === 'output' ? null : protection(null, settings, create.setpoint_override_reason);
     let password: string | null = null;
     let hash: string | null = null;
     if (create.password) {
@@ -70,7 +74,7 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
       password = generateDevicePassword();
       hash = hashGeneratedPassword(password);
     }
-    const device = devices.insert(create.sn, settings, hash, clock.now());
+    const device = devices.insert(create.sn, settings, hash, clock.now(), kind);
     if (fromPending) pending.remove(create.sn);
     onChange(device.sn);
     return { device, password, override };
@@ -90,8 +94,9 @@ export function createDeviceService({ devices, pending, clock, onChange = () => 
       const current = devices.get(sn);
       if (!current) throw new AppError('DEVICE_NOT_FOUND', { sn });
       const patch = check(DeviceUpdate, input, current);
+      if (current.kind === 'output') refuseMeasuring(patch);
       const next = merge(current, patch);
-      const override = protection(current, next, patch.setpoint_override_reason);
+      const override = current.kind === 'output' ? null : protection(current, next, patch.setpoint_override_reason);
       const updated = devices.update(sn, next, clock.now())!;
       onChange(sn);
       return { device: updated, override };
@@ -178,6 +183,22 @@ function creationBase(create: DeviceCreate): DeviceSettings {
   const unit = create.unit ?? gasInfo(create.gas).units[0];
   const range = defaultsIn(create.gas, unit)?.range_max;
   return { ...DEFAULT_SETTINGS, gas: create.gas, unit, range_max: range ?? DEFAULT_SETTINGS.range_max };
+}
+
+/** What only a detector has: an output module given any of them is refused (40004). */
+const MEASURING_FIELDS = ['gas', 'unit', 'calib', 'range_max', 'high_limit', 'high2_limit', 'low_limit', 'setpoint_override_reason'] as const;
+
+/**
+ * Issue 15.5: an output module measures no gas, so it has no gas, unit, calibration or setpoint, and
+ * can never raise a gas alarm (ALM-1 evaluates HIGH/LOW only against setpoints it does not have).
+ * Refused rather than ignored: a setpoint typed for a relay box is a mistake about what the device is.
+ */
+function refuseMeasuring(input: DeviceUpdate): void {
+  const given = MEASURING_FIELDS.filter((field) => input[field] !== undefined);
+  if (!given.length) return;
+  throw new AppError('DEVICE_INVALID', given.map((field) => `/${field}: an output module measures no gas / 输出模块不测量气体`),
+    `invalid device settings: an output module measures no gas and has no alarm setpoint; remove ${given.join(', ')}` +
+    ` / 设备设置无效：输出模块不测量气体，也没有报警设定值；请去掉 ${given.join('、')}`);
 }
 
 /** ALM-9: what is wrong with the settings' protection, in both languages (empty: nothing). */

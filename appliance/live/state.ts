@@ -44,6 +44,9 @@ export interface DeviceFigures extends DeviceLinkFigures {
   lastReceivedAt: number | null;
   /** when the device last sent anything (a reading or a status message), UTC ms */
   lastSeen: number | null;
+  /** Issue 15.5: an output module's relays as last reported (output_state), and when; null: none reported */
+  relay: Record<string, boolean> | null;
+  relayAt: number | null;
 }
 
 export function alarmView(record: AlarmRecord): AlarmView {
@@ -60,6 +63,8 @@ export function alarmView(record: AlarmRecord): AlarmView {
 
 export function createLiveState(deps: LiveStateDeps) {
   const latest = new Map<string, Latest>();
+  /** Issue 15.5: output modules' relay states from their status messages (they report them at every connect). */
+  const relays = new Map<string, { relay: Record<string, boolean>; at: number }>();
   let unsubscribe: (() => void) | null = null;
 
   function alarmTypesBySn(): Map<string, string[]> {
@@ -77,7 +82,8 @@ export function createLiveState(deps: LiveStateDeps) {
     if (alarms.includes('FAULT')) return 'fault';
     const device = deps.devices.get(sn);
     // ALM-9: a detector without any setpoint protects nobody: yellow, never a reassuring green.
-    if (device && device.high_limit === null && device.low_limit === null) return 'unprotected';
+    // Issue 15.5: an output module has no setpoint by nature; it is not an unprotected detector.
+    if (device && device.kind !== 'output' && device.high_limit === null && device.low_limit === null) return 'unprotected';
     return 'ok';
   }
 
@@ -93,7 +99,7 @@ export function createLiveState(deps: LiveStateDeps) {
 
   function info(device: Device, alarms: string[]): LiveDeviceInfo {
     return {
-      ...live(device.sn, alarms), name: device.name, location: device.location, gas: device.gas, unit: device.unit,
+      ...live(device.sn, alarms), kind: device.kind, name: device.name, location: device.location, gas: device.gas, unit: device.unit,
       pos_x: device.pos_x, pos_y: device.pos_y, high_limit: device.high_limit, high2_limit: device.high2_limit, low_limit: device.low_limit,
     };
   }
@@ -108,7 +114,9 @@ export function createLiveState(deps: LiveStateDeps) {
           latest.set(r.sn, { ts: r.ts, receivedAt: r.receivedAt, ppm: r.ppm, temp: r.temp, humi: r.humi, bat: r.bat, rssi: r.rssi, err: r.err });
         }
       };
-      unsubscribe = deps.bus.on('readings', onReadings);
+      const offReadings = deps.bus.on('readings', onReadings);
+      const offOutputs = deps.bus.on('output_state', ({ sn, relay, at }) => void relays.set(sn, { relay: { ...relay }, at }));
+      unsubscribe = () => (offReadings(), offOutputs());
     },
     stop() {
       unsubscribe?.();
@@ -130,6 +138,7 @@ export function createLiveState(deps: LiveStateDeps) {
       const alarms = alarmTypesBySn();
       const counts = { total: 0, online: 0, offline: 0, alarm: 0 };
       for (const device of deps.devices.all()) {
+        if (device.kind === 'output') continue; // issue 15.5: the kiosk counts detectors; output modules are not
         counts.total++;
         const { status, online } = live(device.sn, alarms.get(device.sn) ?? []);
         if (online) counts.online++;
@@ -143,7 +152,11 @@ export function createLiveState(deps: LiveStateDeps) {
     figures(sn: string): DeviceFigures {
       const lastReceivedAt = latest.get(sn)?.receivedAt ?? null;
       const lastSeen = deps.lastSeen?.(sn) ?? null;
-      return { ...(deps.linkFigures?.(sn) ?? NO_LINK_FIGURES), lastReceivedAt, lastSeen: lastSeen ?? lastReceivedAt };
+      const relay = relays.get(sn);
+      return {
+        ...(deps.linkFigures?.(sn) ?? NO_LINK_FIGURES), lastReceivedAt, lastSeen: lastSeen ?? lastReceivedAt,
+        relay: relay ? { ...relay.relay } : null, relayAt: relay?.at ?? null,
+      };
     },
     allSns: (): string[] => [...deps.devices.all()].map((device) => device.sn),
   };

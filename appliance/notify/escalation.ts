@@ -7,6 +7,13 @@
 // once — a restart neither loses one (it is due at the next run) nor repeats one (its journal entry
 // committed with its rows) — and the outbox delivers it with retries like any notification (ALM-6).
 // Runs on the main thread, on the injected clock; a run never throws out of its timer.
+//
+// Masks (issue 15.1, ISA-18.2 shelving): an alarm of a detector under a mask in force never
+// escalates — nobody was told of it, and the maintenance the mask is for is going on. Once the
+// mask has ended (by hand, or past its `until` even before the expiry job ends it) an alarm still
+// unacknowledged escalates counted from the mask's end, not from its raise: that is when its
+// first notification went out (the held-back notice is queued at the unmask), so the supervisor
+// hears of it only after the people on the list had their minutes to act.
 import { ALARM_PRIORITIES, type AlarmRecord, type AlarmSettings } from '../contract/alarm.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
@@ -36,16 +43,21 @@ export interface EscalatedStep {
   channels: string[];
 }
 
-/** The listed, unacknowledged alarms of the priorities that escalate. */
+/** The listed, unacknowledged alarms of the priorities that escalate, of sources under no mask in force now. */
 const CANDIDATES = `
   SELECT * FROM alarms
-  WHERE (state = 'active' OR latched = 1) AND ack_at IS NULL AND priority IN (SELECT value FROM json_each(?))
+  WHERE (state = 'active' OR latched = 1) AND ack_at IS NULL AND priority IN (SELECT value FROM json_each(@priorities))
+    AND NOT EXISTS (SELECT 1 FROM device_masks m WHERE m.sn = alarms.source AND m.ended_at IS NULL AND m.until > @now)
   ORDER BY id`;
 
 export function createEscalation(deps: EscalationDeps) {
   const { db, clock } = deps;
   const log = deps.log.child({ stage: 'escalation' });
-  const candidates = db.prepare<[string], AlarmRecord>(CANDIDATES);
+  const candidates = db.prepare<[{ priorities: string; now: number }], AlarmRecord>(CANDIDATES);
+  // When the newest mask of a source that ended after `since` ended (a mask past its time ends at its `until`).
+  const maskEndedAfter = db.prepare<[{ sn: string; since: number }], number | null>(
+    'SELECT max(min(coalesce(ended_at, until), until)) FROM device_masks WHERE sn = @sn AND min(coalesce(ended_at, until), until) > @since',
+  ).pluck();
   // Unacknowledged since: the first raise (or re-raise) after the last acknowledgement. A flapping
   // alarm nobody acknowledged keeps its first raise; a reopened one that was acknowledged starts anew.
   const lastAck = db.prepare<[number], number | null>("SELECT max(id) FROM alarm_journal WHERE alarm_id = ? AND kind = 'acknowledged'").pluck();
@@ -65,7 +77,10 @@ export function createEscalation(deps: EscalationDeps) {
   let timer: NodeJS.Timeout | null = null;
 
   function unacknowledgedSince(alarm: AlarmRecord): { id: number; at: number } {
-    return raisedAfter.get(alarm.id, lastAck.get(alarm.id) ?? 0) ?? { id: 0, at: alarm.triggered_at };
+    const since = raisedAfter.get(alarm.id, lastAck.get(alarm.id) ?? 0) ?? { id: 0, at: alarm.triggered_at };
+    // Issue 15.1: counted from the end of a mask it stood under (see the top of this file).
+    const unmaskedAt = alarm.sn === null ? null : (maskEndedAfter.get({ sn: alarm.sn, since: since.at }) ?? null);
+    return unmaskedAt === null ? since : { id: since.id, at: unmaskedAt };
   }
 
   /** The enabled channels with escalation recipients, in the fixed channel order. */
@@ -97,7 +112,7 @@ export function createEscalation(deps: EscalationDeps) {
     if (!escalating.length) return [];
     const done = db.transaction(() => {
       const steps: EscalatedStep[] = [];
-      for (const alarm of candidates.all(JSON.stringify(escalating))) {
+      for (const alarm of candidates.all({ priorities: JSON.stringify(escalating), now })) {
         const minutes = settings.escalation[alarm.priority];
         const since = unacknowledgedSince(alarm);
         // Every step due is queued, in order: after a long stop, none is lost.

@@ -1,6 +1,7 @@
 // STO-2 devices: the repository the broker (credentials), ingest (calibration), the CLI and the
 // API all read and write through.
 import type { Db } from './db.ts';
+import type { DeviceKind } from '../contract/device.ts';
 
 export interface Calibration {
   k: number;
@@ -12,6 +13,8 @@ export interface Calibration {
 export interface Device {
   sn: string;
   sn_id: number;
+  /** Issue 15.5: a gas detector, or an output module (relay box) that measures nothing; fixed at registration. */
+  kind: DeviceKind;
   name: string;
   location: string;
   pos_x: number | null;
@@ -42,6 +45,7 @@ export type DeviceSettings = Pick<
 interface DeviceRow {
   sn: string;
   sn_id: number;
+  kind: string;
   name: string;
   location: string;
   pos_x: number | null;
@@ -68,6 +72,7 @@ function fromRow(row: DeviceRow): Device {
   return {
     sn: row.sn,
     sn_id: row.sn_id,
+    kind: row.kind === 'output' ? 'output' : 'detector',
     name: row.name,
     location: row.location,
     pos_x: row.pos_x,
@@ -121,9 +126,9 @@ export function createDeviceRepository(db: Db) {
   const selectSerial = db.prepare<[string], { id: number }>('SELECT id FROM serials WHERE sn = ?');
   const insertSerial = db.prepare<[string]>('INSERT INTO serials (sn) VALUES (?)');
   const insertDevice = db.prepare(`
-    INSERT INTO devices (sn, sn_id, name, location, pos_x, pos_y, gas, unit, calib_k, calib_b, calib_t_ref,
+    INSERT INTO devices (sn, sn_id, kind, name, location, pos_x, pos_y, gas, unit, calib_k, calib_b, calib_t_ref,
       calib_t_comp, range_max, high_limit, high2_limit, low_limit, enabled, password_hash, created_at, updated_at)
-    VALUES (@sn, @sn_id, @name, @location, @pos_x, @pos_y, @gas, @unit, @calib_k, @calib_b, @calib_t_ref,
+    VALUES (@sn, @sn_id, @kind, @name, @location, @pos_x, @pos_y, @gas, @unit, @calib_k, @calib_b, @calib_t_ref,
       @calib_t_comp, @range_max, @high_limit, @high2_limit, @low_limit, @enabled, @password_hash, @now, @now)`);
   const updateDevice = db.prepare(`
     UPDATE devices SET name = @name, location = @location, pos_x = @pos_x, pos_y = @pos_y, gas = @gas,
@@ -175,10 +180,10 @@ export function createDeviceRepository(db: Db) {
       return row && fromRow(row);
     },
     count: (): number => countAll.get()!.n,
-    /** Registers a device; the caller has validated the settings. */
-    insert(sn: string, settings: DeviceSettings, passwordHash: string | null, now: number): Device {
+    /** Registers a device (a detector unless told otherwise); the caller has validated the settings. */
+    insert(sn: string, settings: DeviceSettings, passwordHash: string | null, now: number, kind: DeviceKind = 'detector'): Device {
       return db.transaction(() => {
-        insertDevice.run({ sn, sn_id: serialId(sn), ...settingsParams(settings), password_hash: passwordHash, now });
+        insertDevice.run({ sn, sn_id: serialId(sn), kind, ...settingsParams(settings), password_hash: passwordHash, now });
         return fromRow(selectOne.get(sn)!);
       }).immediate();
     },

@@ -22,6 +22,13 @@ export function createMaskRepository(db: Db) {
     WHERE m.alarm_id = ? AND m.kind = 'masked' AND m.detail LIKE '%: not notified%'
       AND NOT EXISTS (SELECT 1 FROM alarm_journal n WHERE n.alarm_id = m.alarm_id AND n.id > m.id AND n.kind = 'notification' AND n.detail LIKE '%: queued%')
     ORDER BY m.id DESC LIMIT 1`);
+  // Whether an alarm's episode began under a mask not ended since: its newest raise (or re-raise)
+  // was journaled as masked ('raised: not notified …'), with no 'unmasked' entry after that.
+  const raisedMasked = db.prepare<[{ id: number }], number>(`
+    SELECT EXISTS (SELECT 1 FROM alarm_journal m
+      WHERE m.alarm_id = @id AND m.kind = 'masked' AND (m.detail LIKE 'raised: not notified%' OR m.detail LIKE 'repeat: not notified%')
+        AND m.id > (SELECT coalesce(max(id), 0) FROM alarm_journal WHERE alarm_id = @id AND kind IN ('raised', 'repeat'))
+        AND NOT EXISTS (SELECT 1 FROM alarm_journal u WHERE u.alarm_id = @id AND u.kind = 'unmasked' AND u.id > m.id))`).pluck();
   return {
     /** Every open mask (some may be past `until`, waiting for the expiry to end them). */
     open: (): OpenMask[] => open.all(),
@@ -32,6 +39,8 @@ export function createMaskRepository(db: Db) {
       const kind = owed.get(alarmId)?.detail.split(':')[0];
       return kind === 'raised' || kind === 'repeat' || kind === 'level' ? kind : null;
     },
+    /** Issue 15.1/15.5: the alarm's episode was raised under a mask still in force (a bump test). */
+    raisedUnderMask: (alarmId: number): boolean => raisedMasked.get({ id: alarmId }) === 1,
   };
 }
 export type MaskRepository = ReturnType<typeof createMaskRepository>;

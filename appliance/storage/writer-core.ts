@@ -35,6 +35,7 @@ export function createWriterCore(db: Db, options: WriterCoreOptions) {
         return mask && at < mask.until ? mask : undefined;
       },
       owedNotification: maskRepo.owedNotification,
+      raisedUnderMask: maskRepo.raisedUnderMask, // issue 15.1: a masked detector's linkage
     },
     repo: createAlarmWriteRepository(db),
     settings: () => settings,

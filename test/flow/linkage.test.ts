@@ -25,9 +25,9 @@ test('a level-2 alarm on two detectors of a zone switches the output module rela
       detectors[sn] = await connectDevice(api.url, sn, password!);
       clients.push(detectors[sn]);
     }
-    // The device registry knows no output-module kind yet: it is registered like a detector (a setpoint is
-    // required) and simply sends no readings.
-    const { password: outPassword } = await parts.devices.add({ sn: OUT, name: 'Output module, hall 1', high_limit: 1000 });
+    // The output module is registered as what it is: kind 'output', no gas and no setpoint.
+    const { device: outDevice, password: outPassword } = await parts.devices.add({ sn: OUT, kind: 'output', name: 'Output module, hall 1' });
+    assert.deepEqual([outDevice.kind, outDevice.high_limit, outDevice.low_limit], ['output', null, null]);
     module = createOutputModule({ sn: OUT, url: api.url, password: outPassword! });
     await module.start();
 
@@ -87,6 +87,9 @@ test('a level-2 alarm on two detectors of a zone switches the output module rela
       `linkage:fan-hall-1 release: sent: relay 1 off at ${OUT}: acknowledged by the output module`,
     ]);
     assert.deepEqual(module.switched().map((s) => `${s.ch}:${s.on}`), ['1:true', '1:false']);
+    // The device list shows the module's relays as it last reported them.
+    const listed = (await api.call('GET', `/api/devices/${OUT}`, { token: api.tokens.admin })).body;
+    assert.deepEqual([listed.kind, listed.state, listed.relay['1']], ['output', 'ok', false]);
   } finally {
     await module?.stop();
     await Promise.all(clients.map((c) => c.endAsync()));

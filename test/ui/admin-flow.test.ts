@@ -91,7 +91,7 @@ test('a device dragged onto the floor plan and saved is where it was put after a
   await admin.click('[data-nav="editor"]');
   await admin.locator('input[name=background]').setInputFiles({ name: 'plan.png', mimeType: 'image/png', buffer: await floorPlanPng(browser) });
   await admin.getByText('Floor plan uploaded.').waitFor();
-  await admin.waitForFunction(() => getComputedStyle(document.querySelector('.editor-plan .plan-layer')!).backgroundImage.includes('/api/config/dashboard/bg'));
+  await admin.waitForFunction(() => getComputedStyle(document.querySelector('.editor-plan .plan-layer')!).backgroundImage.includes('/api/config/dashboard/plans/1/bg?')); // issue 15.8: the first plan's signed image link
 
   await dragToPlan(admin, `.editor-list li[data-device="${SN}"]`, 30, 40);
   await admin.locator(`[data-pin="${SN}"]`).waitFor();
@@ -162,7 +162,11 @@ test('a viewer sees no admin actions, and the API refuses them anyway', async ()
   await page.locator('.admin[data-role="viewer"] [data-page="overview"]').waitFor();
 
   const nav = await page.locator('.admin-nav a').evaluateAll((links) => links.map((a) => a.getAttribute('data-nav')));
-  assert.deepEqual(nav, ['overview', 'devices', 'alarms', 'system']);
+  assert.deepEqual(nav, ['overview', 'devices', 'alarms', 'calibration', 'system']);
+  // The calibration due report is for reading (JJG 693-2011 due dates); recording one is an operator's.
+  await page.click('[data-nav="calibration"]');
+  await page.locator('[data-page="calibration"]').waitFor();
+  assert.equal(await page.locator('[data-action="record"], form[data-form="calibration"]').count(), 0, 'no record form for a viewer');
   await page.click('[data-nav="devices"]');
   await page.locator(`tr[data-sn="${SN}"]`).waitFor();
   for (const action of ['add-device', 'edit', 'commands', 'reset', 'remove']) assert.equal(await page.locator(`[data-action="${action}"]`).count(), 0, action);
@@ -222,7 +226,8 @@ test('a webhook saved with a secret keeps it when sent back as ******; CSV expor
 
   await admin.goto(`${appliance.http}/admin/data`);
   await admin.selectOption('select[name=device]', SN);
-  const [readings] = await Promise.all([admin.waitForEvent('download'), admin.click('[data-action="export-readings"]')]);
+  await admin.locator('canvas[data-chart="query"]').waitFor();
+  const [readings] = await Promise.all([admin.waitForEvent('download'), admin.click('[data-action="export-readings"]:not([disabled])')]);
   const rows = (await readFile((await readings.path())!, 'utf8')).trim().split('\n');
   assert.equal(rows[0], 'time,sn,v_raw,ppm,temp,humi,bat,rssi,seq');
   assert.ok(rows.length > 3 && rows.slice(1).every((r) => r.split(',')[1] === SN));
@@ -244,8 +249,8 @@ test('screenshots of the main admin pages at 1920×1080 and at phone size', asyn
     await admin.locator(`[data-page="${name}"]`).waitFor();
     if (name === 'data') {
       await admin.selectOption('select[name=device]', LEAK_SN);
-      await admin.getByRole('button', { name: '1 hour' }).click();
-      await admin.locator('[data-history] canvas').waitFor();
+      await admin.locator('[data-preset="3600000"]').click();
+      await admin.locator('canvas[data-chart="query"]').waitFor();
     }
     await admin.waitForTimeout(300);
     await screenshot(admin, `admin-${name}-1920`);

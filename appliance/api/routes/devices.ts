@@ -35,12 +35,13 @@ function credentialsOf(hash: string | null): string {
  */
 export function deviceView(device: Device, live: LiveDevice, figures: DeviceFigures): DeviceViewType {
   return {
-    sn: device.sn, name: device.name, location: device.location, gas: device.gas, unit: device.unit,
+    sn: device.sn, kind: device.kind, name: device.name, location: device.location, gas: device.gas, unit: device.unit,
     status: live.online ? 'online' : 'offline', state: live.status, alarms: live.alarms,
     last_ppm: live.ppm, last_reading_at: live.ts, last_received_at: isoOrNull(figures.lastReceivedAt),
     last_seen: isoOrNull(Math.max(figures.lastSeen ?? 0, device.last_seen ?? 0) || null),
     bat: live.bat, rssi: live.rssi, temp: live.temp, humi: live.humi, firmware: figures.firmware,
     missing_readings: figures.missing, packet_loss_pct: figures.loss_pct, clock_skew_ms: figures.clock_skew_ms,
+    relay: figures.relay, relay_at: isoOrNull(figures.relayAt),
     high_limit: device.high_limit, high2_limit: device.high2_limit, low_limit: device.low_limit, range_max: device.range_max, calib: device.calib,
     pos_x: device.pos_x, pos_y: device.pos_y, enabled: device.enabled, credentials: credentialsOf(device.password_hash),
     created_at: iso(device.created_at), updated_at: iso(device.updated_at),
@@ -80,7 +81,7 @@ export function deviceRoutes(deps: ApiDeps) {
     });
 
     api.post('/api/devices', {
-      schema: { tags, summary: 'register a detector (ALM-9: with a setpoint within the bounds for its gas); a generated password is returned once', body: DeviceCreate, response: { 201: DeviceCreated } },
+      schema: { tags, summary: 'register a detector (ALM-9: with a setpoint within the bounds for its gas) or, kind=output, an output module (no gas, no setpoint); a generated password is returned once', body: DeviceCreate, response: { 201: DeviceCreated } },
       config: admin,
     }, async (request, reply) => {
       const { device, password, override } = await devices.add(request.body);

@@ -34,5 +34,14 @@ CREATE TABLE calibration_intervals (
   bump_test_days INTEGER CHECK (bump_test_days IS NULL OR bump_test_days >= 0),
   updated_at INTEGER NOT NULL
 );
+
+-- When this appliance began keeping calibration records (set once, by the calibration stage at its
+-- first start, on the appliance's clock). A detector registered before it has no record here because
+-- none could be kept: its interval counts from this moment, not from its registration, so an
+-- upgrade does not raise CAL_OVERDUE on every detector older than a year at once.
+CREATE TABLE calibration_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
 `,
 };

@@ -13,6 +13,7 @@ import { m009_device_gas } from './009_device_gas.ts';
 import { m010_escalation } from './010_escalation.ts';
 import { m011_masking } from './011_masking.ts';
 import { m012_calibration } from './012_calibration.ts';
+import { m013_device_kind } from './013_device_kind.ts';
 
 export interface Migration {
   version: number;
@@ -25,4 +26,4 @@ export interface Migration {
   foreignKeysOff?: boolean;
 }
 
-export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs, m007_alarm_ids, m008_alarm_levels_journal, m009_device_gas, m010_escalation, m011_masking, m012_calibration];
+export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs, m007_alarm_ids, m008_alarm_levels_journal, m009_device_gas, m010_escalation, m011_masking, m012_calibration, m013_device_kind];

@@ -1,18 +1,23 @@
 // UI-3 dashboard editor (seed §6.2): 1. upload the floor plan, 2. drag devices from the list onto
 // it and move them, 3. save the positions in percent of the image (POST /api/devices/positions,
 // all or none), preview the kiosk. Also the kiosk's own settings (title, staleness, timeout).
+// Issue 15.8: several plans (buildings, floors): the site overview's tiles pick the plan edited;
+// add, rename and delete plans, an image per plan, and a device is placed on one plan at a time
+// (dropping it here takes it off the plan it was on).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { DashboardView } from '../../../appliance/contract/dashboard.ts';
+import { planOf, type DashboardView } from '../../../appliance/contract/dashboard.ts';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import { t } from '../i18n/i18n.ts';
 import { api } from '../lib/api.ts';
 import { PlanFrame } from '../lib/PlanFrame.tsx';
+import { stateOfLook, summarizePlans } from '../lib/plan-state.ts';
+import { planName, PlanTiles } from '../lib/PlanTiles.tsx';
 import { Notice, useAction, useLoad, useUnsavedChanges } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
 import { KioskSettings } from './KioskSettings.tsx';
 import { startDrag } from './plan-drag.ts';
 
-type Positions = Map<string, { x: number; y: number } | null>;
+type Positions = Map<string, { x: number; y: number; plan: number } | null>;
 
 async function allDevices(): Promise<DeviceView[]> {
   const out: DeviceView[] = [];
@@ -23,14 +28,16 @@ async function allDevices(): Promise<DeviceView[]> {
   }
 }
 
-const positionsOf = (devices: DeviceView[]): Positions =>
-  new Map(devices.map((d) => [d.sn, d.pos_x !== null && d.pos_y !== null ? { x: d.pos_x, y: d.pos_y } : null]));
+const positionsOf = (devices: DeviceView[], view: DashboardView): Positions =>
+  new Map(devices.map((d) => [d.sn, d.pos_x !== null && d.pos_y !== null ? { x: d.pos_x, y: d.pos_y, plan: planOf(view, d.sn) } : null]));
 
 export function EditorPage(_props: PageProps) {
   const dashboard = useLoad(() => api.get<DashboardView>('/api/config/dashboard'), []);
   const devices = useLoad(allDevices, []);
   const [positions, setPositions] = useState<Positions>(new Map());
   const [changed, setChanged] = useState<Set<string>>(new Set());
+  const [planId, setPlanId] = useState<number | null>(null);
+  const plans = useAction();
   const [ghost, setGhost] = useState<{ sn: string; left: number; top: number } | null>(null);
   const layer = useRef<HTMLDivElement>(null);
   const upload = useAction();
@@ -38,13 +45,16 @@ export function EditorPage(_props: PageProps) {
   useUnsavedChanges(changed.size > 0); // positions moved but not saved (issue 16.11)
 
   useEffect(() => {
-    if (!devices.data) return;
-    setPositions(positionsOf(devices.data));
+    if (!devices.data || !dashboard.data) return;
+    setPositions(positionsOf(devices.data, dashboard.data));
     setChanged(new Set());
-  }, [devices.data]);
+  }, [devices.data, dashboard.data]);
 
+  const planList = dashboard.data?.plans ?? [];
+  const current = planList.find((p) => p.id === planId) ?? planList[0];
   const place = (sn: string, at: { x: number; y: number } | null) => {
-    setPositions(new Map(positions).set(sn, at));
+    if (!current) return;
+    setPositions(new Map(positions).set(sn, at && { ...at, plan: current.id }));
     setChanged(new Set(changed).add(sn));
   };
   const drag = (e: PointerEvent, sn: string) => startDrag(e, sn, { layer: () => layer.current, onDrop: (s, x, y) => place(s, { x, y }), onMove: setGhost });
@@ -54,18 +64,52 @@ export function EditorPage(_props: PageProps) {
     if (!file) return;
     const form = new FormData();
     form.append('file', file);
-    void upload.run(() => api.post('/api/config/dashboard/bg', form), t('editor.uploaded')).then(dashboard.reload);
+    if (current) void upload.run(() => api.post(`/api/config/dashboard/plans/${current.id}/bg`, form), t('editor.uploaded')).then(dashboard.reload);
   };
   const saveAll = () => void save.run(async () => {
-    const list = [...changed].map((sn) => ({ sn, x: positions.get(sn)?.x ?? null, y: positions.get(sn)?.y ?? null }));
-    if (list.length) await api.post('/api/devices/positions', { positions: list });
+    // One call per plan (a device taken off goes with the plan shown); each is all or none.
+    const byPlan = new Map<number, { sn: string; x: number | null; y: number | null }[]>();
+    for (const sn of changed) {
+      const at = positions.get(sn);
+      const plan = at?.plan ?? current!.id;
+      byPlan.set(plan, [...(byPlan.get(plan) ?? []), { sn, x: at?.x ?? null, y: at?.y ?? null }]);
+    }
+    for (const [plan, list] of byPlan) await api.post(`/api/config/dashboard/plans/${plan}/positions`, { positions: list });
     setChanged(new Set());
+    dashboard.reload();
   }, t('editor.saved'));
+  const addPlan = () => {
+    const name = window.prompt(t('plans.namePrompt'))?.trim();
+    if (name) void plans.run(async () => {
+      const view = await api.post<DashboardView>('/api/config/dashboard/plans', { name });
+      setPlanId(view.plans.at(-1)!.id);
+    }, t('plans.added')).then(dashboard.reload);
+  };
+  const renamePlan = () => {
+    const name = current && window.prompt(t('plans.namePrompt'), current.name)?.trim();
+    if (current && name) void plans.run(() => api.put(`/api/config/dashboard/plans/${current.id}`, { name })).then(dashboard.reload);
+  };
+  const deletePlan = () => {
+    if (!current) return;
+    const count = [...positions.values()].filter((at) => at?.plan === current.id).length;
+    if (!window.confirm(t('plans.deleteConfirm', { name: planName(current), n: count }))) return;
+    void plans.run(() => api.del(`/api/config/dashboard/plans/${current.id}`), t('plans.deleted')).then(() => {
+      setPlanId(null);
+      dashboard.reload();
+      devices.reload();
+    });
+  };
 
-  const bg = dashboard.data?.background;
+  const bg = current?.background;
   const image = bg ? bg.url : null; // a URL the server signed for a few minutes: the session token never goes into it
   const list = devices.data ?? [];
-  const placedCount = list.filter((d) => positions.get(d.sn)).length;
+  const placedCount = list.filter((d) => positions.get(d.sn)?.plan === current?.id).length;
+  const nameOf = (id: number) => planName(planList.find((p) => p.id === id) ?? { id, name: '' });
+  // The site overview: each plan's worst state from the devices' state as the list last read it.
+  const summaries = summarizePlans(planList, list.flatMap((d) => {
+    const at = positions.get(d.sn);
+    return at ? [{ plan: at.plan, state: stateOfLook(d.status === 'offline' ? 'offline' : d.state) }] : [];
+  }));
 
   return (
     <section class="editor">
@@ -73,13 +117,21 @@ export function EditorPage(_props: PageProps) {
         <h1>{t('nav.editor')}</h1>
         <div class="row">
           <a class="button" href="/dashboard" target="_blank" rel="noopener" data-action="preview">{t('editor.preview')}</a>
-          <button type="button" disabled={changed.size === 0} onClick={() => devices.data && (setPositions(positionsOf(devices.data)), setChanged(new Set()))}>{t('editor.reset')}</button>
+          <button type="button" disabled={changed.size === 0} onClick={() => devices.data && dashboard.data && (setPositions(positionsOf(devices.data, dashboard.data)), setChanged(new Set()))}>{t('editor.reset')}</button>
           <button type="button" class="primary" data-action="save-positions" disabled={changed.size === 0 || save.busy} onClick={saveAll}>
             {t('editor.save')}{changed.size ? ` (${changed.size})` : ''}
           </button>
         </div>
       </div>
-      <Notice error={dashboard.error ?? devices.error ?? upload.error ?? save.error} ok={save.ok ?? upload.ok} />
+      <Notice error={dashboard.error ?? devices.error ?? upload.error ?? save.error ?? plans.error} ok={save.ok ?? upload.ok ?? plans.ok} />
+      <div class="card editor-plans">
+        {current && <PlanTiles plans={planList} summaries={summaries} current={current.id} onPick={setPlanId} />}
+        <div class="row wrap">
+          <button type="button" data-action="add-plan" onClick={addPlan}>{t('plans.add')}</button>
+          <button type="button" data-action="rename-plan" disabled={!current} onClick={renamePlan}>{t('plans.rename')}</button>
+          <button type="button" data-action="delete-plan" disabled={planList.length < 2} onClick={deletePlan}>{t('plans.delete')}</button>
+        </div>
+      </div>
       <div class="card row wrap">
         <strong>{t('editor.step1')}</strong>
         <label class="button">
@@ -87,7 +139,7 @@ export function EditorPage(_props: PageProps) {
           <input type="file" name="background" accept="image/png,image/jpeg" hidden onChange={onFile} />
         </label>
         <span class="muted">{t('editor.uploadHint')}</span>
-        {bg && <button type="button" onClick={() => void upload.run(() => api.del('/api/config/dashboard/bg')).then(dashboard.reload)}>{t('editor.removeImage')}</button>}
+        {bg && current && <button type="button" onClick={() => void upload.run(() => api.del(`/api/config/dashboard/plans/${current.id}/bg`)).then(dashboard.reload)}>{t('editor.removeImage')}</button>}
       </div>
       <div class="editor-body">
         <aside class="editor-list card">
@@ -95,10 +147,11 @@ export function EditorPage(_props: PageProps) {
           <ul>
             {list.map((d) => {
               const at = positions.get(d.sn);
+              const elsewhere = at && at.plan !== current?.id ? at.plan : null;
               return (
-                <li key={d.sn} class={at ? 'placed' : 'unplaced'} data-device={d.sn} onPointerDown={(e) => drag(e, d.sn)}>
-                  <span class="tick">{at ? '☑' : '□'}</span>
-                  <span class="grow"><code>{d.sn}</code> {d.name}</span>
+                <li key={d.sn} class={at && !elsewhere ? 'placed' : 'unplaced'} data-device={d.sn} data-on-plan={at?.plan ?? ''} onPointerDown={(e) => drag(e, d.sn)}>
+                  <span class="tick">{at && !elsewhere ? '☑' : '□'}</span>
+                  <span class="grow"><code>{d.sn}</code> {d.name}{elsewhere !== null && <small class="muted"> {t('plans.onOther', { name: nameOf(elsewhere) })}</small>}</span>
                   {at && <button type="button" class="small" title={t('editor.unplace')} onPointerDown={(e) => e.stopPropagation()} onClick={() => place(d.sn, null)}>×</button>}
                 </li>
               );
@@ -108,7 +161,7 @@ export function EditorPage(_props: PageProps) {
         <PlanFrame image={image} layerRef={layer} class="editor-plan">
           {list.map((d) => {
             const at = positions.get(d.sn);
-            return at ? (
+            return at && at.plan === current?.id ? (
               <div key={d.sn} class={`pin${changed.has(d.sn) ? ' changed' : ''}`} data-pin={d.sn} style={{ left: `${at.x}%`, top: `${at.y}%` }} onPointerDown={(e) => drag(e, d.sn)}>
                 {d.name || d.sn}
               </div>

@@ -153,6 +153,11 @@ export function DataPage(_props: PageProps) {
       alarms: shown.alarms.filter((a) => (a.sn ?? a.source) === h.sn).length,
     };
   });
+  const downloadRaw = () => shown && void csv.run(async () => {
+    for (const sn of shown.sns) {
+      await download(`/api/devices/${encodeURIComponent(sn)}/export${query({ start: isoOf(shown.view.from), end: isoOf(shown.view.to) })}`, `${sn}.csv`);
+    }
+  });
   const downloadShown = () => shown && void csv.run(() => download(
     `/api/devices/history.csv${query({ sn: shown.sns.join(','), start: isoOf(shown.view.from), end: isoOf(shown.view.to), interval: shown.interval })}`,
     'history.csv',
@@ -196,6 +201,9 @@ export function DataPage(_props: PageProps) {
           <button type="button" data-action="zoom-out" onClick={() => zoomBy(2)}>{t('data.zoomOut')}</button>
           <button type="button" data-action="pan-later" title={t('data.later')} onClick={() => panBy(0.5)}>›</button>
           <button type="button" data-action="export-shown" disabled={!shown || csv.busy} onClick={downloadShown}>{t('data.csvShown')}</button>
+          {/* UI-3: the raw readings (ARC-1 columns) of the shown devices over the shown span, one file each; the server allows 7 days per file. */}
+          <button type="button" data-action="export-readings" disabled={!shown || csv.busy || view.to - view.from > 7 * DAY}
+            title={view.to - view.from > 7 * DAY ? t('data.csvMax') : ''} onClick={downloadRaw}>{t('data.csvRaw')}</button>
         </div>
         <Notice error={devices.error ?? action.error ?? csv.error} />
       </div>

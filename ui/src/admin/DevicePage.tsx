@@ -8,6 +8,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
+import type { CalibrationRecordView, DueRowView, DueState, IntervalsInput } from '../../../appliance/contract/calibration.ts';
 import type { AlarmView } from '../../../appliance/contract/live.ts';
 import { companionUnit, convert, unitLabel } from '../../../appliance/contract/gas.ts';
 import { formatNumber, formatTime, lang, t, type TextKey } from '../i18n/i18n.ts';
@@ -75,7 +76,7 @@ function ValueBlock({ device }: { device: DeviceView }) {
         {setpoints.filter(([, , value]) => value !== null).map(([label, field, value]) => (
           <div key={field} data-setpoint={field}><dt>{t(label)}</dt><dd>{formatNumber(value, 2)} {unit}</dd></div>
         ))}
-        {device.high_limit === null && device.low_limit === null && <div><dt>{t('device.setpoints')}</dt><dd>{t('kiosk.state.unprotected')}</dd></div>}
+        {device.kind !== 'output' && device.high_limit === null && device.low_limit === null && <div><dt>{t('device.setpoints')}</dt><dd>{t('kiosk.state.unprotected')}</dd></div>}
       </dl>
     </div>
   );
@@ -153,6 +154,69 @@ function Plain({ value }: { value: unknown }) {
   );
 }
 
+const DUE_PILL: Record<DueState, string> = { ok: 'pill-ok', due: 'pill-fault', overdue: 'pill-alarm' };
+
+function DueDate({ at, state }: { at: string | null; state: DueState | null }) {
+  if (at === null || state === null) return <>{dash}</>;
+  return <span data-due={state}>{formatTime(at, false)} <span class={`pill ${DUE_PILL[state]}`}>{t(`cal.state.${state}`)}</span></span>;
+}
+
+/**
+ * Issue 15.2 (JJG 693-2011): the detector's last calibration and bump test, when the next fall due
+ * (due soon yellow, overdue red, as on the calibration page), and its records, newest first.
+ */
+function CalibrationSection({ sn }: { sn: string }) {
+  const loaded = useLoad(() => optional(calibrationPath(sn)), [sn]);
+  const data = loaded.data?.available ? (loaded.data.data as { due: DueRowView; intervals: IntervalsInput; records: CalibrationRecordView[] }) : null;
+  const due = data?.due;
+  return (
+    <section class="device-section" data-section="calibration" data-available={loaded.data ? String(loaded.data.available) : ''}>
+      <h2>{t('device.calibration')}</h2>
+      <Notice error={loaded.error} />
+      {loaded.data && !loaded.data.available && <p class="muted" data-not-available>{t('device.notAvailable')}</p>}
+      {due && (
+        <dl class="device-figures">
+          <Figure name="last-calibration" label={t('cal.lastCalibration')}>{formatTime(due.last_calibration_at, false)}</Figure>
+          <div class={`figure${due.calibration_state !== 'ok' ? ' warn' : ''}`} data-calibration="due">
+            <dt>{t('device.calibrationDue')}</dt>
+            <dd><DueDate at={due.calibration_due_at} state={due.calibration_state} /> <small class="muted">{t('device.calibrationInterval', { days: due.calibration_days })}</small></dd>
+          </div>
+          {due.bump_test_days > 0 && <Figure name="last-bump-test" label={t('cal.lastBump')}>{formatTime(due.last_bump_test_at, false)}</Figure>}
+          {due.bump_test_days > 0 && (
+            <div class={`figure${due.bump_test_state === 'overdue' ? ' warn' : ''}`} data-calibration="bump-due">
+              <dt>{t('device.bumpTestDue')}</dt>
+              <dd><DueDate at={due.bump_test_due_at} state={due.bump_test_state} /> <small class="muted">{t('device.calibrationInterval', { days: due.bump_test_days })}</small></dd>
+            </div>
+          )}
+        </dl>
+      )}
+      {data && <h3>{t('device.calibrationHistory')}</h3>}
+      {data && data.records.length === 0 && <p class="empty">{t('device.none')}</p>}
+      {data && data.records.length > 0 && (
+        <ul class="device-alarms">
+          {data.records.map((r) => (
+            <li key={r.id} data-record={r.id} data-passed={String(r.passed)}>
+              {t(`cal.kind.${r.kind}`)} <span class={`pill ${r.passed ? 'pill-ok' : 'pill-alarm'}`}>{t(r.passed ? 'device.calibrationPassed' : 'device.calibrationFailed')}</span>
+              <div class="muted">
+                {[
+                  formatTime(r.at, false),
+                  r.test_gas && `${t('cal.testGas')}: ${r.test_gas}${r.concentration !== null ? ` (${formatNumber(r.concentration, 2)})` : ''}`,
+                  r.as_found !== null && `${t('cal.asFound')}: ${formatNumber(r.as_found, 2)}`,
+                  r.as_left !== null && `${t('cal.asLeft')}: ${formatNumber(r.as_left, 2)}`,
+                  r.new_k !== null && `k = ${formatNumber(r.new_k, 4)}`,
+                  r.new_b !== null && `b = ${formatNumber(r.new_b, 2)}`,
+                  t('device.calibrationBy', { by: r.by }),
+                ].filter(Boolean).join(' · ')}
+              </div>
+              {r.comment && <div>{r.comment}</div>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function OptionalSection(props: { name: string; title: string; path: string }) {
   const loaded = useLoad(() => optional(props.path), [props.path]);
   return (
@@ -191,7 +255,7 @@ export function DevicePage({ session, sn }: PageProps & { sn: string }) {
         </section>
       )}
       {d && <AlarmHistory sn={sn} unit={d.unit} />}
-      <OptionalSection name="calibration" title={t('device.calibration')} path={calibrationPath(sn)} />
+      {d && d.kind === 'output' ? <p class="muted" data-kind="output">{t('device.outputNoGas')}</p> : d && <CalibrationSection sn={sn} />}
       <OptionalSection name="exposure" title={t('device.exposure')} path={exposurePath(sn)} />
       {d && commanding && <DeviceCommands device={d} onClose={() => setCommanding(false)} />}
     </section>

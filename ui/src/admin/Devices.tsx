@@ -44,7 +44,20 @@ function valueWithUnit(value: number, device: Pick<DeviceView, 'gas' | 'unit'>) 
   );
 }
 
+/** Issue 15.5: an output module's relays as it last reported them ("1 on · 2 off"), instead of a gas value. */
+export function RelayStates({ relay }: { relay: DeviceView['relay'] }) {
+  if (relay === null) return <span class="muted" data-relay="unknown">{t('devices.relayUnknown')}</span>;
+  return (
+    <span class="relays">
+      {Object.entries(relay).sort(([a], [b]) => Number(a) - Number(b)).map(([ch, on], i) => (
+        <span key={ch} data-relay={ch} data-on={String(on)}>{i > 0 ? ' · ' : ''}{ch} <span class={`pill pill-${on ? 'alarm' : 'ok'}`}>{t(on ? 'devices.relayOn' : 'devices.relayOff')}</span></span>
+      ))}
+    </span>
+  );
+}
+
 function limitsText(d: DeviceView): string {
+  if (d.kind === 'output') return '—';
   const levels = [d.high_limit, d.high2_limit].filter((v) => v !== null).join(' / ');
   const text = `${d.low_limit !== null ? `${d.low_limit} – ` : ''}${levels || (d.low_limit !== null ? '' : '—')}`;
   return d.high_limit === null && d.low_limit === null ? text : `${text} ${unitLabel(d.unit)}`;
@@ -112,9 +125,9 @@ function DeviceList({ session }: PageProps) {
                 <td data-label={t('devices.sn')}><a href={devicePath(d.sn)} data-action="open-device" title={t('device.open', { sn: d.sn })} onClick={(e) => linkClick(e, devicePath(d.sn))}><code>{d.sn}</code></a></td>
                 <td data-label={t('devices.name')}>{d.name}</td>
                 <td data-label={t('devices.location')}>{d.location}</td>
-                <td data-label={t('devices.gas')} data-gas={d.gas}>{gasName(d.gas)}</td>
+                <td data-label={t('devices.gas')} data-gas={d.gas} data-kind={d.kind}>{d.kind === 'output' ? t('devices.output') : gasName(d.gas)}</td>
                 <td data-label={t('devices.state')}><span class={`pill pill-${d.state}`} data-state={d.state}>{stateText(d)}</span>{d.alarms.length > 0 && <small> {d.alarms.join(', ')}</small>}</td>
-                <td class="num" data-label={t('devices.value')}>{d.status === 'online' && d.state !== 'fault' && d.last_ppm !== null ? valueWithUnit(d.last_ppm, d) : '—'}</td>
+                <td class="num" data-label={d.kind === 'output' ? t('devices.relays') : t('devices.value')}>{d.kind === 'output' ? <RelayStates relay={d.relay} /> : d.status === 'online' && d.state !== 'fault' && d.last_ppm !== null ? valueWithUnit(d.last_ppm, d) : '—'}</td>
                 <td data-label={t('devices.limits')}>{limitsText(d)}</td>
                 <td data-label={t('device.lastReading')}>{formatTime(d.last_received_at)}</td>
                 <td class="actions">

@@ -82,10 +82,13 @@ export function AlarmList(props: { alarms: AlarmView[]; devices: Map<string, Liv
           const returned = a.isa_state === 'returned_unacknowledged';
           const value = alarmValueText(a, lang(), device?.unit ?? a.unit);
           const level = levelText(a.level);
+          // Issue 15.1: an alarm of a masked detector is recorded, not notified: shown as masked, with the time left.
+          const maskLeft = a.masked ? Math.max(1, Math.ceil((Date.parse(a.masked.until) - Date.now()) / 60_000)) : null;
           return (
             <li
               key={a.id}
-              class={`alarm-item tone-${alarmTone(a)} prio-${a.priority}${acked ? ' acked' : ''}${returned ? ' returned' : ''}${a.id === props.firstId ? ' first' : ''}`}
+              class={`alarm-item tone-${alarmTone(a)} prio-${a.priority}${acked ? ' acked' : ''}${returned ? ' returned' : ''}${a.id === props.firstId ? ' first' : ''}${a.masked ? ' masked' : ''}`}
+              data-masked={a.masked ? 'yes' : undefined}
               data-alarm-id={a.id} data-acked={acked ? 'yes' : 'no'} data-type={a.type} data-level={a.level ?? ''} data-priority={a.priority} data-isa={a.isa_state}
             >
               <div class="alarm-head">
@@ -102,6 +105,7 @@ export function AlarmList(props: { alarms: AlarmView[]; devices: Map<string, Liv
                 {device?.location && <span class="alarm-location">{device.location}</span>}
                 {a.sn && device?.name && <span class="alarm-sn">{a.sn}</span>}
               </div>
+              {maskLeft !== null && <div class="alarm-masked">{t('kiosk.alarmMasked', { n: maskLeft })}</div>}
               {returned && <div class="alarm-returned">↺ {t('kiosk.isa.returned_unacknowledged')}</div>}
               {acked && (
                 <div class="alarm-ack">✓ {t('kiosk.ackedBy', { user: a.ack_by ?? '' })}{a.ack_comment ? ` — ${a.ack_comment}` : ''}</div>

@@ -5,14 +5,20 @@
 // UI-5 (GB 16808): it sounds (annunciator.ts decides, sound.ts plays) with a SILENCE button and
 // a "sound off" state while the browser blocks audio, shows the first alarm (首警) and the totals,
 // and flashes the screen for a new critical alarm.
+// Issue 15.8: with several plans a row of tiles (the site overview) shows each plan's worst state;
+// the plan with the newest active critical or gas alarm comes forward by itself and stays while
+// that alarm is active, otherwise the chosen plan (or the rotation, rotate_s). With many markers on
+// one plan they become small dots that show their value on hover or tap.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { DashboardView } from '../../../appliance/contract/dashboard.ts';
+import { planOf, type DashboardView } from '../../../appliance/contract/dashboard.ts';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import type { AlarmView, LiveDeviceInfo } from '../../../appliance/contract/live.ts';
 import { setSiteTimezone, t, useLang } from '../i18n/i18n.ts';
 import { api, ApiError, setApiToken } from '../lib/api.ts';
 import { createLiveLink, type LinkState, type LiveLink } from '../lib/live-link.ts';
 import { PlanFrame } from '../lib/PlanFrame.tsx';
+import { forwardPlan, stateOfLook, summarizePlans } from '../lib/plan-state.ts';
+import { PlanTiles } from '../lib/PlanTiles.tsx';
 import { firstAlarm } from '../lib/alarm-order.ts';
 import { kioskName } from '../lib/kiosk-name.ts';
 import { forgetKioskToken, kioskToken } from '../lib/session.ts';
@@ -21,7 +27,7 @@ import { AlarmList } from './AlarmList.tsx';
 import { alarmSource, Annunciator, LINK_SOURCE, type SoundSource } from './annunciator.ts';
 import { FirstAlarm } from './FirstAlarm.tsx';
 import { Fleet } from './fleet.ts';
-import { isStale, lookOf } from './look.ts';
+import { isStale, lookOf, maskedCount, maskMinutesLeft } from './look.ts';
 import { Marker } from './Marker.tsx';
 import { SilenceButton, SoundOffBanner } from './SoundControls.tsx';
 import { createAlarmSounder, type AlarmSounder, type AudioState } from './sound.ts';
@@ -31,7 +37,10 @@ import { TrendPanel } from './TrendPanel.tsx';
 const DEFAULTS = {
   title: '', stale_after_s: 120, connection_timeout_s: 5, show_unplaced: true, background: null, updated_at: null,
   timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, language: 'zh-CN',
+  rotate_s: 0, plans: [{ id: 1, name: '', background: null }], device_plans: {},
 } satisfies DashboardView;
+/** More markers than this on one plan are drawn as small dots (value on hover or tap), so the room names stay readable. */
+export const DENSE_MARKERS = 30;
 const SETTINGS_REFRESH_MS = 60_000;
 const HISTORY_REFRESH_MS = 60_000;
 const UNKNOWN_RETRY_MS = 30_000;
@@ -51,6 +60,8 @@ export function Kiosk() {
   const [, setVersion] = useState(0);
   const [now, setNow] = useState(Date.now());
   const [selected, setSelected] = useState<string | null>(null);
+  /** Issue 15.8: the plan picked on a tile or reached by the rotation (null: the first). */
+  const [chosen, setChosen] = useState<number | null>(null);
   const fleet = useRef(new Fleet()).current;
   const linkRef = useRef<LiveLink | null>(null);
   const annunciator = useRef(new Annunciator()).current;
@@ -141,6 +152,20 @@ export function Kiosk() {
 
   const select = useMemo(() => (sn: string) => setSelected((current) => (current === sn ? null : sn)), []);
 
+  // Issue 15.8: which plan is on screen. An active critical or gas alarm brings its plan forward.
+  const plans = settings.plans;
+  const planOfPlaced = (d: LiveDeviceInfo | undefined) => (d && d.pos_x !== null && d.pos_y !== null ? planOf(settings, d.sn) : null);
+  const forced = plans.length > 1 ? forwardPlan(fleet.alarms.values(), (sn) => planOfPlaced(fleet.devices.get(sn))) : null;
+  const shownPlan = forced ?? (chosen !== null && plans.some((p) => p.id === chosen) ? chosen : plans[0]!.id);
+  useEffect(() => {
+    if (plans.length < 2 || settings.rotate_s <= 0 || forced !== null) return;
+    const timer = window.setInterval(() => setChosen((current) => {
+      const at = plans.findIndex((p) => p.id === (current ?? plans[0]!.id));
+      return plans[(at + 1) % plans.length]!.id;
+    }), settings.rotate_s * 1000);
+    return () => window.clearInterval(timer);
+  }, [plans.map((p) => p.id).join(), settings.rotate_s, forced]);
+
   // What could sound now, and the loudest pattern not silenced.
   const alarms = fleet.alarmList();
   const linkDown = link === 'lost' || link === 'stale';
@@ -173,23 +198,29 @@ export function Kiosk() {
   const linkLive = link === 'live';
   const serverNow = fleet.serverNow();
   const staleAfterMs = settings.stale_after_s * 1000;
-  const devices = [...fleet.devices.values()];
+  const devices = [...fleet.devices.values()].filter((d) => d.kind !== 'output'); // issue 15.5: output modules are no detectors on the gas picture
   const placed = devices.filter((d) => d.pos_x !== null && d.pos_y !== null);
   const unplaced = devices.filter((d) => d.pos_x === null || d.pos_y === null);
-  const image = settings.background ? settings.background.url : null; // signed by the server for a few minutes: no token in the URL
+  const plan = plans.find((p) => p.id === shownPlan) ?? plans[0]!;
+  const image = plan.background ? plan.background.url : null; // signed by the server for a few minutes: no token in the URL
+  const onPlan = placed.filter((d) => planOfPlaced(d) === plan.id);
+  const dense = onPlan.length > DENSE_MARKERS;
+  const summaries = plans.length > 1
+    ? summarizePlans(plans, placed.map((d) => ({ plan: planOfPlaced(d)!, state: stateOfLook(lookOf(d, linkLive, isStale(d, serverNow, staleAfterMs), serverNow)) })))
+    : null;
   const marker = (d: LiveDeviceInfo) => {
     const stale = isStale(d, serverNow, staleAfterMs);
     return (
-      <Marker key={d.sn} sn={d.sn} label={d.name} ppm={stale ? null : d.ppm} unit={d.unit} look={lookOf(d, linkLive, stale)}
-        x={d.pos_x} y={d.pos_y} selected={selected === d.sn} lang={lang} onSelect={select} bat={d.bat} rssi={d.rssi} />
+      <Marker key={d.sn} sn={d.sn} label={d.name} ppm={stale ? null : d.ppm} unit={d.unit} look={lookOf(d, linkLive, stale, serverNow)}
+        x={d.pos_x} y={d.pos_y} selected={selected === d.sn} lang={lang} onSelect={select} bat={d.bat} rssi={d.rssi} maskedLeft={maskMinutesLeft(d, serverNow)} />
     );
   };
   const selectedDevice = selected ? fleet.devices.get(selected) : undefined;
   const first = firstAlarm(alarms);
 
   return (
-    <div class={`kiosk${linkLive ? '' : ' link-down'}`} data-link={link} data-sound={soundState} data-pattern={pattern ?? ''} data-audio={audio}>
-      <TopBar title={settings.title} counts={fleet.counts} link={link} now={now} />
+    <div class={`kiosk${linkLive ? '' : ' link-down'}`} data-plan={plan.id} data-link={link} data-sound={soundState} data-pattern={pattern ?? ''} data-audio={audio}>
+      <TopBar title={settings.title} counts={fleet.counts} masked={maskedCount(devices, serverNow)} link={link} now={now} />
       <SoundOffBanner audio={audio} onEnable={() => sounder.current?.unlock()} />
       {!linkLive && (
         <div class="kiosk-banner" role="alert" data-banner={link}>
@@ -197,10 +228,13 @@ export function Kiosk() {
         </div>
       )}
       <main class="kiosk-main">
-        <PlanFrame image={image} class="kiosk-plan">
-          {placed.map(marker)}
-          {placed.length === 0 && devices.length > 0 && <p class="plan-hint">{t('kiosk.nothingPlaced')}</p>}
-        </PlanFrame>
+        <div class="kiosk-plans">
+          {summaries && <PlanTiles plans={plans} summaries={summaries} current={plan.id} forced={forced} onPick={setChosen} />}
+          <PlanFrame image={image} class={`kiosk-plan${dense ? ' dense' : ''}`}>
+            {onPlan.map(marker)}
+            {placed.length === 0 && devices.length > 0 && <p class="plan-hint">{t('kiosk.nothingPlaced')}</p>}
+          </PlanFrame>
+        </div>
         <aside class="kiosk-side">
           <SilenceButton state={soundState} pattern={pattern} onSilence={silence} />
           <FirstAlarm alarm={first} device={first?.sn ? fleet.devices.get(first.sn) : undefined} dim={!linkLive} />

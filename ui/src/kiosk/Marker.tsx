@@ -26,6 +26,8 @@ export interface MarkerProps {
   /** Issue 15.6: the newest reading's battery % and signal dBm, shown as small icons when low/weak */
   bat?: number | null;
   rssi?: number | null;
+  /** Issue 15.1: whole minutes the detector's mask has left, shown as "MASKED 12 min"; null: not masked. */
+  maskedLeft?: number | null;
 }
 
 /** Issue 15.6: a small battery outline, nearly empty. */
@@ -39,14 +41,14 @@ const WeakSignalIcon = () => (
 
 const STATE_TEXT = {
   ok: 'kiosk.state.ok', alarm: 'kiosk.state.alarm', fault: 'kiosk.state.fault', unprotected: 'kiosk.state.unprotected',
-  offline: 'kiosk.state.offline', stale: 'kiosk.state.stale', nolink: 'kiosk.state.nolink',
+  offline: 'kiosk.state.offline', stale: 'kiosk.state.stale', nolink: 'kiosk.state.nolink', masked: 'kiosk.state.masked',
 } as const;
 
 /** A class with shouldComponentUpdate: 500 markers a second re-render only those whose props changed. */
 export class Marker extends Component<MarkerProps> {
   override shouldComponentUpdate(next: MarkerProps): boolean {
     const p = this.props;
-    return p.ppm !== next.ppm || p.look !== next.look || p.x !== next.x || p.y !== next.y || p.selected !== next.selected || p.lang !== next.lang || p.label !== next.label || p.bat !== next.bat || p.rssi !== next.rssi;
+    return p.ppm !== next.ppm || p.look !== next.look || p.x !== next.x || p.y !== next.y || p.selected !== next.selected || p.lang !== next.lang || p.label !== next.label || p.bat !== next.bat || p.rssi !== next.rssi || p.maskedLeft !== next.maskedLeft;
   }
 
   render() {
@@ -59,6 +61,7 @@ export class Marker extends Component<MarkerProps> {
         style={placed ? { left: `${x}%`, top: `${y}%` } : undefined}
         data-sn={sn}
         data-look={look}
+        data-masked={look === 'masked' ? 'yes' : undefined}
         title={`${sn} ${label}`}
         onClick={() => this.props.onSelect(sn)}
       >
@@ -66,6 +69,7 @@ export class Marker extends Component<MarkerProps> {
         <span class="marker-unit">{look === 'fault' ? '' : unitLabel(unit)}</span>
         <span class="marker-name">{label || sn}</span>
         <span class="marker-state">{t(STATE_TEXT[look])}
+          {look === 'masked' && this.props.maskedLeft != null && <span class="marker-mask-left" data-mask-left={this.props.maskedLeft}> {t('kiosk.maskLeft', { n: this.props.maskedLeft })}</span>}
           {isLowBattery(this.props.bat) && <span class="marker-flag" data-flag="low-battery" title={t('device.batteryLow')}><LowBatteryIcon /></span>}
           {isWeakSignal(this.props.rssi) && <span class="marker-flag" data-flag="weak-signal" title={t('device.signalWeak')}><WeakSignalIcon /></span>}
         </span>

@@ -3,7 +3,7 @@ import type { LiveCounts } from '../../../appliance/contract/live.ts';
 import { formatTime, lang, setLang, t } from '../i18n/i18n.ts';
 import type { LinkState } from '../lib/live-link.ts';
 
-export function TopBar(props: { title: string; counts: LiveCounts; link: LinkState; now: number }) {
+export function TopBar(props: { title: string; counts: LiveCounts; link: LinkState; now: number; /** issue 15.1: detectors masked now */ masked?: number }) {
   const { counts, link } = props;
   const down = link !== 'live';
   const [date, time] = formatTime(props.now).split(' ');
@@ -22,6 +22,12 @@ export function TopBar(props: { title: string; counts: LiveCounts; link: LinkSta
         <span class="count-label">{t('kiosk.alarm')}</span>
         <span class="count-value">{down ? '—' : counts.alarm}</span>
       </div>
+      {(props.masked ?? 0) > 0 && (
+        <div class={`count count-masked${down ? ' dim' : ''}`} data-count="masked">
+          <span class="count-label">{t('kiosk.masked')}</span>
+          <span class="count-value">{down ? '—' : props.masked}</span>
+        </div>
+      )}
       <div class="clock">
         <span class="clock-date">{date}</span>
         <span class="clock-time">{time}</span>

@@ -75,7 +75,7 @@ export class Fleet {
     this.unknown.delete(view.sn);
     if (this.devices.has(view.sn)) return;
     this.devices.set(view.sn, {
-      sn: view.sn, name: view.name, location: view.location, gas: view.gas, unit: view.unit, pos_x: view.pos_x, pos_y: view.pos_y,
+      sn: view.sn, kind: view.kind, name: view.name, location: view.location, gas: view.gas, unit: view.unit, pos_x: view.pos_x, pos_y: view.pos_y,
       high_limit: view.high_limit, high2_limit: view.high2_limit, low_limit: view.low_limit, ppm: view.last_ppm, ts: view.last_reading_at,
       status: view.state as LiveDeviceInfo['status'], online: view.status === 'online', alarms: view.alarms,
       temp: null, humi: null, bat: null, rssi: null, err: null,

@@ -7,16 +7,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { createApp } from '../appliance/app.ts';
 import { writeDevLicense } from '../licensing/dev-license.ts';
 import { loadConfig } from '../appliance/core/config.ts';
 import { silentLogger } from '../appliance/core/log.ts';
 import { deviceUsername, upTopic } from '../appliance/contract/topics.ts';
+import { benchArgs, numberOption } from './args.ts';
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '1000' } } });
-const devices = Number(values.devices);
+const USAGE = `Usage: npm run bench:alarms -- [--devices N]
+
+An alarm storm (issue 3): N connected devices each send one over-limit reading in the same instant.
+Reports the time until every reading is acknowledged, every alarm record committed and every
+notification delivered to a local webhook, and that every reading was stored. Prints one JSON line.
+
+  --devices N     devices (default 1000)
+  -h, --help      this text`;
+
+const values = benchArgs('bench:alarms', USAGE, { devices: { type: 'string', default: '1000' } });
+const devices = numberOption('bench:alarms', 'devices', values.devices, 1);
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcs-storm-'));

@@ -1,10 +1,15 @@
 // N dashboard WebSocket clients in their own process (used by the API probe, so receiving their
 // traffic does not delay the process that times API requests). Prints one JSON line of what they
 // received when stdin closes or on SIGTERM.
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { benchArgs } from './args.ts';
 
-const { values } = parseArgs({ options: { url: { type: 'string' }, token: { type: 'string' }, clients: { type: 'string', default: '50' } } });
+const USAGE = `Usage: node --import tsx bench/ws-clients.ts --url ws://HOST:PORT --token TOKEN [--clients N]
+
+N dashboard WebSocket clients (started by the API probe of npm run bench -- --api-probe). Prints one
+JSON line of what they received when stdin closes or on SIGTERM.`;
+
+const values = benchArgs('ws-clients', USAGE, { url: { type: 'string' }, token: { type: 'string' }, clients: { type: 'string', default: '50' } });
 let messages = 0;
 let bytes = 0;
 let closed = 0;

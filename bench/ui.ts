@@ -5,15 +5,27 @@
 // the page's main-thread CPU (CDP Performance.getMetrics TaskDuration), the whole browser's CPU
 // (/proc, all Chromium processes), and the JS heap after forced GCs at start and end.
 import { readFileSync, readdirSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { FULL_HD, launchBrowser, startUiAppliance } from '../test/ui/support.ts';
-import { buildUi } from './build.ts';
+import { buildUi } from '../ui/build.ts';
+import { benchArgs, numberOption } from './args.ts';
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '500' }, duration: { type: 'string', default: '120' }, alarms: { type: 'string', default: '25' } } });
-const N = Number(values.devices);
-const DURATION_S = Number(values.duration);
-const ALARMS = Math.min(N, Number(values.alarms));
+const USAGE = `Usage: npm run bench:ui -- [--devices N] [--duration S] [--alarms N]
+
+The kiosk under load (UI-2): a real appliance with N placed devices reporting every second, some of
+them in alarm, and the kiosk at 1920×1080 in headless Chromium. Prints one JSON line.
+
+  --devices N     placed devices (default 500)
+  --duration S    seconds measured (default 120)
+  --alarms N      devices leaking (red, blinking; default 25)
+  -h, --help      this text`;
+
+const values = benchArgs('bench:ui', USAGE, {
+  devices: { type: 'string', default: '500' }, duration: { type: 'string', default: '120' }, alarms: { type: 'string', default: '25' },
+});
+const N = numberOption('bench:ui', 'devices', values.devices, 1);
+const DURATION_S = numberOption('bench:ui', 'duration', values.duration, 1);
+const ALARMS = Math.min(N, numberOption('bench:ui', 'alarms', values.alarms));
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
 /** CPU seconds (user + system) of every Chromium process under this one. */

@@ -3,9 +3,9 @@
 // as the appliance reads it. Starts the appliance from source as its own process on a temp data
 // dir, samples its RSS from /proc, and prints one JSON line. A benchmark, not a test.
 //
-//   node --import tsx simulator/bench-packet-attack.ts --sockets 50 --kind publish
-//   node --import tsx simulator/bench-packet-attack.ts --root /tmp/other-tree   # another checkout's appliance
-//   node --import tsx simulator/bench-packet-attack.ts --reconnect --duration-s 30   # each socket closed is opened again
+//   npm run bench:packet-attack -- --sockets 50 --kind publish
+//   npm run bench:packet-attack -- --root /tmp/other-tree   # another checkout's appliance
+//   npm run bench:packet-attack -- --reconnect --duration-s 30   # each socket closed is opened again
 //
 // Safety: the run stops streaming when the appliance's RSS passes --rss-cap-mb (an unprotected
 // appliance grows by what it is sent), and --bytes-per-socket caps what each socket sends.
@@ -14,22 +14,40 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs, EXIT_USAGE } from './args.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const MAX_REMAINING_LENGTH = 268_435_455;
 
-const { values } = parseArgs({
-  options: {
-    sockets: { type: 'string', default: '50' },
-    kind: { type: 'string', default: 'publish' }, // publish | connect
-    'duration-s': { type: 'string', default: '40' },
-    'bytes-per-socket': { type: 'string', default: String(MAX_REMAINING_LENGTH) },
-    'rss-cap-mb': { type: 'string', default: '4000' },
-    reconnect: { type: 'boolean', default: false },
-    root: { type: 'string', default: ROOT },
-  },
+const USAGE = `Usage: npm run bench:packet-attack -- [options]
+
+Issue 16's packet-size attack: N raw TCP sockets each announce an MQTT packet of 268,435,455 bytes
+and stream its body as fast as the appliance (started from source, its own process) reads it.
+Prints one JSON line with the appliance's RSS before, at its peak and after, and how fast it closed
+the sockets.
+
+  --sockets N             attacking sockets (default 50)
+  --kind publish|connect  the packet announced (default publish)
+  --duration-s S          seconds of streaming at most (default 40)
+  --bytes-per-socket N    cap on what each socket sends (default 268435455)
+  --rss-cap-mb N          stop streaming when the appliance's RSS passes this (default 4000)
+  --reconnect             each socket the appliance closes is opened again
+  --root DIR              the checkout whose appliance is attacked (default this one)
+  -h, --help              this text`;
+
+const values = benchArgs('bench:packet-attack', USAGE, {
+  sockets: { type: 'string', default: '50' },
+  kind: { type: 'string', default: 'publish' },
+  'duration-s': { type: 'string', default: '40' },
+  'bytes-per-socket': { type: 'string', default: String(MAX_REMAINING_LENGTH) },
+  'rss-cap-mb': { type: 'string', default: '4000' },
+  reconnect: { type: 'boolean', default: false },
+  root: { type: 'string', default: ROOT },
 });
+if (values.kind !== 'publish' && values.kind !== 'connect') {
+  process.stderr.write(`bench:packet-attack: --kind must be publish or connect, got ${values.kind}\n`);
+  process.exit(EXIT_USAGE);
+}
 const sockets = Number(values.sockets);
 const durationMs = Number(values['duration-s']) * 1000;
 const bytesPerSocket = Number(values['bytes-per-socket']);

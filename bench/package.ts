@@ -1,19 +1,27 @@
 // `npm run bench:package` (PKG-1 figures for BENCHMARKS.md): packages the release, then starts the
 // binary several times and prints JSON: binary and tarball size, start to healthy (the first start
 // extracts the runtime and creates the database; the others find both), and idle RSS.
-//   --runs N      starts to time (default 5)
-//   --idle-s N    seconds to wait before reading the idle RSS (default 10)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { packageRelease } from './package.ts';
+import { packageRelease } from '../installer/package.ts';
+import { benchArgs, numberOption } from './args.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'idle-s': { type: 'string', default: '10' } } });
-const runs = Number(values.runs);
-const idleS = Number(values['idle-s']);
+const USAGE = `Usage: npm run bench:package -- [--runs N] [--idle-s S]
+
+PKG-1 figures: packages the release, then starts the single executable several times. Prints JSON:
+binary and tarball size, start to healthy (the first start extracts the runtime and creates the
+database; the others find both), and idle RSS.
+
+  --runs N        starts to time (default 5)
+  --idle-s S      seconds to wait before reading the idle RSS (default 10)
+  -h, --help      this text`;
+
+const values = benchArgs('bench:package', USAGE, { runs: { type: 'string', default: '5' }, 'idle-s': { type: 'string', default: '10' } });
+const runs = numberOption('bench:package', 'runs', values.runs, 1);
+const idleS = numberOption('bench:package', 'idle-s', values['idle-s']);
 
 const freePort = () => new Promise<number>((resolve) => {
   const server = createServer().listen(0, '127.0.0.1', () => {

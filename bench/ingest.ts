@@ -1,4 +1,4 @@
-// `npm run bench`: the spine's figures, measured end to end. Starts the appliance as its own
+// `npm run bench`: the ingest path's figures (the spine: PUBACK → SQLite), measured end to end. Starts the appliance as its own
 // process on a temp data dir, registers N detectors, optionally pre-fills the hot store, drives
 // them from a separate load-generator process (simulator load mode, SIM-3) at a fixed rate at
 // QoS 1, then counts what SQLite holds and times the STO-5 queries. Prints one JSON line.
@@ -8,8 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { serials } from './cli.ts';
+import { serials } from '../simulator/cli.ts';
 import { dbFileIn, openDb } from '../appliance/storage/db.ts';
 import { createDeviceRepository } from '../appliance/storage/devices.ts';
 import { createReadingStore } from '../appliance/storage/reading-store.ts';
@@ -26,36 +25,61 @@ import { createAlarmSettings } from '../appliance/notify/alarm-settings.ts';
 import { createConfigRepository } from '../appliance/storage/config.ts';
 import { startApiProbe } from './api-probe.ts';
 import { writeDevLicense } from '../licensing/dev-license.ts';
+import { benchArgs, numberOption } from './args.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SECRET = 'bench-factory-secret';
 const PREFIX = 'BENCH';
 
-const { values } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '1000' },
-    rate: { type: 'string', default: '20000' },
-    duration: { type: 'string', default: '60' },
-    prefill: { type: 'string', default: '0' },
-    qos: { type: 'string', default: '1' },
-    synchronous: { type: 'string', default: 'FULL' },
-    'connect-rate': { type: 'string', default: '1000' },
-    url: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    'from-source': { type: 'boolean', default: false },
-    'alarm-probe': { type: 'boolean', default: false },
-    'hung-webhook': { type: 'boolean', default: false },
-    'api-probe': { type: 'boolean', default: false },
-    'ws-clients': { type: 'string', default: '50' },
-    /** extra node flags for the appliance, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" */
-    'node-args': { type: 'string', default: '' },
-  },
+const USAGE = `Usage: npm run bench -- [options]
+
+The ingest path end to end: the appliance in its own process on a temp data dir, N detectors driven
+by the simulator's load mode (SIM-3) at a fixed rate, then what SQLite holds and the STO-5 query
+times. Prints one JSON line (figures in BENCHMARKS.md). A benchmark, not a test.
+
+  --devices N            detectors (default 1000)
+  --rate N               readings per second, all detectors together (default 20000)
+  --duration S           seconds of load (default 60)
+  --prefill N            readings put in the hot store before the load (default 0)
+  --qos 0|1              QoS of the readings (default 1)
+  --synchronous MODE     SQLite synchronous: FULL or NORMAL (default FULL)
+  --connect-rate N       connections per second at the start (default 1000)
+  --url URL              drive another broker instead (no appliance started; load figures only)
+  --from-source          run the appliance with tsx (npm start) instead of the dist/ bundle
+  --alarm-probe          one extra device flips an alarm every 500 ms; alarm latency under load (ALM-8)
+  --hung-webhook         the probe's notifications go to a webhook that never answers (ALM-6)
+  --api-probe            time the device page and a 24 h history while the load runs (issue 4)
+  --ws-clients N         dashboard WebSocket clients of the API probe (default 50)
+  --node-args "FLAGS"    extra node flags for the appliance, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --keep                 keep the temp data dir
+  -h, --help             this text
+
+Examples:
+  npm run bench -- --devices 1000 --rate 20000 --duration 60 --prefill 10000000
+  npm run bench -- --devices 20 --rate 200 --duration 3 --from-source     # a few seconds`;
+
+const values = benchArgs('bench', USAGE, {
+  devices: { type: 'string', default: '1000' },
+  rate: { type: 'string', default: '20000' },
+  duration: { type: 'string', default: '60' },
+  prefill: { type: 'string', default: '0' },
+  qos: { type: 'string', default: '1' },
+  synchronous: { type: 'string', default: 'FULL' },
+  'connect-rate': { type: 'string', default: '1000' },
+  url: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  'from-source': { type: 'boolean', default: false },
+  'alarm-probe': { type: 'boolean', default: false },
+  'hung-webhook': { type: 'boolean', default: false },
+  'api-probe': { type: 'boolean', default: false },
+  'ws-clients': { type: 'string', default: '50' },
+  'node-args': { type: 'string', default: '' },
 });
-const devices = Number(values.devices);
-const rate = Number(values.rate);
-const duration = Number(values.duration);
-const prefill = Number(values.prefill);
-const qos = Number(values.qos);
+const devices = numberOption('bench', 'devices', values.devices, 1);
+const rate = numberOption('bench', 'rate', values.rate, 1);
+const duration = numberOption('bench', 'duration', values.duration, 1);
+const prefill = numberOption('bench', 'prefill', values.prefill);
+const qos = numberOption('bench', 'qos', values.qos);
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

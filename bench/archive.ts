@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createArchiver } from '../appliance/archive/archiver.ts';
 import { createStorageSettings } from '../appliance/archive/settings.ts';
 import { testConnection } from '../appliance/archive/s3.ts';
@@ -20,10 +19,22 @@ import { createConfigRepository } from '../appliance/storage/config.ts';
 import { dbFileIn, openDb } from '../appliance/storage/db.ts';
 import { createGroupCommitWriter } from '../appliance/storage/group-commit.ts';
 import type { ReportSystemCondition } from '../appliance/core/system-conditions.ts';
+import { benchArgs, numberOption } from './args.ts';
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '1000' }, interval: { type: 'string', default: '10' } } });
-const devices = Number(values.devices);
-const intervalMs = Number(values.interval) * 1000;
+const USAGE = `Usage: npm run bench:archive -- [--devices N] [--interval S]
+
+One site day of N devices at a reading every S seconds is exported, gzip'd, uploaded to s3rver (its
+own process), verified and deleted by the real archiver and group-commit writer. Reports the time,
+RSS growth by phase, the event loop's worst delay and archive bytes per reading. Prints one JSON line.
+Run with node --expose-gc (npm run bench:archive does) for a clean RSS baseline.
+
+  --devices N     devices (default 1000)
+  --interval S    seconds between a device's readings (default 10: 8.64M readings at 1,000 devices)
+  -h, --help      this text`;
+
+const values = benchArgs('bench:archive', USAGE, { devices: { type: 'string', default: '1000' }, interval: { type: 'string', default: '10' } });
+const devices = numberOption('bench:archive', 'devices', values.devices, 1);
+const intervalMs = numberOption('bench:archive', 'interval', values.interval, 1) * 1000;
 const DAY = '2026-01-05';
 const TZ = 'UTC';
 const BUCKET = 'bench-archive';
