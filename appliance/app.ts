@@ -42,6 +42,8 @@ import { createAuditRepository } from './storage/audit.ts';
 import { createUserRepository } from './storage/users.ts';
 import { createJwt, loadJwtSecret } from './users/jwt.ts';
 import { createLoginLimiter, DEFAULT_LOGIN_LIMITS } from './users/login-limiter.ts';
+import { createLoginAudit } from './users/login-audit.ts';
+import { CHANNELS, testSend } from './notify/channels/index.ts';
 import { createUserService } from './users/service.ts';
 import { createLiveState } from './live/state.ts';
 import { createLiveHub } from './live/hub.ts';
@@ -276,6 +278,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
   let statsTimer: NodeJS.Timeout | null = null;
   let api: FastifyInstance | null = null;
   let httpPort = 0;
+  /** API-4: the first admin's password generated at this start (for the terminal banner), else null. */
+  let oneTimeAdminPassword: string | null = null;
 
   /** OPS-1 figures for /api/system/health and /metrics, read from the stages' own counters. */
   function figures(db: Db, p: ReturnType<typeof build>) {
@@ -330,7 +334,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       db = openDb(dbFile, { synchronous: config.storage.synchronous, cacheMb: 8, walLimitBytes: diskBudget.walLimitBytes });
       parts = build(db, diskBudget);
       sealChannelSecretsAtRest(db, parts.box, log); // issue 16.6: keys an older version stored in clear, before anything else writes
-      const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms, notifier, license } = parts;
+      const { writer, deviceCache, deviceRepo, presence, broker, readings, alarms, notifier, license, audit } = parts;
       await writer.start(); // reconciles the active alarms with every device's latest reading (ALM-8)
       alarms.load(); // the committed picture, then the reconciliation's events on the bus
       deviceCache.start();
@@ -353,7 +357,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       parts.live.start();
       parts.hub.start();
       parts.masks.start(); // issue 15.1: ends expired masks
-      await parts.users.ensureFirstAdmin(config.admin.password); // API-4
+      oneTimeAdminPassword = (await parts.users.ensureFirstAdmin(config.admin.password)).generated; // API-4
       await broker.start();
       api = createApiServer({
         log, config, clock, figures: figures(db, parts), users: parts.users, audit: parts.audit, devices: parts.devices,
@@ -361,6 +365,11 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         silence: (by) => writer.silence(alarms.listed().map((alarm) => alarm.id), by, clock.now()), alarmRepo: parts.alarmRepo,
         alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license, calibration: parts.calibration, masks: parts.masks, exposure: parts.exposure,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
+        logins: createLoginAudit({ record: (entry) => audit.record(entry), clock }),
+        channels: {
+          secretsOf: (kind) => CHANNELS[kind],
+          testSend: (kind, settings) => testSend(kind, settings, { language: config.site.language, timezone: config.site.timezone, clock }),
+        },
       });
       await api.listen({ host: config.http.host, port: config.http.port });
       httpPort = (api.server.address() as AddressInfo).port;
@@ -394,6 +403,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       db?.close();
       db = null;
     },
+    /** The first admin's password generated at this start, or null (issue 18.7: the terminal banner). */
+    oneTimeAdminPassword: () => oneTimeAdminPassword,
     summary() {
       const p = this.parts;
       return {

@@ -9,6 +9,7 @@ import { createLogger, silentLogger, type Logger } from './core/log.ts';
 import { isSingleExecutable, prepareSeaRuntime } from './core/sea-runtime.ts';
 import { createSdNotifier } from './core/sd-notify.ts';
 import { VERSION } from './core/version.ts';
+import { baseUrlsOf, startBanner } from './core/banner.ts';
 import { createApp } from './app.ts';
 import { runAlarmsCommand } from './cli/alarms.ts';
 import { runDevicesCommand } from './cli/devices.ts';
@@ -85,6 +86,15 @@ async function serve(config: Config) {
     process.exit(1);
   }
   log.info({ version: VERSION, ...app.summary() }, 'MCS Edge started'); // OPS-3 startup summary
+  if (process.stdout.isTTY) {
+    // Issue 18.7: a person at a terminal gets the URLs in words; journald keeps the JSON line above.
+    const summary = app.summary();
+    const https = Boolean(config.http.tls_cert && config.http.tls_key);
+    process.stdout.write(startBanner({
+      version: VERSION, baseUrls: baseUrlsOf(config.http.host, summary.http, https),
+      mqttPort: summary.mqtt, mqttsPort: summary.mqtts, oneTimePassword: app.oneTimeAdminPassword(),
+    }));
+  }
   systemd.ready(`serving, version ${VERSION}`);
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -2,11 +2,12 @@
 // tests can drive them with a manual clock instead of sleeping (ARCHITECTURE: "time-dependent
 // logic takes a clock").
 
+import type { Clock as Now } from '../appliance/contract/clock.ts';
+
 export type TimerHandle = { readonly id: number } | ReturnType<typeof setTimeout>;
 
-export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
+/** The appliance's clock (contract/clock.ts) with timers, which the detectors arm. */
+export interface Clock extends Now {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
 }

@@ -24,6 +24,9 @@ import type { LicenseState } from '../contract/license.ts';
 import type { CalibrationService } from '../calibration/service.ts';
 import type { MaskService } from '../alarms/masks.ts';
 import type { ExposureJob } from '../exposure/job.ts';
+import type { LoginAudit } from '../users/login-audit.ts';
+import type { ChannelKind } from '../contract/alarm.ts';
+import type { SecretSpec } from '../core/secrets.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -56,4 +59,11 @@ export interface ApiDeps {
   masks?: MaskService;
   /** Issue 15.3 (ALM-16): a detector's STEL / TWA figures now, as the exposure job judges them. */
   exposure: Pick<ExposureJob, 'figuresOf'>;
+  /** Issue 16.11: failed logins and lock-outs audited, aggregated (users/login-audit.ts). */
+  logins: LoginAudit;
+  /** ALM-5 "test send" through notify's channels; which fields of a channel's settings are secrets. */
+  channels: {
+    secretsOf(kind: ChannelKind): SecretSpec;
+    testSend(kind: ChannelKind, settings: unknown): Promise<{ detail?: unknown }>;
+  };
 }

@@ -5,8 +5,7 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ArchiveLog, ExportRow } from '../storage/archive-log.ts';
-import { startWorker } from '../storage/group-commit.ts';
-import { extractedWorker } from '../core/sea-runtime.ts';
+import { startWorker, workerUrl } from '../core/worker-thread.ts';
 import { csvField, DATA } from '../core/csv.ts';
 
 /** Seed §5.3 Step 2. Written in core/csv.ts's DATA dialect: no BOM, LF, as archives always were. */
@@ -132,10 +131,6 @@ export function createCreditGate(initial: number) {
 }
 export type CreditGate = ReturnType<typeof createCreditGate>;
 
-const fromSource = import.meta.url.endsWith('.ts');
-const exportWorkerUrl = () =>
-  extractedWorker('export-worker') ?? new URL(fromSource ? './export-worker.ts' : './export-worker.js', import.meta.url);
-
 /**
  * The export on a worker thread (export-worker.ts) with its own read-only connection to `file`:
  * the main thread only moves compressed chunks to the upload (a day's CPU work stays off the event
@@ -146,7 +141,7 @@ export function exportDayInWorker(
   range: ExportRange,
   options: { /** Each chunk from the thread and each read by the consumer (a stall watchdog's pulse). */ onActivity?: () => void } = {},
 ): { stream: Readable; result: Promise<ExportResult>; abort: () => void } {
-  const worker = startWorker(exportWorkerUrl(), { file, range });
+  const worker = startWorker(workerUrl('export-worker', import.meta.url), { file, range });
   const activity = options.onActivity ?? (() => {});
   let owed = 0;
   let settled = false;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { derivedDevicePassword } from '../contract/credentials.ts';
 import { snFromUsername } from '../contract/topics.ts';
-import { safeEqualText, verifyPassword } from '../devices/credentials.ts';
+import { safeEqualText, verifyPassword } from '../core/device-credentials.ts';
 import type { DeviceCache } from '../devices/cache.ts';
 import type { Session } from './acl.ts';
 

@@ -1,6 +1,6 @@
 // Issue 14.10: how alarms are named to people, in both site languages, in one place. The UI's
 // dictionaries (ui/src/i18n/alarm-texts.ts), the notifications (notify/message.ts), the CSV exports
-// (alarms/queries.ts, alarms/journal-csv.ts) and so the API's downloads all read these tables, so a
+// (api/alarm-queries.ts) and so the API's downloads all read these tables, so a
 // gas alarm is called the same on the kiosk, in the e-mail and in the spreadsheet.
 //
 // Pure data and lookups with type-only imports: the UI bundle imports it as a value (no TypeBox,

@@ -2,8 +2,8 @@
 // concentration in the device's unit for HIGH and LOW, a battery % for LOW_BAT, the DEV-4 error
 // code for FAULT — or, for an over-range clamp, the clamped concentration — free MB for the disk,
 // nothing for OFFLINE and the other system alarms. One pure reading of that for the
-// notifications, the CSV export and the CLI, so no alarm is shown as "9 ppm" of battery. The UI
-// has its own twin (ui/src/lib/alarm-value.ts; ui/ imports only types from here).
+// notifications, the CSV export, the CLI and the UI (ui/src/lib/alarm-value.ts imports
+// alarmValueKind as a pure module), so no alarm is shown as "9 ppm" of battery.
 import { DEVICE_ERROR_CODES } from './device-payload.ts';
 import type { Labels, Language } from './site-format.ts';
 

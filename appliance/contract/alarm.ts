@@ -103,6 +103,10 @@ export const NotifyScheduleSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** ALM-5: the notification channels, by the name the settings, the outbox rows and the API use. */
+export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms', 'voice'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
 export const ChannelEntrySchema = Type.Object(
   { enabled: Type.Boolean({ default: true }), settings: Type.Record(Type.String(), Type.Unknown()) },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 // API-6 WebSocket /ws/dashboard messages (seed §6.3, §10.1), shared by the hub, the kiosk and tests.
 import { Type, type Static } from '@sinclair/typebox';
-import type { AlarmEventKind, AlarmIsaState, AlarmRecord } from './alarm.ts';
+import { isaStateOf, type AlarmEventKind, type AlarmIsaState, type AlarmRecord } from './alarm.ts';
+import { iso, isoOrNull } from './api.ts';
 
 /**
  * UI-2/UI-5 (GB 16808): alarm: a gas alarm (HIGH, LOW) is active — red, flashing; fault: a FAULT is
@@ -83,6 +84,19 @@ export type AlarmView = Omit<AlarmRecord, 'triggered_at' | 'cleared_at' | 'notif
   ack_at: string | null;
   updated_at: string;
 };
+
+/** A stored record as the API and the kiosk's WebSocket send it (one mapping for both). */
+export function alarmView(record: AlarmRecord): AlarmView {
+  return {
+    ...record,
+    isa_state: isaStateOf(record),
+    triggered_at: iso(record.triggered_at),
+    cleared_at: isoOrNull(record.cleared_at),
+    notified_at: isoOrNull(record.notified_at),
+    ack_at: isoOrNull(record.ack_at),
+    updated_at: iso(record.updated_at),
+  };
+}
 
 export type ServerMessage =
   | { type: 'snapshot'; data: { devices: LiveDeviceInfo[]; alarms: AlarmView[]; counts: LiveCounts }; ts: string }

@@ -1,8 +1,7 @@
 // Time-dependent logic takes a clock so tests drive time instead of sleeping.
-export interface Clock {
-  /** UTC milliseconds. */
-  now(): number;
-}
+import type { Clock } from '../contract/clock.ts';
+
+export type { Clock };
 
 export const systemClock: Clock = { now: () => Date.now() };
 

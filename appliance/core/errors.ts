@@ -1,4 +1,7 @@
 // The seed's business codes (§10.5), one catalog for the CLI, the API and the logs.
+// The license codes are the gate's own (licensing/gate.ts decides them), so they are written once.
+import { LicenseCode } from '../../licensing/gate.ts';
+
 export const ErrorCodes = {
   AUTH_BAD_CREDENTIALS: { code: 10001, http: 401, message: 'wrong user name or password' },
   AUTH_TOKEN_EXPIRED: { code: 10002, http: 401, message: 'token invalid or expired' },
@@ -8,10 +11,10 @@ export const ErrorCodes = {
   REQUEST_INVALID: { code: 400, http: 400, message: 'invalid request' },
   NOT_FOUND: { code: 404, http: 404, message: 'not found' },
   CONFLICT: { code: 409, http: 409, message: 'conflict' },
-  LICENSE_INVALID: { code: 20001, http: 403, message: 'license invalid' },
-  LICENSE_EXPIRED: { code: 20002, http: 403, message: 'license expired' },
-  LICENSE_DEVICE_LIMIT: { code: 20003, http: 403, message: 'device count exceeds the license' },
-  LICENSE_MACHINE_MISMATCH: { code: 20004, http: 403, message: 'license belongs to another machine' },
+  LICENSE_INVALID: { code: LicenseCode.INVALID, http: 403, message: 'license invalid' },
+  LICENSE_EXPIRED: { code: LicenseCode.EXPIRED, http: 403, message: 'license expired' },
+  LICENSE_DEVICE_LIMIT: { code: LicenseCode.DEVICE_LIMIT, http: 403, message: 'device count exceeds the license' },
+  LICENSE_MACHINE_MISMATCH: { code: LicenseCode.MACHINE_MISMATCH, http: 403, message: 'license belongs to another machine' },
   DEVICE_NOT_FOUND: { code: 40001, http: 404, message: 'device not found' },
   DEVICE_EXISTS: { code: 40002, http: 409, message: 'device serial number already registered' },
   DEVICE_OFFLINE: { code: 40003, http: 409, message: 'device offline, command not sent' },

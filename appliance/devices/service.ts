@@ -12,7 +12,7 @@ import { DeviceCreate, DeviceUpdate, type DeviceKind } from '../contract/device.
 import { defaultsIn, gasInfo, setpointViolations, unitLabel, type SetpointProblem, type SetpointRefusal } from '../contract/gas.ts';
 import type { Device, DeviceRepository, DeviceSettings } from '../storage/devices.ts';
 import type { PendingRepository } from '../storage/pending.ts';
-import { generateDevicePassword, hashChosenPassword, hashGeneratedPassword } from './credentials.ts';
+import { generateDevicePassword, hashChosenPassword, hashGeneratedPassword } from '../core/device-credentials.ts';
 
 export const DEFAULT_SETTINGS: DeviceSettings = {
   name: '',

@@ -12,9 +12,9 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { iso } from '../contract/api.ts';
 import type { AlarmRecord } from '../contract/alarm.ts';
-import { ClientMessage, type AlarmView, type DeviceStatusChange, type LiveCounts, type LiveDeviceInfo, type ServerMessage } from '../contract/live.ts';
+import { alarmView, ClientMessage, type AlarmView, type DeviceStatusChange, type LiveCounts, type LiveDeviceInfo, type ServerMessage } from '../contract/live.ts';
 import type { HistoryPoint } from '../storage/readings.ts';
-import { alarmView, type LiveState } from './state.ts';
+import type { LiveState } from './state.ts';
 
 export const REALTIME_EVERY_MS = 1000;
 export const STATUS_BATCH_MS = 200;

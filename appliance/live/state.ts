@@ -2,9 +2,9 @@
 // each device's newest committed reading, online state and active alarm types. The device list,
 // the realtime endpoint and the kiosk WebSocket all read it.
 import type { Bus, ReadingEvent } from '../core/bus.ts';
-import { iso, isoOrNull } from '../contract/api.ts';
-import { isaStateOf, type AlarmRecord } from '../contract/alarm.ts';
-import type { AlarmView, DeviceState, LiveCounts, LiveDevice, LiveDeviceInfo } from '../contract/live.ts';
+import { iso } from '../contract/api.ts';
+import type { AlarmRecord } from '../contract/alarm.ts';
+import type { DeviceState, LiveCounts, LiveDevice, LiveDeviceInfo } from '../contract/live.ts';
 import type { Device } from '../storage/devices.ts';
 import type { LatestReading } from '../storage/readings.ts';
 import type { DeviceLinkFigures } from '../contract/device.ts';
@@ -47,18 +47,6 @@ export interface DeviceFigures extends DeviceLinkFigures {
   /** Issue 15.5: an output module's relays as last reported (output_state), and when; null: none reported */
   relay: Record<string, boolean> | null;
   relayAt: number | null;
-}
-
-export function alarmView(record: AlarmRecord): AlarmView {
-  return {
-    ...record,
-    isa_state: isaStateOf(record),
-    triggered_at: iso(record.triggered_at),
-    cleared_at: isoOrNull(record.cleared_at),
-    notified_at: isoOrNull(record.notified_at),
-    ack_at: isoOrNull(record.ack_at),
-    updated_at: iso(record.updated_at),
-  };
 }
 
 export function createLiveState(deps: LiveStateDeps) {

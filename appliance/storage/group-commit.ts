@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEvent, type AlarmRecord } from '../contract/alarm.ts';
 import type { OpenMask } from '../contract/masking.ts';
 import type { Logger } from '../core/log.ts';
-import { extractedWorker } from '../core/sea-runtime.ts';
+import { startWorker, workerUrl } from '../core/worker-thread.ts';
 import { ROW_FIELDS } from './reading-row.ts';
 import { REFUSED, STORED, type RollupResult, type WriterUpdate } from './reading-store.ts';
 
@@ -134,14 +134,6 @@ interface PendingBatch {
   updates: WriterUpdate[];
 }
 
-// From source this module is storage/group-commit.ts beside writer-worker.ts; in the bundle
-// (appliance/build.ts) it is inside dist/main.js beside dist/writer-worker.js; in the single
-// executable the workers are extracted assets (core/sea-runtime.ts).
-const fromSource = import.meta.url.endsWith('.ts');
-const writerWorkerUrl = () =>
-  extractedWorker('writer-worker') ?? new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
-const checkpointWorkerUrl = () =>
-  extractedWorker('checkpoint-worker') ?? new URL(fromSource ? './checkpoint-worker.ts' : './checkpoint-worker.js', import.meta.url);
 const CHECKPOINT_EVERY_MS = 1000;
 /** How often the checkpointer looks at the WAL's size (one stat). */
 const WAL_CHECK_EVERY_MS = 100;
@@ -149,20 +141,6 @@ const DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** A commit failed in a way that may mean the disk is full (STO-4: the disk guard looks at once). */
 export const isDiskError = (error: Error | null): boolean => /^SQLITE_(FULL|IOERR)/.test((error as { code?: string } | null)?.code ?? '');
-
-/**
- * Node 20 does not hand the main thread's module hooks (tsx, when running from source) to worker
- * threads, so a `.ts` worker registers tsx itself before loading its entry. A bundled build points
- * at plain JavaScript and starts it directly.
- */
-export function startWorker(url: URL, workerData: object): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const boot = `
-    const { workerData } = require('node:worker_threads');
-    import(workerData.boot.tsx).then((tsx) => { tsx.register(); return import(workerData.boot.entry); });`;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  return new Worker(boot, { eval: true, workerData: { ...workerData, boot: { tsx: tsxApi, entry: url.href } } });
-}
 
 export function createGroupCommitWriter(options: GroupCommitOptions) {
   const log = options.log.child({ stage: 'writer' });
@@ -341,7 +319,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         file: options.file, synchronous: options.synchronous, cacheMb: options.cacheMb, maxPageCount: options.maxPageCount,
         walLimitBytes: options.walLimitBytes, reserveBytes: options.reserveBytes, alarmSettings, failEvaluation: options.failEvaluation,
       };
-      worker = startWorker(writerWorkerUrl(), threadOptions);
+      worker = startWorker(workerUrl('writer-worker', import.meta.url), threadOptions);
       worker.on('message', onMessage);
       const died = (err: Error) => {
         if (stopping) return;
@@ -367,7 +345,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous,
         walLimitBytes: options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES, walCheckMs: WAL_CHECK_EVERY_MS,
       };
-      checkpointer = startWorker(checkpointWorkerUrl(), checkpointerOptions);
+      checkpointer = startWorker(workerUrl('checkpoint-worker', import.meta.url), checkpointerOptions);
       checkpointer.on('message', (message: CheckpointerMessage) => {
         const waiter = 'id' in message && message.id !== undefined ? checkpointReplies.get(message.id) : undefined;
         if (waiter) checkpointReplies.delete((message as { id: number }).id);

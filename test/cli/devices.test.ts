@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runDevicesCommand } from '../../appliance/cli/devices.ts';
 import { loadConfig, type Config } from '../../appliance/core/config.ts';
-import { verifyPassword } from '../../appliance/devices/credentials.ts';
+import { verifyPassword } from '../../appliance/core/device-credentials.ts';
 import { dbFileIn, openDb } from '../../appliance/storage/db.ts';
 import { createDeviceRepository, type Device } from '../../appliance/storage/devices.ts';
 import { createPendingRepository } from '../../appliance/storage/pending.ts';

@@ -10,7 +10,7 @@ import {
 import {
   ALARM_PRIORITIES, AlarmSettingsSchema, DEFAULT_PRIORITIES, isaStateOf, JournalEntryView, SYSTEM_ALARM_TYPES, type AlarmRecord,
 } from '../../appliance/contract/alarm.ts';
-import { alarmsCsv, journalCsv } from '../../appliance/alarms/queries.ts';
+import { alarmsCsv, journalCsv } from '../../appliance/api/alarm-queries.ts';
 import { renderAlarmMessage, type AlarmNotice } from '../../appliance/notify/message.ts';
 import { en } from '../../ui/src/i18n/en.ts';
 import { zh } from '../../ui/src/i18n/zh.ts';

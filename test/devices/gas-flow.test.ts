@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrations } from '../../appliance/storage/migrations/index.ts';
 import { dbFileIn, openDb, schemaVersion } from '../../appliance/storage/db.ts';
-import { hashGeneratedPassword } from '../../appliance/devices/credentials.ts';
+import { hashGeneratedPassword } from '../../appliance/core/device-credentials.ts';
 import { startApi, type ApiApp } from '../helpers/api.ts';
 import { connectDevice, eventually, publishReading, tempDir } from '../helpers/appliance.ts';
 

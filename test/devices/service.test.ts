@@ -14,7 +14,7 @@ import { createReadingStore } from '../../appliance/storage/reading-store.ts';
 import { createReadingRepository } from '../../appliance/storage/readings.ts';
 import * as R from '../../appliance/storage/reading-row.ts';
 import { createDeviceService, type DeviceService } from '../../appliance/devices/service.ts';
-import { verifyPassword } from '../../appliance/devices/credentials.ts';
+import { verifyPassword } from '../../appliance/core/device-credentials.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 

@@ -20,6 +20,14 @@ function mirror(): string {
   return 'http://deb.debian.org/debian';
 }
 
+/** A tool that could not run: "not installed" with its Debian package for ENOENT, else the error (issue 18.8). */
+function missingOr(tool: string, error: Error): string {
+  const pkg = { debootstrap: 'debootstrap', 'systemd-nspawn': 'systemd-container', nsenter: 'util-linux', pgrep: 'procps' }[tool] ?? tool;
+  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+    ? `${tool} is not installed: apt-get install ${pkg} (or run .ci/run as root)`
+    : `${tool} could not run: ${error.message}`;
+}
+
 /** The cached root file system, made by debootstrap the first time (about 1.5 min). */
 export function ensureRootfs(): string {
   if (existsSync(COMPLETE)) return ROOTFS;
@@ -28,7 +36,8 @@ export function ensureRootfs(): string {
   const made = spawnSync('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', partial, mirror()], {
     encoding: 'utf8', timeout: 15 * 60_000,
   });
-  if (made.status !== 0) throw new Error(`debootstrap failed (${made.status ?? made.error?.message}): ${(made.stdout + made.stderr).slice(-2000)}`);
+  if (made.error) throw new Error(missingOr('debootstrap', made.error));
+  if (made.status !== 0) throw new Error(`debootstrap failed (${made.status ?? made.signal}): ${`${made.stdout ?? ''}${made.stderr ?? ''}`.slice(-2000)}`);
   writeFileSync(join(partial, '.mcs-edge-complete'), new Date().toISOString());
   writeFileSync(join(partial, 'etc/hostname'), 'mcs-test-box\n');
   rmSync(ROOTFS, { recursive: true, force: true });
@@ -55,17 +64,26 @@ export async function bootBox(releaseDir: string): Promise<Box> {
   let bootLog = '';
   nspawn.stdout!.on('data', (chunk) => (bootLog += chunk));
   nspawn.stderr!.on('data', (chunk) => (bootLog += chunk));
+  let spawnError: Error | null = null;
+  nspawn.on('error', (err) => (spawnError = err));
   const exited = new Promise<void>((resolve) => nspawn.on('exit', () => resolve()));
 
   let init = 0;
   const run: Box['run'] = (command, timeoutMs = 120_000) => {
     const result = spawnSync('nsenter', ['-t', String(init), '-a', '--', '/bin/bash', '-c', command], { encoding: 'utf8', timeout: timeoutMs });
+    if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') return { status: null, output: missingOr('nsenter', result.error) };
     return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
   };
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
+    if (spawnError) throw new Error(missingOr('systemd-nspawn', spawnError));
     if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited (${nspawn.exitCode}):\n${bootLog.slice(-3000)}`);
-    const children = spawnSync('pgrep', ['-P', String(nspawn.pid), '-x', 'systemd'], { encoding: 'utf8' }).stdout.trim();
+    const found = spawnSync('pgrep', ['-P', String(nspawn.pid), '-x', 'systemd'], { encoding: 'utf8' });
+    if (found.error) {
+      nspawn.kill('SIGKILL');
+      throw new Error(missingOr('pgrep', found.error));
+    }
+    const children = (found.stdout ?? '').trim();
     if (children) init = Number(children.split('\n')[0]);
     if (init && /^(running|degraded)$/m.test(run('systemctl is-system-running', 10_000).output)) break;
     await sleep(500);

@@ -10,9 +10,9 @@ import {
 } from '../../contract/alarm.ts';
 import { iso } from '../../contract/api.ts';
 import { ALARM_TYPE_LABELS } from '../../contract/site-format.ts';
-import { alarmStats, alarmsCsv, journalCsv, journalRows, type DeviceFacts } from '../../alarms/queries.ts';
+import { alarmStats, alarmsCsv, journalCsv, journalRows, type DeviceFacts } from '../alarm-queries.ts';
 import type { AlarmFilter } from '../../storage/alarms.ts';
-import { alarmView } from '../../live/state.ts';
+import { alarmView } from '../../contract/live.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
 import { licensedStart } from '../access.ts';

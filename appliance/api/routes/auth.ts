@@ -7,11 +7,10 @@ import { Message } from '../../contract/api.ts';
 import { LoginRequest, LoginResponse, Me, PasswordChange } from '../../contract/users.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
-import { createLoginAudit } from '../../users/login-audit.ts';
 
 export function authRoutes(deps: ApiDeps) {
   const audit = auditor(deps.audit, deps.clock);
-  const logins = createLoginAudit({ record: (entry) => deps.audit.record(entry), clock: deps.clock });
+  const { logins } = deps;
   return async function register(app: FastifyInstance) {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['auth'];

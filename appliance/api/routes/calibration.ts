@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SnParams } from '../../contract/device.ts';
 import { DeviceCalibrationView, DueRowView, IntervalsInput, CalibrationRecordInput, RecordedView } from '../../contract/calibration.ts';
-import { dueReportCsv } from '../../calibration/report-csv.ts';
+import { dueReportCsv } from '../calibration-report-csv.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
 

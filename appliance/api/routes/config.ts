@@ -8,9 +8,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../core/errors.ts';
 import { iso } from '../../contract/api.ts';
-import { AlarmSettingsSchema } from '../../contract/alarm.ts';
+import { AlarmSettingsSchema, CHANNEL_KINDS, type ChannelKind } from '../../contract/alarm.ts';
 import { keepRedactedSecrets } from '../../core/secrets.ts';
-import { CHANNEL_KINDS, CHANNELS, testSend, type ChannelKind } from '../../notify/channels/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
 
@@ -54,9 +53,9 @@ export function configRoutes(deps: ApiDeps) {
     }, async (request) => {
       const kind = request.body.channel as ChannelKind;
       const saved = alarmSettings.current().channels[kind]?.settings;
-      const settings = request.body.settings ? keepRedactedSecrets(request.body.settings, saved ?? {}, CHANNELS[kind]) : saved;
+      const settings = request.body.settings ? keepRedactedSecrets(request.body.settings, saved ?? {}, deps.channels.secretsOf(kind)) : saved;
       if (!settings) throw new AppError('ALARM_CONFIG_INVALID', { channel: kind }, `no ${kind} channel saved; send its settings to test them`);
-      const result = await testSend(kind, settings, { language: deps.config.site.language, timezone: deps.config.site.timezone, clock: deps.clock });
+      const result = await deps.channels.testSend(kind, settings);
       return { message: `test sent through ${kind}`, detail: String(result.detail ?? '') };
     });
   };

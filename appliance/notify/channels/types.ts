@@ -2,8 +2,8 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { AlarmNotice, RenderedMessage } from '../message.ts';
 
-export const CHANNEL_KINDS = ['email', 'dingtalk', 'feishu', 'wecom', 'webhook', 'sms', 'voice'] as const;
-export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+import type { ChannelKind } from '../../contract/alarm.ts';
+export { CHANNEL_KINDS, type ChannelKind } from '../../contract/alarm.ts';
 
 /**
  * The result of one delivery attempt. A failure carries the server's own reason (shown on the

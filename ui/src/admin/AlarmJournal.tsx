@@ -3,7 +3,7 @@
 // (who, when, comment), kiosk silences (GB 16808 消音), escalations, the clear — in site-local
 // 24-hour time (OPS-5). Also the acknowledgement dialog the list shares: its comment is required
 // for the priorities the acknowledgement policy names (ALM-11), and the server's refusal is shown in
-// the user's language.
+// the user's language. The journal downloads as CSV (ALM-12, GET /api/alarms/:id/journal.csv).
 import { useEffect, useState } from 'preact/hooks';
 import type { AlarmPriority } from '../../../appliance/contract/alarm.ts';
 import type { AlarmView } from '../../../appliance/contract/live.ts';
@@ -11,7 +11,7 @@ import { formatNumber, formatTime, lang, setSiteTimezone, t, type TextKey } from
 import { alarmTone, alarmTypeText, levelText, priorityText } from '../kiosk/AlarmList.tsx';
 import { PRIORITIES } from '../lib/alarm-order.ts';
 import { alarmLimitText, alarmValueKind, alarmValueText } from '../lib/alarm-value.ts';
-import { api, ApiError } from '../lib/api.ts';
+import { api, ApiError, download } from '../lib/api.ts';
 import { linkClick } from '../lib/router.ts';
 import { can } from '../lib/session.ts';
 import { Field, inputValue, Modal, Notice, useAction, useLoad } from '../lib/ui.tsx';
@@ -220,6 +220,7 @@ export function AlarmJournalPage({ session, id }: PageProps & { id: number }) {
   const zone = useSiteTimezone();
   const policy = useAckPolicy();
   const [acking, setAcking] = useState(false);
+  const csv = useAction();
   const record = useLoad(async () => {
     const alarm = await api.get<AlarmView>(`/api/alarms/${id}`);
     const device = alarm.sn ? await api.get<DeviceInfo>(`/api/devices/${encodeURIComponent(alarm.sn)}`).catch(() => null) : null; // null: deleted since
@@ -240,9 +241,11 @@ export function AlarmJournalPage({ session, id }: PageProps & { id: number }) {
     <section data-alarm-journal={id}>
       <div class="page-head">
         <h1>{t('journal.title', { id })}</h1>
+        <button type="button" data-action="journal-csv" disabled={csv.busy}
+          onClick={() => void csv.run(() => download(`/api/alarms/${id}/journal.csv`, `alarm-${id}_journal.csv`))}>{t('common.exportCsv')}</button>
         <a href="/admin/alarms" class="button" data-action="back-to-alarms" onClick={(e) => linkClick(e, '/admin/alarms')}>{t('journal.back')}</a>
       </div>
-      <Notice error={record.error ?? journal.error} />
+      <Notice error={record.error ?? journal.error ?? csv.error} />
       {alarm && (
         <div class={`card alarm-card tone-${alarmTone(alarm)}`} data-alarm-id={alarm.id} data-isa={alarm.isa_state}>
           <h2>

@@ -3,8 +3,11 @@
 // ALM-9: the gas comes from the catalogue and limits the units; choosing a gas proposes its
 // GB/T 50493-compliant setpoints; beside each setpoint the standard's bound in the device's unit;
 // a setpoint outside it needs a reason (an audited override), and a new device needs a setpoint.
+// Issue 15.5: the kind (gas detector or output module, a relay box driven by linkage) is chosen at
+// registration only; an output module measures no gas, so its form has no gas, unit, range,
+// setpoints or calibration (the API refuses them).
 import { useState } from 'preact/hooks';
-import type { DeviceView } from '../../../appliance/contract/device.ts';
+import type { DeviceKind, DeviceView } from '../../../appliance/contract/device.ts';
 import {
   convert, defaultsIn, GAS_IDS, gasInfo, roundSignificant, setpointBounds, setpointViolations, unitLabel, UNITS,
   type GasKind, type SetpointField, type SetpointRefusal,
@@ -24,6 +27,7 @@ type Form = Record<
 > & {
   enabled: boolean;
   credentials: 'generate' | 'factory';
+  kind: DeviceKind;
 };
 
 const KIND_TEXT: Record<GasKind, TextKey> = {
@@ -40,7 +44,7 @@ function formOf(device: DeviceView | null, adopting: string | null): Form {
     range_max: text(device?.range_max ?? 10000), high_limit: text(device?.high_limit ?? null), high2_limit: text(device?.high2_limit ?? null),
     low_limit: text(device?.low_limit ?? null),
     k: text(device?.calib.k ?? 1), b: text(device?.calib.b ?? 0), t_ref: text(device?.calib.t_ref ?? 25), t_comp: text(device?.calib.t_comp ?? 0),
-    enabled: device?.enabled ?? true, credentials: adopting ? 'factory' : 'generate', override_reason: '',
+    enabled: device?.enabled ?? true, credentials: adopting ? 'factory' : 'generate', override_reason: '', kind: device?.kind ?? 'detector',
   };
 }
 
@@ -71,14 +75,20 @@ function inUnit(form: Form, unit: string): Form {
 const setpointsOf = (form: Form) => Object.fromEntries(SETPOINTS.map((key) => [key, numberOrNull(form[key])])) as Record<SetpointField, number | null>;
 
 function bodyOf(form: Form, mode: 'create' | 'edit' | 'adopt', overriding: boolean) {
+  if (form.kind === 'output') {
+    const body: Record<string, unknown> = { name: form.name, location: form.location, enabled: form.enabled };
+    if (mode === 'create') Object.assign(body, { sn: form.sn.trim(), kind: 'output', credentials: form.credentials });
+    if (mode === 'adopt') Object.assign(body, { kind: 'output', credentials: form.credentials });
+    return body;
+  }
   const body: Record<string, unknown> = {
     name: form.name, location: form.location, gas: form.gas, unit: form.unit, range_max: Number(form.range_max),
     ...setpointsOf(form), enabled: form.enabled,
     calib: { k: Number(form.k), b: Number(form.b), t_ref: Number(form.t_ref), t_comp: Number(form.t_comp) },
   };
   if (overriding && form.override_reason.trim()) body.setpoint_override_reason = form.override_reason.trim();
-  if (mode === 'create') Object.assign(body, { sn: form.sn.trim(), credentials: form.credentials });
-  if (mode === 'adopt') body.credentials = form.credentials;
+  if (mode === 'create') Object.assign(body, { sn: form.sn.trim(), kind: 'detector', credentials: form.credentials });
+  if (mode === 'adopt') Object.assign(body, { kind: 'detector', credentials: form.credentials });
   return body;
 }
 
@@ -135,10 +145,11 @@ export function DeviceForm(props: { device: DeviceView | null; adopting?: string
     const unit = form.gas !== 'custom' && next.units.includes(form.unit) ? form.unit : next.units[0];
     setForm(withDefaults({ ...form, gas: id, unit }));
   };
-  const violations = setpointViolations(form.gas, form.unit, setpointsOf(form));
+  const output = form.kind === 'output';
+  const violations = output ? [] : setpointViolations(form.gas, form.unit, setpointsOf(form));
   const refusal = action.error instanceof ApiError && action.error.code === 40005 ? (action.error.detail as SetpointRefusal) : null;
   const overriding = violations.length > 0 || Boolean(refusal?.overridable);
-  const unprotected = mode !== 'edit' && numberOrNull(form.high_limit) === null && numberOrNull(form.low_limit) === null;
+  const unprotected = !output && mode !== 'edit' && numberOrNull(form.high_limit) === null && numberOrNull(form.low_limit) === null;
   const say = (p: { en: string; 'zh-CN': string }) => p[lang() === 'zh-CN' ? 'zh-CN' : 'en'];
 
   const submit = (e: Event) => {
@@ -166,48 +177,58 @@ export function DeviceForm(props: { device: DeviceView | null; adopting?: string
     <Modal title={title} onClose={close} wide>
       <form class="form-grid" onSubmit={submit} data-form="device">
         {mode === 'create' && <Field label={t('devices.sn')}>{input('sn', 'text', { required: true, pattern: '[A-Za-z0-9_-]{1,32}' })}</Field>}
+        {mode !== 'edit' && (
+          <Field label={t('devices.kindLabel')} hint={t('devices.kindHint')}>
+            <select name="kind" value={form.kind} onChange={(e) => setForm({ ...form, kind: inputValue(e) as DeviceKind })}>
+              <option value="detector">{t('devices.kindDetector')}</option>
+              <option value="output">{t('devices.output')}</option>
+            </select>
+          </Field>
+        )}
         <Field label={t('devices.name')}>{input('name')}</Field>
         <Field label={t('devices.location')}>{input('location')}</Field>
-        <Field label={t('devices.gas')} hint={t(KIND_TEXT[gas.kind])}>
-          <select name="gas" value={form.gas} onChange={(e) => chooseGas(inputValue(e))}>
-            {GAS_IDS.map((id) => <option key={id} value={id}>{gasName(id)}</option>)}
-          </select>
-        </Field>
-        <Field label={t('devices.unit')}>
-          <select name="unit" value={form.unit} onChange={(e) => setForm(inUnit(form, inputValue(e)))}>
-            {units.map((unit) => <option key={unit} value={unit}>{unitLabel(unit)}</option>)}
-          </select>
-        </Field>
-        <Field label={t('devices.rangeMax')}>{input('range_max', 'number')}</Field>
-        {setpoint('high_limit', t('devices.highLimit'))}
-        {setpoint('high2_limit', t('devices.high2Limit'))}
-        {setpoint('low_limit', t('devices.lowLimit'))}
-        {gas.defaults && (
-          <div class="field-wide row">
-            <button type="button" data-action="gas-defaults" onClick={() => setForm(withDefaults(form))}>{t('devices.useDefaults')}</button>
-            <small class="muted">{t('devices.defaultsNote')}</small>
-          </div>
-        )}
-        {unprotected && <p class="field-wide notice notice-warn" data-warning="no-setpoint">{t('devices.needsSetpoint')}</p>}
-        {overriding && (
-          <div class="field-wide notice notice-warn" data-section="override">
-            <ul>{(violations.length ? violations : refusal!.problems).map((p) => <li key={p.en}>{say(p)}</li>)}</ul>
-            <label class="field">
-              <span class="field-label">{t('devices.overrideReason')}</span>
-              <input name="override_reason" value={form.override_reason} onInput={set('override_reason')} maxLength={500} />
-              <small class="field-hint">{t('devices.overrideHint')}</small>
-            </label>
-          </div>
-        )}
-        <fieldset class="field-wide">
-          <legend>{t('devices.calibration')}</legend>
-          <div class="form-grid">
-            <Field label="k" hint={t('devices.calibK')}>{input('k', 'number')}</Field>
-            <Field label="b" hint={t('devices.calibB')}>{input('b', 'number')}</Field>
-            <Field label="t_ref" hint="°C">{input('t_ref', 'number')}</Field>
-            <Field label="t_comp" hint={t('devices.calibTComp')}>{input('t_comp', 'number')}</Field>
-          </div>
-        </fieldset>
+        {!output && <>
+          <Field label={t('devices.gas')} hint={t(KIND_TEXT[gas.kind])}>
+            <select name="gas" value={form.gas} onChange={(e) => chooseGas(inputValue(e))}>
+              {GAS_IDS.map((id) => <option key={id} value={id}>{gasName(id)}</option>)}
+            </select>
+          </Field>
+          <Field label={t('devices.unit')}>
+            <select name="unit" value={form.unit} onChange={(e) => setForm(inUnit(form, inputValue(e)))}>
+              {units.map((unit) => <option key={unit} value={unit}>{unitLabel(unit)}</option>)}
+            </select>
+          </Field>
+          <Field label={t('devices.rangeMax')}>{input('range_max', 'number')}</Field>
+          {setpoint('high_limit', t('devices.highLimit'))}
+          {setpoint('high2_limit', t('devices.high2Limit'))}
+          {setpoint('low_limit', t('devices.lowLimit'))}
+          {gas.defaults && (
+            <div class="field-wide row">
+              <button type="button" data-action="gas-defaults" onClick={() => setForm(withDefaults(form))}>{t('devices.useDefaults')}</button>
+              <small class="muted">{t('devices.defaultsNote')}</small>
+            </div>
+          )}
+          {unprotected && <p class="field-wide notice notice-warn" data-warning="no-setpoint">{t('devices.needsSetpoint')}</p>}
+          {overriding && (
+            <div class="field-wide notice notice-warn" data-section="override">
+              <ul>{(violations.length ? violations : refusal!.problems).map((p) => <li key={p.en}>{say(p)}</li>)}</ul>
+              <label class="field">
+                <span class="field-label">{t('devices.overrideReason')}</span>
+                <input name="override_reason" value={form.override_reason} onInput={set('override_reason')} maxLength={500} />
+                <small class="field-hint">{t('devices.overrideHint')}</small>
+              </label>
+            </div>
+          )}
+          <fieldset class="field-wide">
+            <legend>{t('devices.calibration')}</legend>
+            <div class="form-grid">
+              <Field label="k" hint={t('devices.calibK')}>{input('k', 'number')}</Field>
+              <Field label="b" hint={t('devices.calibB')}>{input('b', 'number')}</Field>
+              <Field label="t_ref" hint="°C">{input('t_ref', 'number')}</Field>
+              <Field label="t_comp" hint={t('devices.calibTComp')}>{input('t_comp', 'number')}</Field>
+            </div>
+          </fieldset>
+        </>}
         {mode !== 'edit' && (
           <Field label={t('devices.credentials')}>
             <select name="credentials" value={form.credentials} onChange={(e) => setForm({ ...form, credentials: inputValue(e) as Form['credentials'] })}>

@@ -4,12 +4,14 @@
 // firmware, when the last reading arrived (not when it connected), packet loss (ING-4 sequence gaps)
 // and clock skew (ING-5), its alarm history with each record's journal (ALM-12), calibration records
 // and due date (JJG 693-2011), exposure (GBZ 2.1-2019) where the appliance offers them, and the
-// commands, each confirmed before it goes out.
+// commands, each confirmed before it goes out. Issue 15.1: its MASKED badge with the minutes left,
+// and Mask… / Unmask for operators.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import type { CalibrationRecordView, DueRowView, DueState, IntervalsInput } from '../../../appliance/contract/calibration.ts';
 import type { AlarmView } from '../../../appliance/contract/live.ts';
+import type { MaskView } from '../../../appliance/contract/masking.ts';
 import { companionUnit, convert, unitLabel } from '../../../appliance/contract/gas.ts';
 import { formatNumber, formatTime, lang, t, type TextKey } from '../i18n/i18n.ts';
 import { alarmTypeText } from '../kiosk/AlarmList.tsx';
@@ -18,12 +20,12 @@ import { api, ApiError } from '../lib/api.ts';
 import { isLowBattery, isWeakSignal } from '../lib/device-condition.ts';
 import { linkClick } from '../lib/router.ts';
 import { can } from '../lib/session.ts';
-import { Notice, useLoad } from '../lib/ui.tsx';
+import { Notice, useAction, useLoad } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
 import { IsaStatePill, LevelChip, useSiteTimezone } from './AlarmJournal.tsx';
 import { DeviceCommands } from './DeviceCommands.tsx';
 import { gasName } from './DeviceForm.tsx';
-import { stateText } from './Devices.tsx';
+import { MaskBadge, MaskDialog, stateText, unmask, useMasks } from './Devices.tsx';
 
 const REFRESH_MS = 5000;
 const ALARMS_SHOWN = 20;
@@ -56,7 +58,7 @@ function Figure(props: { name: string; label: string; children: ComponentChildre
 const dash = '—';
 const withUnit = (value: number | null, unit: string, digits = 1) => (value === null ? dash : `${formatNumber(value, digits)} ${unit}`);
 
-function ValueBlock({ device }: { device: DeviceView }) {
+function ValueBlock({ device, mask }: { device: DeviceView; mask: MaskView | null }) {
   const live = device.status === 'online' && device.state !== 'fault' && device.last_ppm !== null;
   const other = companionUnit(device.gas, device.unit);
   const converted = live && other !== null ? convert(device.last_ppm!, device.unit, other, device.gas) : null;
@@ -71,7 +73,7 @@ function ValueBlock({ device }: { device: DeviceView }) {
         <span class="unit" data-unit={device.unit}>{unit}</span>
         {converted !== null && <small class="muted" data-converted={other}> ≈ {formatNumber(Number(converted.toPrecision(3)))} {unitLabel(other!)}</small>}
       </div>
-      <div class="device-state"><span class={`pill pill-${device.state}`} data-state={device.state}>{stateText(device)}</span>{device.alarms.length > 0 && <small> {device.alarms.join(', ')}</small>}</div>
+      <div class="device-state"><span class={`pill pill-${device.state}`} data-state={device.state}>{stateText(device)}</span>{device.alarms.length > 0 && <small> {device.alarms.join(', ')}</small>} <MaskBadge mask={mask} /></div>
       <dl class="setpoints" data-figure="setpoints">
         {setpoints.filter(([, , value]) => value !== null).map(([label, field, value]) => (
           <div key={field} data-setpoint={field}><dt>{t(label)}</dt><dd>{formatNumber(value, 2)} {unit}</dd></div>
@@ -233,6 +235,11 @@ export function DevicePage({ session, sn }: PageProps & { sn: string }) {
   useSiteTimezone();
   const device = useLoad(() => api.get<DeviceView>(`/api/devices/${encodeURIComponent(sn)}`), [sn]);
   const [commanding, setCommanding] = useState(false);
+  const masks = useMasks();
+  const [masking, setMasking] = useState(false);
+  const action = useAction();
+  const mask = masks.of(sn);
+  const operator = can(session, 'operator');
   useEffect(() => {
     const timer = window.setInterval(device.reload, REFRESH_MS); // the value and figures move on by themselves
     return () => window.clearInterval(timer);
@@ -243,11 +250,16 @@ export function DevicePage({ session, sn }: PageProps & { sn: string }) {
       <a class="back" href="/admin/devices" onClick={(e) => linkClick(e, '/admin/devices')}>{t('device.back')}</a>
       <div class="page-head">
         <h1>{d?.name || sn} <small class="muted"><code>{sn}</code></small></h1>
-        {d && can(session, 'operator') && <button type="button" data-action="commands" onClick={() => setCommanding(true)}>{t('devices.commands')}</button>}
+        <div class="row">
+          {d && operator && d.kind !== 'output' && masks.data && (mask
+            ? <button type="button" data-action="unmask" onClick={() => void unmask(sn, action).then((ok) => ok && masks.reload())}>{t('mask.unmask')}</button>
+            : <button type="button" data-action="mask" onClick={() => setMasking(true)}>{t('mask.action')}</button>)}
+          {d && operator && <button type="button" data-action="commands" onClick={() => setCommanding(true)}>{t('devices.commands')}</button>}
+        </div>
       </div>
       {d && <p class="muted">{[gasName(d.gas), d.location].filter(Boolean).join(' · ')}</p>}
-      <Notice error={device.error} />
-      {d && <ValueBlock device={d} />}
+      <Notice error={device.error ?? masks.error ?? action.error} ok={action.ok} />
+      {d && <ValueBlock device={d} mask={mask} />}
       {d && (
         <section class="device-section" data-section="figures">
           <h2>{t('device.figures')}</h2>
@@ -257,6 +269,10 @@ export function DevicePage({ session, sn }: PageProps & { sn: string }) {
       {d && <AlarmHistory sn={sn} unit={d.unit} />}
       {d && d.kind === 'output' ? <p class="muted" data-kind="output">{t('device.outputNoGas')}</p> : d && <CalibrationSection sn={sn} />}
       <OptionalSection name="exposure" title={t('device.exposure')} path={exposurePath(sn)} />
+      {masking && masks.data && (
+        <MaskDialog sns={[sn]} settings={masks.data.settings} onClose={() => setMasking(false)}
+          onDone={() => (setMasking(false), void action.run(async () => undefined, t('mask.done', { sns: sn })), masks.reload())} />
+      )}
       {d && commanding && <DeviceCommands device={d} onClose={() => setCommanding(false)} />}
     </section>
   );

@@ -1,10 +1,11 @@
 // An alarm's value, peak and threshold in its own terms (ALM-1): a concentration in the device's
 // unit for HIGH and LOW, `battery 9 %` for LOW_BAT, the DEV-4 error code with its text for a
 // FAULT (or the clamped concentration of an over-range one), free MB for the disk, nothing for
-// OFFLINE and the other system alarms. The UI's twin of appliance/contract/alarm-value.ts (ui/
-// imports only types from contract/). Pure — texts picked by language, not from i18n state — so
+// OFFLINE and the other system alarms. Which of these an alarm is comes from the server's own
+// alarmValueKind() (appliance/contract/alarm-value.ts, a pure module the UI may import); the
+// words come from the UI's dictionaries. Pure — texts picked by language, not from i18n state — so
 // it is unit-tested in Node (test/ui/units.test.ts).
-import type { AlarmValueKind } from '../../../appliance/contract/alarm-value.ts';
+import { alarmValueKind } from '../../../appliance/contract/alarm-value.ts';
 import type { AlarmView } from '../../../appliance/contract/live.ts';
 import { en, type Texts } from '../i18n/en.ts';
 import type { Lang } from '../i18n/i18n.ts';
@@ -12,29 +13,7 @@ import { zh } from '../i18n/zh.ts';
 
 export type AlarmValueSubject = Pick<AlarmView, 'type' | 'source' | 'detail' | 'value' | 'peak' | 'threshold'>;
 
-/** The same reading as the server's alarmValueKind(). */
-export function alarmValueKind({ type, source, detail }: Pick<AlarmValueSubject, 'type' | 'source' | 'detail'>): AlarmValueKind {
-  switch (type) {
-    case 'HIGH':
-    case 'LOW':
-    case 'EXPOSURE_STEL': // issue 15.3: the window's average, in the device's unit
-    case 'EXPOSURE_TWA':
-      return 'gas';
-    case 'LOW_BAT':
-      return 'battery';
-    case 'FAULT':
-      return detail?.startsWith('over range') ? 'gas' : 'error_code';
-    case 'DISK':
-      return source === 'disk:pruned' ? 'deleted_rows' : 'free_mb';
-    case 'OFFLINE':
-    case 'ARCHIVE':
-    case 'LICENSE':
-    case 'CHANNEL':
-      return 'none';
-    default:
-      return 'plain';
-  }
-}
+export { alarmValueKind };
 
 function texts(lang: Lang) {
   const table: Texts = lang === 'zh-CN' ? zh : en;

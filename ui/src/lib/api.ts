@@ -114,7 +114,7 @@ const FIELD_TEXT: Record<string, TextKey> = {
   sn: 'devices.sn', name: 'devices.name', location: 'devices.location', gas: 'devices.gas', unit: 'devices.unit',
   range_max: 'devices.rangeMax', high_limit: 'devices.highLimit', low_limit: 'devices.lowLimit', credentials: 'devices.credentials',
   username: 'login.username', password: 'login.password', role: 'users.role', current_password: 'password.current', new_password: 'password.new',
-  title: 'editor.title', stale_after_s: 'editor.staleAfter', connection_timeout_s: 'editor.connectionTimeout', show_unplaced: 'editor.showUnplaced',
+  title: 'editor.title', stale_after_s: 'editor.staleAfter', connection_timeout_s: 'editor.connectionTimeout', show_unplaced: 'editor.showUnplaced', rotate_s: 'editor.rotate',
   debounce_min: 'channels.debounce', deadband_pct: 'channels.deadband', low_battery_pct: 'channels.lowBattery',
   'schedule.start': 'channels.from', 'schedule.end': 'channels.to', 'schedule.always_notify': 'channels.alwaysNotify',
   'schedule.notify_cleared': 'channels.notifyCleared', 'schedule.days': 'field.days', kiosk_name: 'users.kioskName',

@@ -2,7 +2,7 @@
 // safe as a slow hash and keeps a reconnect storm of thousands of detectors cheap; a password an
 // admin chose may be weak and gets scrypt. Verification is constant-time either way.
 import { createHash, randomBytes } from 'node:crypto';
-import { hashPassword, randomReadable, safeEqual, verifyScrypt } from '../core/passwords.ts';
+import { hashPassword, randomReadable, safeEqual, verifyScrypt } from './passwords.ts';
 
 /** 25 × log2(62) ≈ 148.8 bits, no less than the 144 of the 18 random bytes used before; letters and digits only. */
 export const GENERATED_PASSWORD_LENGTH = 25;

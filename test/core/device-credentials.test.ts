@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { GENERATED_PASSWORD_LENGTH, generateDevicePassword, hashGeneratedPassword, verifyPassword } from '../../appliance/devices/credentials.ts';
+import { GENERATED_PASSWORD_LENGTH, generateDevicePassword, hashGeneratedPassword, verifyPassword } from '../../appliance/core/device-credentials.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

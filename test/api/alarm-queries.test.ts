@@ -2,7 +2,7 @@
 // OPS-5: stored UTC; days and shown times in the site timezone (Asia/Shanghai, Europe/Berlin with DST).
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alarmStats, alarmsCsv } from '../../appliance/alarms/queries.ts';
+import { alarmStats, alarmsCsv } from '../../appliance/api/alarm-queries.ts';
 import { csvField } from '../../appliance/core/csv.ts';
 import type { AlarmRecord } from '../../appliance/contract/alarm.ts';
 import { createAlarmRepository, createAlarmWriteRepository, type AlarmRepository, type AlarmWriteRepository, type NewAlarm } from '../../appliance/storage/alarms.ts';
