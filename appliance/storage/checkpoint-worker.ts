@@ -5,8 +5,12 @@
 //
 // STO-4 (issue 16.8): PASSIVE alone never resets a WAL that a busy writer keeps appending to, so
 // the WAL grew until it filled a small disk. Every `walCheckMs` the WAL file's size is looked at
-// (one stat); past `walLimitBytes` a TRUNCATE checkpoint waits for the writer's next pause, copies
-// the rest back and empties the file. The disk guard asks for the same when it sees pressure.
+// (one stat); past `walLimitBytes` a PASSIVE checkpoint copies the pages back beside the writer,
+// then a RESTART waits for the writer's next pause only to reset the WAL, so the writer starts again
+// at its beginning and journal_size_limit cuts the file back to the limit at its next commit
+// (BENCHMARKS.md 2026-12-06: a TRUNCATE to 0 bytes there locked the writer out 20-40 ms about once a
+// second at 40,000 readings/s, and later commits had to grow the file again). When the disk guard
+// sees pressure it asks for a TRUNCATE: then the space itself is wanted back.
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -16,7 +20,7 @@ const { file, intervalMs, synchronous, walLimitBytes, walCheckMs } = workerData 
 const walFile = `${file}-wal`;
 const port = parentPort!;
 const db = new Database(file);
-// A TRUNCATE waits for the writer's next pause between commits (a few ms), at most this long.
+// A RESTART or TRUNCATE waits for the writer's next pause between commits (a few ms), at most this long.
 db.pragma('busy_timeout = 1000');
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma(`journal_size_limit = ${walLimitBytes}`);
@@ -37,11 +41,12 @@ function walBytes(): number {
 
 let lastPassive = performance.now();
 function tick() {
-  const truncate = walBytes() > walLimitBytes;
-  if (!truncate && performance.now() - lastPassive < intervalMs) return;
-  const mode: CheckpointMode = truncate ? 'TRUNCATE' : 'PASSIVE';
+  const overLimit = walBytes() > walLimitBytes;
+  if (!overLimit && performance.now() - lastPassive < intervalMs) return;
+  let mode: CheckpointMode = 'PASSIVE';
   try {
     checkpoint(mode);
+    if (overLimit) checkpoint((mode = 'RESTART'));
   } catch (err) {
     const error = err as Error & { code?: string };
     post({ type: 'error', mode, message: error.message, code: error.code ?? 'UNKNOWN' });

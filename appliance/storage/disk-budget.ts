@@ -4,7 +4,7 @@
 // WAL is never reset (SQLite: "checkpoint starvation"). Once the disk is full nothing can be freed:
 // a checkpoint must extend the database file and a DELETE must append to the WAL. Hence three
 // bounds, all measured on the same file system:
-//  - the WAL limit: the checkpointer truncates the WAL once it grows past it (checkpoint-worker.ts);
+//  - the WAL limit: the checkpointer resets the WAL once it grows past it, and journal_size_limit cuts the file back to it (checkpoint-worker.ts);
 //  - the reserve: room kept free for the WAL and the checkpoint, never given to data;
 //  - the page budget: the writer's connection may grow the database only while the file system
 //    keeps that reserve (SQLite's max_page_count), so a full disk is an SQLITE_FULL in one
@@ -22,7 +22,7 @@ const WAL_MAX_BYTES = 64 * MB;
 const BUDGET_EVERY_MS = 200;
 
 export interface DiskBudget {
-  /** journal_size_limit of every connection, and the size past which the checkpointer truncates the WAL. */
+  /** journal_size_limit of every connection, and the size past which the checkpointer resets the WAL (the file is cut back to it). */
   walLimitBytes: number;
   /** Free space kept for the WAL and checkpoints; the disk guard does not count it as free. */
   reserveBytes: number;

@@ -37,7 +37,7 @@ export interface CheckpointerOptions {
   /** How often the WAL's size is looked at. */
   walCheckMs: number;
 }
-export type CheckpointMode = 'PASSIVE' | 'TRUNCATE';
+export type CheckpointMode = 'PASSIVE' | 'RESTART' | 'TRUNCATE';
 /** PRAGMA wal_checkpoint's answer: busy (1: could not finish), WAL frames, frames copied back. */
 export interface CheckpointResult {
   busy: number;
