@@ -58,10 +58,14 @@ export function createCalibrationService(deps: CalibrationServiceDeps) {
     return { calibrationDays: stored.calibration_days ?? defaults.intervalDays, bumpTestDays: stored.bump_test_days ?? defaults.bumpTestDays };
   }
 
+  // Set once in the database, the first time it is asked; read once per process, not per device.
+  let recordsSinceAt: number | null = null;
+  const recordsSince = (now: number) => (recordsSinceAt ??= repo.recordsSince(now));
+
   function dueRow(device: Device, stored: DeviceIntervals, passed: Partial<Record<'calibration' | 'bump_test', number>>, now: number): { row: DueRowView; figures: DueFigures } {
     const { calibrationDays, bumpTestDays } = effectiveIntervals(stored);
     const figures = dueFigures({
-      registeredAt: Math.max(device.created_at, repo.recordsSince(now)), lastPassedCalibrationAt: passed.calibration ?? null, lastPassedBumpTestAt: passed.bump_test ?? null,
+      registeredAt: Math.max(device.created_at, recordsSince(now)), lastPassedCalibrationAt: passed.calibration ?? null, lastPassedBumpTestAt: passed.bump_test ?? null,
       calibrationDays, bumpTestDays, leadDays: defaults.dueLeadDays,
     }, now);
     return {

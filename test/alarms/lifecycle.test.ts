@@ -7,7 +7,7 @@ import { DEFAULT_SETTINGS } from '../../appliance/devices/service.ts';
 import { createAlarmRepository } from '../../appliance/storage/alarms.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { createDeviceRepository } from '../../appliance/storage/devices.ts';
-import * as R from '../../appliance/storage/reading-row.ts';
+import { packRows } from './support.ts';
 import { DUPLICATE, REFUSE_LIMIT, REFUSED, STORED, type WriterUpdate } from '../../appliance/storage/reading-store.ts';
 import { createWriterCore, type WriterCore } from '../../appliance/storage/writer-core.ts';
 import { tempDir } from '../helpers/appliance.ts';
@@ -34,29 +34,15 @@ interface Row {
 
 const snIdOf = (sn: string) => createDeviceRepository(db).get(sn)!.sn_id;
 
-/** The packed rows the ingest stage hands the writer (storage/reading-row.ts). */
+/** The packed rows the ingest stage hands the writer, one 10 s apart. */
 function pack(rows: Row[]): Float64Array {
-  const packed = new Float64Array(rows.length * R.ROW_FIELDS);
-  rows.forEach((row, i) => {
-    const o = i * R.ROW_FIELDS;
+  return packRows(rows.map((row, i) => {
     now += 10_000;
-    packed[o + R.F_SN_ID] = snIdOf(row.sn ?? 'GAS-1');
-    packed[o + R.F_TS] = row.ts ?? now;
-    packed[o + R.F_PPM] = row.ppm;
-    packed[o + R.F_V_RAW] = row.ppm;
-    packed[o + R.F_TEMP] = 25;
-    packed[o + R.F_HUMI] = NaN;
-    packed[o + R.F_BAT] = row.bat ?? 90;
-    packed[o + R.F_RSSI] = -70;
-    packed[o + R.F_SEQ] = i;
-    packed[o + R.F_ERR] = row.err ?? 0;
-    packed[o + R.F_FLAGS] = row.overrange ? R.FLAG_OVERRANGE : 0;
-    packed[o + R.F_RECEIVED] = now;
-    packed[o + R.F_HIGH] = R.limitOrNaN(row.high === undefined ? 1000 : row.high);
-    packed[o + R.F_LOW] = R.limitOrNaN(row.low ?? null);
-    packed[o + R.F_HIGH2] = R.limitOrNaN(row.high2 ?? null);
-  });
-  return packed;
+    return {
+      snId: snIdOf(row.sn ?? 'GAS-1'), ts: row.ts ?? now, receivedAt: now, seq: i, ppm: row.ppm, bat: row.bat, err: row.err, overrange: row.overrange,
+      high: row.high === undefined ? 1000 : row.high, high2: row.high2 ?? null, low: row.low ?? null,
+    };
+  }));
 }
 
 function record(list: AlarmEvent[]) {

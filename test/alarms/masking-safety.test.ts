@@ -15,7 +15,7 @@ import { createEscalation } from '../../appliance/notify/escalation.ts';
 import { createConfigRepository } from '../../appliance/storage/config.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { createDeviceRepository } from '../../appliance/storage/devices.ts';
-import * as R from '../../appliance/storage/reading-row.ts';
+import { packRows } from './support.ts';
 import { createWriterCore, type WriterCore } from '../../appliance/storage/writer-core.ts';
 import { tempDir } from '../helpers/appliance.ts';
 
@@ -41,21 +41,8 @@ function startCore(rules: LinkageRule[]) {
 
 /** One reading of `sn` 10 s after the last (limits: level 1 at 1000 ppm, level 2 at 2000). */
 function reading(ppm: number, sn = 'GAS-1') {
-  const packed = new Float64Array(R.ROW_FIELDS);
   now += 10_000;
-  packed[R.F_SN_ID] = createDeviceRepository(db).get(sn)!.sn_id;
-  packed[R.F_TS] = now;
-  packed[R.F_PPM] = ppm;
-  packed[R.F_V_RAW] = ppm;
-  packed[R.F_TEMP] = 25;
-  packed[R.F_HUMI] = NaN;
-  packed[R.F_BAT] = 90;
-  packed[R.F_RSSI] = -70;
-  packed[R.F_SEQ] = now / 10_000;
-  packed[R.F_RECEIVED] = now;
-  packed[R.F_HIGH] = 1000;
-  packed[R.F_LOW] = NaN;
-  packed[R.F_HIGH2] = 2000;
+  const packed = packRows([{ snId: createDeviceRepository(db).get(sn)!.sn_id, ts: now, seq: now / 10_000, ppm, high: 1000, high2: 2000 }]);
   core.writeBatch(packed, 1, []);
 }
 

@@ -10,7 +10,7 @@ import { DEFAULT_SETTINGS } from '../../appliance/devices/service.ts';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { createDeviceRepository } from '../../appliance/storage/devices.ts';
 import { createMaskRepository } from '../../appliance/storage/masks.ts';
-import * as R from '../../appliance/storage/reading-row.ts';
+import { packRows } from './support.ts';
 import { createWriterCore, type WriterCore } from '../../appliance/storage/writer-core.ts';
 import { patternOf } from '../../ui/src/kiosk/annunciator.ts';
 import { tempDir } from '../helpers/appliance.ts';
@@ -24,21 +24,8 @@ let now: number;
 let events: AlarmEvent[];
 
 function reading(ppm: number, sn = 'GAS-1') {
-  const packed = new Float64Array(R.ROW_FIELDS);
   now += 10_000;
-  packed[R.F_SN_ID] = createDeviceRepository(db).get(sn)!.sn_id;
-  packed[R.F_TS] = now;
-  packed[R.F_PPM] = ppm;
-  packed[R.F_V_RAW] = ppm;
-  packed[R.F_TEMP] = 25;
-  packed[R.F_HUMI] = NaN;
-  packed[R.F_BAT] = 90;
-  packed[R.F_RSSI] = -70;
-  packed[R.F_SEQ] = now / 10_000;
-  packed[R.F_RECEIVED] = now;
-  packed[R.F_HIGH] = 1000;
-  packed[R.F_LOW] = NaN;
-  packed[R.F_HIGH2] = 2000;
+  const packed = packRows([{ snId: createDeviceRepository(db).get(sn)!.sn_id, ts: now, seq: now / 10_000, ppm, high: 1000, high2: 2000 }]);
   events.push(...core.writeBatch(packed, 1, []).events);
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { MqttClient } from 'mqtt';
 import { connectDevice, publishReading, type Reading } from '../helpers/appliance.ts';
-import { CHROMIUM, CHROMIUM_ARGS, FULL_HD, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
+import { CHROMIUM, CHROMIUM_ARGS, FULL_HD, loudness, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
 
 declare const window: any;
 
@@ -24,19 +24,6 @@ let seq = 1;
 
 const send = (sn: string, fields: Partial<Reading>) => publishReading(clients.get(sn)!, sn, { ts: Math.floor(Date.now() / 1000), seq: seq++, ...fields });
 
-async function loudness(page: Page, ms: number): Promise<number> {
-  return page.evaluate(async (duration) => {
-    const probe = window.__kioskAudio;
-    if (!probe) return -1;
-    let peak = 0;
-    const end = performance.now() + duration;
-    while (performance.now() < end) {
-      peak = Math.max(peak, probe.level());
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return peak;
-  }, ms);
-}
 
 before(async () => {
   appliance = await startUiAppliance({}, { licensedDevices: 50 });

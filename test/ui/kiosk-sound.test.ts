@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import type { MqttClient } from 'mqtt';
 import { connectDevice, publishReading, type Reading } from '../helpers/appliance.ts';
-import { CHROMIUM, CHROMIUM_ARGS, floorPlanPng, FULL_HD, launchBrowser, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
+import { CHROMIUM, CHROMIUM_ARGS, floorPlanPng, FULL_HD, launchBrowser, loudness, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
 
 // Browser globals inside page.evaluate() callbacks (the test project has no DOM lib).
 declare const document: any, window: any;
@@ -29,20 +29,6 @@ let seq = 1;
 
 const send = (sn: string, fields: Partial<Reading>) => publishReading(clients.get(sn)!, sn, { ts: Math.floor(Date.now() / 1000), seq: seq++, ...fields });
 
-/** The loudest sample the page sent to its speakers over `ms` (window.__kioskAudio, an AnalyserNode). */
-async function loudness(page: Page, ms: number): Promise<number> {
-  return page.evaluate(async (duration) => {
-    const probe = window.__kioskAudio;
-    if (!probe) return -1;
-    let peak = 0;
-    const end = performance.now() + duration;
-    while (performance.now() < end) {
-      peak = Math.max(peak, probe.level());
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return peak;
-  }, ms);
-}
 
 const kioskState = (page: Page) => page.evaluate(() => {
   const root = document.querySelector('.kiosk');

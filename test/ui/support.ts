@@ -187,3 +187,18 @@ export async function freezableProxy(targetPort: number) {
     },
   };
 }
+
+/** The loudest sample the kiosk sent to its speakers over `ms` (window.__kioskAudio, an AnalyserNode); -1 without audio. */
+export async function loudness(page: Page, ms: number): Promise<number> {
+  return page.evaluate(async (duration) => {
+    const probe = (globalThis as any).__kioskAudio;
+    if (!probe) return -1;
+    let peak = 0;
+    const end = performance.now() + duration;
+    while (performance.now() < end) {
+      peak = Math.max(peak, probe.level());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return peak;
+  }, ms);
+}
