@@ -30,6 +30,8 @@ export const ALARM_TYPE_LABELS = {
   ARCHIVE: { 'zh-CN': '数据归档失败', en: 'Archive failed' },
   LICENSE: { 'zh-CN': '授权即将失效', en: 'License grace ending' },
   CHANNEL: { 'zh-CN': '通知渠道故障', en: 'Notification channel failing' },
+  // Issue 17.7: a cloud target's oldest unacknowledged record is older than its lag threshold.
+  SYNC: { 'zh-CN': '云端同步滞后', en: 'Cloud sync lagging' },
   // Issue 15.2 (JJG 693-2011 周期检定): jobs raise these for a detector, no reading does.
   CAL_DUE: { 'zh-CN': '校准即将到期', en: 'Calibration due soon' },
   CAL_OVERDUE: { 'zh-CN': '校准已过期', en: 'Calibration overdue' },

@@ -39,6 +39,7 @@ export function alarmValueKind({ type, source, detail }: AlarmValueSubject): Ala
     case 'ARCHIVE':
     case 'LICENSE':
     case 'CHANNEL':
+    case 'SYNC':
       return 'none';
     default:
       return 'plain';

@@ -73,7 +73,7 @@ export function byPriority<T extends { priority: string; updated_at: number | st
 }
 
 /** The system parts that raise alarms through the same lifecycle (ALM-1). */
-export const SYSTEM_ALARM_TYPES = ['DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL'] as const;
+export const SYSTEM_ALARM_TYPES = ['DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL', 'SYNC'] as const;
 export type SystemAlarmType = (typeof SYSTEM_ALARM_TYPES)[number];
 
 /**
@@ -119,7 +119,7 @@ export const ChannelEntrySchema = Type.Object(
  */
 export const DEFAULT_PRIORITIES: Record<string, AlarmPriority> = {
   HIGH_2: 'critical', LOW: 'critical', HIGH_1: 'high', FAULT: 'medium', OFFLINE: 'medium', CHANNEL: 'medium',
-  LOW_BAT: 'low', DISK: 'low', ARCHIVE: 'low', LICENSE: 'low',
+  LOW_BAT: 'low', DISK: 'low', ARCHIVE: 'low', LICENSE: 'low', SYNC: 'low',
   // Issue 15.2 (JJG 693-2011): housekeeping before the due date, medium once a detector is overdue.
   CAL_DUE: 'low', BUMP_DUE: 'low', CAL_OVERDUE: 'medium',
   // Issue 15.3 (GBZ 2.1-2019): exposure over an occupational limit calls for action now, as a level-1 gas alarm does.

@@ -5,6 +5,7 @@ import type { Db } from './db.ts';
 import * as R from './reading-row.ts';
 import { createDeviceRepository } from './devices.ts';
 import { createPendingRepository } from './pending.ts';
+import { createUplinkLog } from './uplink-log.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -76,6 +77,7 @@ function refusedIndex(err: unknown): number | null {
 export function createReadingStore(db: Db, consequences: BatchConsequences = NO_CONSEQUENCES) {
   const devices = createDeviceRepository(db);
   const pending = createPendingRepository(db);
+  const uplinkLog = createUplinkLog(db); // issue 17: the batch's keys for the cloud targets, same transaction
   const insert = db.prepare(
     'INSERT OR IGNORE INTO readings (sn_id, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
   );
@@ -144,6 +146,7 @@ export function createReadingStore(db: Db, consequences: BatchConsequences = NO_
     for (let ts = rows[o + R.F_TS], attempt = 0; attempt < 1000; ts++, attempt++) {
       if (insert.run(snId, ts, ...values, received - ts).changes) {
         if (ts < minuteWatermark) markLate.run(snId, ts - (ts % MINUTE));
+        uplinkLog.stored(snId, ts, received);
         const newest = newestInBatch.get(snId);
         if (!newest || (newest[0] as number) <= ts) newestInBatch.set(snId, [ts, ...values, received - ts]);
         return 1;
@@ -162,9 +165,13 @@ export function createReadingStore(db: Db, consequences: BatchConsequences = NO_
     (rows: Float64Array, count: number, inserted: Uint8Array, updates: WriterUpdate[], refused: Set<number>, unjudged: Map<number, string>) => {
       newestInBatch.clear(); // nothing of a rolled-back batch may reach latest_readings
       consequences.begin();
+      uplinkLog.begin();
       for (const update of updates) {
         let known = true;
-        if (update.op === 'status') known = devices.setStatus(update.sn, update.status, update.lastSeen);
+        if (update.op === 'status') {
+          known = devices.setStatus(update.sn, update.status, update.lastSeen);
+          if (known) uplinkLog.deviceStatus(update.sn, update.status, update.at);
+        }
         else if (update.op === 'pending') pending.record(update);
         consequences.update(update, known);
       }
@@ -181,6 +188,7 @@ export function createReadingStore(db: Db, consequences: BatchConsequences = NO_
         else consequences.storedUnjudged(rows, o, reason);
       }
       for (const [snId, row] of newestInBatch) upsertLatest.run(snId, ...row);
+      uplinkLog.end();
     },
   );
 

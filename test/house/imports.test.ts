@@ -53,6 +53,8 @@ const ROOMS: Record<string, Rule> = {
   'appliance/users': { value: STAGE_BASE },
   'appliance/calibration': { value: STAGE_BASE, type: ['appliance/devices'] },
   'appliance/exposure': { value: STAGE_BASE },
+  // Issue 17: the cloud uplink reads the committed tables and sends; its transports are its own.
+  'appliance/sync': { value: STAGE_BASE },
   // The appliance's side of licensing: the guard consults the pure gate and the check-in client (seed §8).
   'appliance/license': { value: [...STAGE_BASE, 'licensing'] },
   // The API is the outermost stage: app.ts hands it the services of the others (api/deps.ts), so
@@ -60,7 +62,7 @@ const ROOMS: Record<string, Rule> = {
   'appliance/api': {
     value: STAGE_BASE,
     type: ['appliance/alarms', 'appliance/archive', 'appliance/calibration', 'appliance/devices', 'appliance/exposure',
-      'appliance/jobs', 'appliance/live', 'appliance/notify', 'appliance/users'],
+      'appliance/jobs', 'appliance/live', 'appliance/notify', 'appliance/sync', 'appliance/users'],
   },
   // The offline admin commands (`mcs-edge devices|alarms|archive|license …`) work on the database
   // without the server running: each command is a small composition root of its own.

@@ -14,6 +14,7 @@ import { m010_escalation } from './010_escalation.ts';
 import { m011_masking } from './011_masking.ts';
 import { m012_calibration } from './012_calibration.ts';
 import { m013_device_kind } from './013_device_kind.ts';
+import { m014_uplink } from './014_uplink.ts';
 
 export interface Migration {
   version: number;
@@ -26,4 +27,4 @@ export interface Migration {
   foreignKeysOff?: boolean;
 }
 
-export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs, m007_alarm_ids, m008_alarm_levels_journal, m009_device_gas, m010_escalation, m011_masking, m012_calibration, m013_device_kind];
+export const migrations: Migration[] = [m001_init, m002_rollup_dirty, m003_latest_readings, m004_alarms, m005_users_audit, m006_archive_jobs, m007_alarm_ids, m008_alarm_levels_journal, m009_device_gas, m010_escalation, m011_masking, m012_calibration, m013_device_kind, m014_uplink];

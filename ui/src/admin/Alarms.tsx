@@ -17,7 +17,7 @@ import { AckDialog, AlarmJournalPage, IsaStatePill, LevelChip, PriorityChip, use
 import type { PageProps } from './AdminApp.tsx';
 
 const SIZE = 20;
-const TYPES = ['HIGH', 'LOW', 'OFFLINE', 'LOW_BAT', 'FAULT', 'DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL'];
+const TYPES = ['HIGH', 'LOW', 'OFFLINE', 'LOW_BAT', 'FAULT', 'DISK', 'ARCHIVE', 'LICENSE', 'CHANNEL', 'SYNC'];
 /** How long the search waits for the typing to pause before it asks the appliance. */
 const SEARCH_PAUSE_MS = 250;
 /** The list follows the plant by itself, like the overview. */

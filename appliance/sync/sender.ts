@@ -1,0 +1,407 @@
+// Issue 17 (SYNC-1, SYNC-2, SYNC-3): one target's sender. It keeps a window of frames in flight
+// and picks the next frame by lane priority — alarms, device state, live telemetry, then backfill
+// (and resend requests) — so after an outage live values flow at once while the backlog drains
+// beside them, oldest first, flagged historical, within the target's rate and byte budgets. A
+// lane's cursor moves only over frames the target acknowledged, contiguously; a failed send sends
+// the lane again from its cursor (at-least-once; the receiver drops duplicates by record id).
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { Db } from '../storage/db.ts';
+import type { UplinkFrame, UplinkLane, UplinkTarget, UplinkTransport, UplinkTargetStatus } from '../contract/uplink.ts';
+import type { BatchRow, BuiltFrame, UplinkCursor, UplinkQueue } from './queue.ts';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** Unacknowledged telemetry older than this at a (re)connect is the backfill lane; newer is live. */
+export const LIVE_SPLIT_MS = 10_000;
+/** Aggregate minutes older than this are flagged historical. */
+const AGGREGATE_LIVE_MS = 5 * MINUTE;
+const PERSIST_EVERY_MS = 500;
+const TALLY_EVERY_MS = 10_000;
+
+/** Records per frame, per lane kind; Aliyun's messages are limited to 256 KB. */
+const frameLimits = (kind: UplinkTarget['kind']) => (kind === 'aliyun' ? { events: 50, telemetry: 100 } : { events: 200, telemetry: 500 });
+
+interface Lane {
+  name: UplinkLane | 'resend';
+  /** Acknowledged through (contiguously) and handed out through. */
+  acked: number;
+  sent: number;
+  /** Frames in flight in hand-out order. */
+  flying: { through: number; done: boolean }[];
+}
+
+interface Resend {
+  id: number;
+  from_ts: number;
+  to_ts: number;
+  sns: string | null;
+  next_sn_id: number;
+  next_ts: number;
+}
+
+export interface SenderOptions {
+  target: UplinkTarget;
+  db: Db;
+  queue: UplinkQueue;
+  transport: UplinkTransport;
+  clock: Clock;
+  log: Logger;
+  /** Metrics: records and bytes acknowledged, by lane. */
+  onAcknowledged?: (lane: string, records: number, bytes: number) => void;
+}
+
+export function createSender(options: SenderOptions) {
+  const { db, queue, transport, clock, log } = options;
+  let target = options.target;
+  const aggregate = () => target.telemetry === 'aggregate';
+  let cursor: UplinkCursor = queue.cursor(target.id) ?? queue.ensureCursor(target.id, clock.now(), aggregate());
+  const resendQ = {
+    next: db.prepare<[string], Resend>('SELECT id, from_ts, to_ts, sns, next_sn_id, next_ts FROM uplink_resends WHERE target = ? ORDER BY id LIMIT 1'),
+    advance: db.prepare<[number, number, number]>('UPDATE uplink_resends SET next_sn_id = ?, next_ts = ? WHERE id = ?'),
+    done: db.prepare<[number]>('DELETE FROM uplink_resends WHERE id = ?'),
+    add: db.prepare<[string, number, number, string | null, number, number]>(
+      'INSERT INTO uplink_resends (target, from_ts, to_ts, sns, next_ts, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    count: db.prepare<[string], number>('SELECT count(*) FROM uplink_resends WHERE target = ?').pluck(),
+  };
+
+  const lane = (name: Lane['name'], at: number): Lane => ({ name, acked: at, sent: at, flying: [] });
+  let alarm = lane('alarm', cursor.journal_id);
+  let device = lane('device', cursor.device_event_id);
+  // The newest telemetry (`live`), and while the box catches up after an outage the backlog before
+  // `cursor.live_from` (`backfill`, historical).
+  let live = lane('live', cursor.live_from === null ? cursor.batch_id : cursor.live_batch_id ?? cursor.live_from);
+  let backfill: Lane | null = cursor.live_from === null ? null : lane('backfill', cursor.batch_id);
+  let minutes = lane('live', cursor.minute_ts ?? 0);
+  let resend = lane('resend', 0);
+  let resendRow: Resend | undefined;
+
+  let generation = 0;
+  let inFlight = 0;
+  let running = false;
+  let dirty = false;
+  let persistTimer: NodeJS.Timeout | null = null;
+  let pumpTimer: NodeJS.Timeout | null = null;
+  let retryAt = 0;
+  let failures = 0;
+
+  const stats = {
+    lastAckAt: null as number | null, bytesToday: 0, recordsToday: 0, day: -1, downsampled: 0, gaps: 0,
+    acks: [] as { at: number; records: number }[],
+  };
+  // Telemetry budgets (SYNC-2): a token bucket of records per second and bytes per (UTC) day.
+  let tokens = 0;
+  let tokensAt = clock.now();
+  // The raw backlog's size, counted now and then (a sum over the batch log), for the limit and the page.
+  let tally = { at: -Infinity, readings: 0, excess: 0 };
+
+  const windowSize = () => Math.max(1, Math.min(target.inflight, 8));
+  const lanes = () => [alarm, device, live, minutes, resend, ...(backfill ? [backfill] : [])];
+
+  function restartLanes() {
+    generation++;
+    inFlight = 0;
+    for (const l of lanes()) {
+      l.sent = l.acked;
+      l.flying = [];
+    }
+    resendRow = undefined;
+  }
+
+  /** SYNC-2: after an outage, the backlog goes to the backfill lane and what comes from now is live. */
+  function splitIfBehind() {
+    if (aggregate() || backfill || live.flying.length) return;
+    const oldest = queue.firstBatchAfter(live.acked);
+    if (!oldest || clock.now() - oldest.at < LIVE_SPLIT_MS) return;
+    const head = queue.heads().batch;
+    cursor = { ...cursor, live_from: head, live_batch_id: head };
+    backfill = lane('backfill', live.acked);
+    live = lane('live', head);
+    dirty = true;
+    persist();
+    log.info({ target: target.id, backlogFrom: oldest.id, liveFrom: head }, 'uplink: backlog goes to the backfill lane, live values first');
+  }
+
+  function persist() {
+    if (!dirty) return;
+    dirty = false;
+    // SYNC-2: the backfill reached where live began: one telemetry lane again.
+    if (backfill && backfill.acked >= cursor.live_from! && !backfill.flying.length) backfill = null;
+    cursor = {
+      ...cursor,
+      journal_id: alarm.acked,
+      device_event_id: device.acked,
+      batch_id: aggregate() ? queue.heads().batch : (backfill ?? live).acked,
+      live_from: backfill ? cursor.live_from : null,
+      live_batch_id: backfill ? live.acked : null,
+      minute_ts: aggregate() ? minutes.acked : cursor.minute_ts,
+      updated_at: clock.now(),
+    };
+    try {
+      queue.saveCursor(cursor);
+    } catch (err) {
+      // The cursor is retried with the next acknowledgement; until then a restart resends more, never less.
+      dirty = true;
+      log.warn({ target: target.id, err: (err as Error).message }, 'uplink: the cursor could not be saved; it is saved with the next acknowledgement');
+    }
+  }
+
+  function schedulePersist() {
+    dirty = true;
+    persistTimer ??= setTimeout(() => {
+      persistTimer = null;
+      persist();
+    }, PERSIST_EVERY_MS);
+  }
+
+  /** The cursor moves over the frames acknowledged without a gap before them. */
+  function acknowledged(l: Lane, entry: { through: number; done: boolean }) {
+    entry.done = true;
+    while (l.flying.length && l.flying[0].done) l.acked = Math.max(l.acked, l.flying.shift()!.through);
+  }
+
+  /** A stretch of a lane with nothing to send (empty batches, minutes without readings): passed in order, as if acknowledged. */
+  function skip(l: Lane, through: number) {
+    const entry = { through, done: false };
+    l.flying.push(entry);
+    l.sent = through;
+    acknowledged(l, entry);
+    schedulePersist();
+  }
+
+  function refreshTally(now: number) {
+    if (aggregate() || !backfill || now - tally.at < TALLY_EVERY_MS) return;
+    const { readings } = queue.batchTally(backfill.acked, cursor.live_from!);
+    tally = { at: now, readings, excess: readings - target.backlog_max_readings };
+  }
+
+  /** SYNC-3: a batch older than the age limit, or among the oldest beyond the count limit, goes downsampled. */
+  function overLimit(batch: BatchRow): boolean {
+    if (clock.now() - batch.at > target.backlog_max_hours * HOUR) return true;
+    if (tally.excess > 0) {
+      tally.excess -= batch.n;
+      return true;
+    }
+    return false;
+  }
+
+  function telemetryAllowed(now: number): boolean {
+    const day = Math.floor(now / (24 * HOUR));
+    if (day !== stats.day) {
+      stats.day = day;
+      stats.bytesToday = 0;
+      stats.recordsToday = 0;
+    }
+    if (target.max_bytes_per_day > 0 && stats.bytesToday >= target.max_bytes_per_day) return false;
+    if (target.max_records_per_s <= 0) return true;
+    tokens = Math.min(target.max_records_per_s, tokens + ((now - tokensAt) / 1000) * target.max_records_per_s);
+    tokensAt = now;
+    return tokens >= 1;
+  }
+
+  /** The next frame by lane priority, or null when nothing is due (or the budget says wait). */
+  function nextFrame(): { l: Lane; frame: UplinkFrame; built: BuiltFrame; after?: () => void } | null {
+    const now = clock.now();
+    const limits = frameLimits(target.kind);
+    const heads = queue.heads();
+    if (alarm.sent < heads.journal) {
+      const built = queue.alarmFrame(alarm.sent, limits.events, false);
+      if (built.records.length) return { l: alarm, frame: { kind: 'alarm', historical: false, records: built.records }, built };
+    }
+    if (device.sent < heads.device) {
+      const built = queue.deviceFrame(device.sent, limits.events, false);
+      if (built.records.length) return { l: device, frame: { kind: 'device', historical: false, records: built.records }, built };
+    }
+    if (!telemetryAllowed(now)) return null;
+    const maxRecords = target.max_records_per_s > 0 ? Math.max(1, Math.min(limits.telemetry, Math.floor(tokens))) : limits.telemetry;
+    if (aggregate()) {
+      if (minutes.sent === 0) minutes.sent = minutes.acked = queue.minuteWatermark();
+      const built = queue.minuteFrame(minutes.sent, maxRecords, now - AGGREGATE_LIVE_MS);
+      if (built.records.length) return { l: minutes, frame: { kind: 'aggregate', historical: built.through < now - AGGREGATE_LIVE_MS, records: built.records }, built };
+      // Minutes without a device reporting: nothing to send, but the cursor moves on.
+      if (built.through > minutes.sent) skip(minutes, built.through);
+      return null;
+    }
+    // Live first, then the backlog beside it.
+    if (live.sent < heads.batch) {
+      const built = queue.batchFrame(live.sent, heads.batch, maxRecords, false, () => false);
+      if (built.records.length || built.through > live.sent) return telemetry(live, built, false);
+    }
+    // The backlog never takes the last slot of the window: a new alarm or live value goes at once.
+    const backlogSlots = windowSize() > 1 ? windowSize() - 1 : 1;
+    if (inFlight >= backlogSlots) return null;
+    if (backfill && backfill.sent < cursor.live_from!) {
+      refreshTally(now);
+      const built = queue.batchFrame(backfill.sent, cursor.live_from!, maxRecords, true, overLimit);
+      if (built.records.length || built.through > backfill.sent) return telemetry(backfill, built, true);
+    }
+    // SYNC-5: a resend request from the cloud, device by device, historical.
+    if (resend.flying.length === 0) {
+      resendRow ??= resendQ.next.get(target.id);
+      if (resendRow) {
+        const made = queue.resendFrame(resendRow, maxRecords);
+        const row = resendRow;
+        const built: BuiltFrame = { records: made.records, through: resend.sent + 1, readings: made.records.length, oldestAt: null, downsampled: 0, gaps: 0 };
+        const after = () => {
+          if (made.done) resendQ.done.run(row.id);
+          else resendQ.advance.run(made.next.sn_id, made.next.ts, row.id);
+          resendRow = undefined;
+        };
+        if (!made.records.length) {
+          after();
+          return null;
+        }
+        return { l: resend, frame: { kind: 'reading', historical: true, records: made.records }, built, after };
+      }
+    }
+    return null;
+  }
+
+  function telemetry(l: Lane, built: BuiltFrame, historical: boolean) {
+    if (!built.records.length) {
+      skip(l, built.through);
+      return null;
+    }
+    const kind = built.records.every((r) => r.kind === 'reading') ? 'reading' : 'aggregate';
+    return { l, frame: { kind, historical, records: built.records } as UplinkFrame, built };
+  }
+
+  function pump() {
+    if (!running || target.paused || !target.enabled) return;
+    if (!transport.state().connected || clock.now() < retryAt) return;
+    splitIfBehind();
+    while (inFlight < windowSize()) {
+      let next;
+      try {
+        next = nextFrame();
+      } catch (err) {
+        log.error({ target: target.id, err: (err as Error).message }, 'uplink: a frame could not be built from the database');
+        retryAt = clock.now() + 5000;
+        return;
+      }
+      if (!next) return;
+      send(next.l, next.frame, next.built, next.after);
+    }
+  }
+
+  function send(l: Lane, frame: UplinkFrame, built: BuiltFrame, after?: () => void) {
+    const entry = { through: built.through, done: false };
+    l.flying.push(entry);
+    l.sent = built.through;
+    inFlight++;
+    if (frame.kind === 'reading' || frame.kind === 'aggregate') tokens -= frame.records.length;
+    const sentIn = generation;
+    transport.send(frame).then(
+      (bytes) => {
+        if (sentIn !== generation) return; // a failure restarted the lanes meanwhile: sent again
+        inFlight--;
+        failures = 0;
+        acknowledged(l, entry);
+        after?.();
+        const now = clock.now();
+        stats.lastAckAt = now;
+        stats.bytesToday += bytes;
+        stats.recordsToday += frame.records.length;
+        stats.downsampled += built.downsampled;
+        stats.gaps += built.gaps;
+        stats.acks.push({ at: now, records: built.readings || frame.records.length });
+        while (stats.acks.length && stats.acks[0].at < now - MINUTE) stats.acks.shift();
+        if (tally.readings > 0 && l === backfill) tally.readings = Math.max(0, tally.readings - built.readings);
+        options.onAcknowledged?.(l.name, frame.records.length, bytes);
+        schedulePersist();
+        pump();
+      },
+      (err: Error) => {
+        if (sentIn !== generation) return;
+        failures++;
+        // Exponential backoff with jitter before the lanes are sent again from their cursors.
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2);
+        retryAt = clock.now() + delay;
+        log.warn({ target: target.id, lane: l.name, err: err.message, retryInMs: Math.round(delay) }, 'uplink: a frame was not acknowledged; it is sent again');
+        restartLanes();
+      },
+    );
+  }
+
+  function laneStatus(): UplinkTargetStatus['lanes'] {
+    const journal = queue.journalTally(alarm.acked);
+    const devices = queue.deviceTally(device.acked);
+    const rows: UplinkTargetStatus['lanes'] = [
+      { lane: 'alarm', depth: journal.depth, oldest_at: journal.oldest },
+      { lane: 'device', depth: devices.depth, oldest_at: devices.oldest },
+    ];
+    if (aggregate()) {
+      const watermark = queue.minuteWatermark();
+      rows.push({ lane: 'live', depth: Math.max(0, Math.round((watermark - minutes.acked) / MINUTE)), oldest_at: watermark > minutes.acked ? minutes.acked : null });
+      rows.push({ lane: 'backfill', depth: 0, oldest_at: null });
+      return rows;
+    }
+    const liveTally = queue.batchTally(live.acked, Number.MAX_SAFE_INTEGER);
+    rows.push({ lane: 'live', depth: liveTally.readings, oldest_at: liveTally.oldest });
+    if (backfill) {
+      const back = queue.batchTally(backfill.acked, cursor.live_from!);
+      rows.push({ lane: 'backfill', depth: back.readings + resendQ.count.get(target.id)!, oldest_at: back.oldest });
+    } else rows.push({ lane: 'backfill', depth: resendQ.count.get(target.id)!, oldest_at: null });
+    return rows;
+  }
+
+  return {
+    get target() {
+      return target;
+    },
+    start() {
+      running = true;
+      pumpTimer = setInterval(pump, 200);
+      pumpTimer.unref?.();
+      pump();
+    },
+    /** Something was committed or the link came up: look for frames now instead of at the next tick. */
+    wake: () => pump(),
+    /** The transport connected again: frames that were in flight are sent again. */
+    reconnected() {
+      restartLanes();
+      retryAt = 0;
+      failures = 0;
+      pump();
+    },
+    update(next: UplinkTarget) {
+      target = next;
+      pump();
+    },
+    setPaused(paused: boolean) {
+      target = { ...target, paused };
+      if (!paused) pump();
+    },
+    /** SYNC-5: re-queues [from, to) (of these devices) as historical readings. */
+    requestResend(from: number, to: number, sns: string[] | undefined) {
+      resendQ.add.run(target.id, from, to, sns?.length ? JSON.stringify(sns) : null, from, clock.now());
+      pump();
+    },
+    status(): UplinkTargetStatus {
+      const now = clock.now();
+      const lanes = laneStatus();
+      const backlog = lanes.reduce((sum, l) => sum + l.depth, 0);
+      const oldest = Math.min(...lanes.map((l) => l.oldest_at ?? Infinity));
+      const acked = stats.acks.reduce((sum, a) => sum + a.records, 0);
+      const span = stats.acks.length ? Math.max(1, (now - stats.acks[0].at) / 1000) : 0;
+      const rate = span ? acked / Math.max(span, 1) : 0;
+      const state = transport.state();
+      return {
+        id: target.id, name: target.name, kind: target.kind, enabled: target.enabled, paused: target.paused,
+        connected: state.connected, last_error: state.lastError, last_ack_at: stats.lastAckAt,
+        lanes, backlog, lag_s: Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0,
+        rate_per_s: Math.round(rate * 10) / 10, drain_estimate_s: rate > 0 && backlog > 0 ? Math.round(backlog / rate) : null,
+        bytes_today: stats.bytesToday, records_today: stats.recordsToday, downsampled: stats.downsampled, gaps: stats.gaps,
+      };
+    },
+    async stop() {
+      running = false;
+      if (pumpTimer) clearInterval(pumpTimer);
+      if (persistTimer) clearTimeout(persistTimer);
+      persistTimer = null;
+      persist();
+      await transport.close();
+    },
+  };
+}
+export type Sender = ReturnType<typeof createSender>;
