@@ -58,6 +58,11 @@ import { createMaintenance } from './jobs/maintenance.ts';
 import { appSchedule } from './jobs/schedule.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import { createJobRunRepository } from './storage/job-runs.ts';
+import { createUplinkSettings } from './sync/settings.ts';
+import { createUplink } from './sync/uplink.ts';
+import { createClockTrust, systemNtpProbe } from './sync/clock-trust.ts';
+import { createTransport } from './sync/transports/index.ts';
+import { readMachineId } from '../licensing/machine-id.ts';
 
 export interface AppOptions {
   config: Config;
@@ -80,11 +85,13 @@ export interface AppOptions {
   licenseFetch?: typeof fetch;
   /** Test hook: the alarm evaluation of this device's readings throws `times` times (ALM-8). */
   failEvaluation?: { sn: string; times: number };
+  /** Test hook (SYNC-6): whether NTP has synchronised the clock; default the system's (timesyncd, timedatectl). */
+  ntpSynced?: () => boolean;
 }
 
 const STATS_LOG_EVERY_MS = 60_000;
 
-export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', statfs, licensePublicKeyPem, licenseFetch, failEvaluation }: AppOptions) {
+export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', statfs, licensePublicKeyPem, licenseFetch, failEvaluation, ntpSynced }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
   const bus = createBus();
   let db: Db | null = null;
@@ -209,8 +216,23 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       deadbandPct: () => alarmSettings.current().deadband_pct, clock, maxHoldMs: config.ingest.offline_timeout_s * 1000,
     });
     const archive = buildArchive(db, { writer, reportCondition, presence, configRepo, box, diskBudget, calibration });
+    // Issue 17: the cloud uplink — off until a target is configured (Admin → System → Cloud sync).
+    const uplinkSettings = createUplinkSettings({
+      configRepo, secrets: box, clock, log,
+      machineId: () => {
+        const machine = readMachineId({ override: config.license.machine_id || undefined });
+        return machine.ok ? machine.machineId : null;
+      },
+    });
+    const clockTrust = createClockTrust({ db, clock, log: log.child({ stage: 'clock' }), ntpSynced: ntpSynced ?? systemNtpProbe() });
+    const uplink = createUplink({
+      db, clock, log: log.child({ stage: 'uplink' }), settings: uplinkSettings, createTransport,
+      clockUnsyncedAt: clockTrust.unsyncedAt, clockSynced: clockTrust.synced,
+      acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()),
+      reportCondition, onAlarm: (listener) => bus.on('alarm', listener),
+    });
     return {
-      calibration, reportDeviceCondition, masks, exposure,
+      calibration, reportDeviceCondition, masks, exposure, uplinkSettings, uplink, clockTrust,
       deviceRepo, pendingRepo, readings, writer, deviceCache, devices, presence, ingest, broker, alarmRepo, alarms, alarmSettings, notifier, escalation,
       configRepo, box, users, audit, live, hub, license, reportCondition, ...archive,
     };
@@ -240,6 +262,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       db, dataDir: config.data_dir, lowFreeMb: config.storage.disk_low_free_mb, criticalFreeMb: config.storage.disk_critical_free_mb,
       writer, archiver, archivingEnabled: () => settingsStore.enabled(), reportCondition, clock, log, timezone: config.site.timezone, statfs,
       reserveBytes: diskBudget.reserveBytes,
+      uplinkBacklog: { cutKeys: (before, limit) => parts?.uplink.queue.cutKeys(before, limit) ?? 0 }, // issue 17 (SYNC-3)
     });
     // Issue 16.8: a commit that failed on the disk runs the guard at once, not at its next 5-minute job.
     writer.onCommitFailed((error) => {
@@ -298,6 +321,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       outboxBacklog: () => p.notifier.outbox.backlog(),
       failingChannels: () => p.notifier.outbox.failingChannels(),
       wsClients: () => p.hub.clientCount(),
+      uplink: () => p.uplink.control.status().targets,
       /** LIC: the license state for the health answer (`license` component) and the UI. */
       license: () => p.license.state(),
     };
@@ -357,6 +381,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       parts.live.start();
       parts.hub.start();
       parts.masks.start(); // issue 15.1: ends expired masks
+      parts.clockTrust.start(); // SYNC-6: spans of an unsynchronised clock, before anything is sent
+      parts.uplink.start(); // issue 17: the configured cloud targets resume from their cursors
       oneTimeAdminPassword = (await parts.users.ensureFirstAdmin(config.admin.password)).generated; // API-4
       await broker.start();
       api = createApiServer({
@@ -365,6 +391,7 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
         silence: (by) => writer.silence(alarms.listed().map((alarm) => alarm.id), by, clock.now()), alarmRepo: parts.alarmRepo,
         alarmSettings: parts.alarmSettings, configRepo: parts.configRepo, license: parts.license, calibration: parts.calibration, masks: parts.masks, exposure: parts.exposure,
         archive: { storageSettings: parts.storageSettings, archiver: parts.archiver, backups: parts.backups, scheduler: parts.scheduler },
+        uplink: { settings: parts.uplinkSettings, control: parts.uplink.control },
         logins: createLoginAudit({ record: (entry) => audit.record(entry), clock }),
         channels: {
           secretsOf: (kind) => CHANNELS[kind],
@@ -386,6 +413,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
       logStats();
       parts?.hub.stop();
       parts?.masks.stop();
+      await parts?.uplink.stop(); // cursors saved: a restart resends only the unacknowledged tail
+      parts?.clockTrust.stop();
       if (api) await api.close();
       api = null;
       if (parts) {

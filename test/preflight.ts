@@ -35,6 +35,7 @@ export const TEST_TOOLS: TestTool[] = [
   { command: 'systemd-nspawn', packages: ['systemd-container'], usedBy: 'test/systemd: the box under a real systemd' },
   { command: 'nsenter', packages: ['util-linux'], usedBy: 'test/systemd: commands inside the box' },
   { command: 'pgrep', packages: ['procps'], usedBy: 'test/systemd: finding the box init' },
+  { command: '/usr/sbin/mosquitto', packages: ['mosquitto'], usedBy: 'test/sync: a real cloud MQTT broker with TLS and passwords (SYNC-4)' },
   // test/ui drives Debian's chromium headless through playwright-core (no browser download); the
   // CJK font makes the zh-CN screenshots readable. CHROMIUM_PATH points the UI tests elsewhere.
   { command: process.env.CHROMIUM_PATH || '/usr/bin/chromium', packages: ['chromium', 'fonts-wqy-zenhei'], usedBy: 'test/ui: headless Chromium' },

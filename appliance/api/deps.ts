@@ -27,6 +27,8 @@ import type { ExposureJob } from '../exposure/job.ts';
 import type { LoginAudit } from '../users/login-audit.ts';
 import type { ChannelKind } from '../contract/alarm.ts';
 import type { SecretSpec } from '../core/secrets.ts';
+import type { UplinkControl } from '../sync/control.ts';
+import type { UplinkSettingsStore } from '../sync/settings.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -66,4 +68,6 @@ export interface ApiDeps {
     secretsOf(kind: ChannelKind): SecretSpec;
     testSend(kind: ChannelKind, settings: unknown): Promise<{ detail?: unknown }>;
   };
+  /** Issue 17 (SYNC-7): the cloud uplink's settings and the running uplink; its routes exist only when given. */
+  uplink?: { settings: UplinkSettingsStore; control: UplinkControl };
 }

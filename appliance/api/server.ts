@@ -24,6 +24,7 @@ import { storageRoutes } from './routes/storage.ts';
 import { systemRoutes } from './routes/system.ts';
 import { userRoutes } from './routes/users.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { uplinkRoutes } from './routes/uplink.ts';
 
 export type { ApiDeps };
 
@@ -107,6 +108,7 @@ export function createApiServer(deps: ApiDeps & { log: Logger }): FastifyInstanc
     api.register(dashboardRoutes(deps));
     api.register(systemRoutes(deps));
     api.register(storageRoutes(deps));
+    if (deps.uplink) api.register(uplinkRoutes({ ...deps, uplink: deps.uplink }));
     api.register(liveRoutes(deps));
   });
   app.register(uiRoutes()); // UI-1: the kiosk and admin app (ui/dist)

@@ -13,6 +13,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { FastifySchemaCompiler } from 'fastify';
 import { SN_PATTERN } from '../contract/topics.ts';
 import { USERNAME_PATTERN } from '../contract/users.ts';
+import { BOX_ID_PATTERN, UPLINK_TARGET_ID_PATTERN } from '../contract/uplink.ts';
 
 /**
  * Arrays and objects nested deeper than this are refused before anything walks the input
@@ -39,7 +40,9 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
 export type ProblemRule =
   | 'required' | 'type' | 'pattern' | 'format' | 'minLength' | 'maxLength' | 'minimum' | 'maximum'
   | 'exclusiveMinimum' | 'exclusiveMaximum' | 'multipleOf' | 'enum' | 'additional' | 'minItems' | 'maxItems'
-  | 'uniqueItems' | 'minProperties' | 'nesting' | 'below' | 'above' | 'notAbove' | 'notZero' | 'finite' | 'invalid';
+  | 'uniqueItems' | 'minProperties' | 'nesting' | 'below' | 'above' | 'notAbove' | 'notZero' | 'finite' | 'invalid'
+  // The cloud sync settings' own checks (sync/settings.ts, issue 17).
+  | 'duplicate' | 'retype' | 'pemCertificate' | 'pemKey' | 'keyPair' | 'requires' | 'placeholders' | 'topicChars' | 'address';
 
 /** One thing wrong with the input (the `detail` of a 400, API-2). */
 export interface Problem {
@@ -73,6 +76,10 @@ const PATTERN_FORMS: Record<string, { form: string; words: string }> = {
   '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$': { form: 'bucket', words: 'be a bucket name of 3 to 63 lower-case letters, digits, . or -, or empty' },
   '^$|^[A-Za-z0-9._-][A-Za-z0-9._/-]*/$': { form: 'prefix', words: "be a key prefix of letters, digits, . _ - / ending in '/', or empty" },
   '^[A-Z_]{2,16}$': { form: 'alarm_type', words: 'be an alarm type in capitals, such as HIGH or FAULT' },
+  [UPLINK_TARGET_ID_PATTERN]: { form: 'uplink_id', words: 'be 1 to 32 letters, digits, _ or -' },
+  [`(${BOX_ID_PATTERN})|^$`]: { form: 'box_id', words: 'be 1 to 64 letters, digits, _ . or -, or empty' },
+  '^(mqtt|mqtts|ws|wss)://': { form: 'mqtt_url', words: 'start with mqtt://, mqtts://, ws:// or wss://' },
+  '^([0-9a-fA-F]{32})?$': { form: 'hex_key_16', words: 'be 32 hexadecimal digits (16 bytes), or empty' },
 };
 
 const TYPE_WORDS: Record<string, string> = {
@@ -180,7 +187,9 @@ const TYPEBOX_MESSAGES: [RegExp, (m: RegExpExecArray) => ReturnType<typeof ruleO
     const known = PATTERN_FORMS[m[1]];
     return known ? { rule: 'pattern', form: known.form, words: `must ${known.words}` } : { rule: 'pattern', words: 'does not have the allowed form' };
   }],
-  [/^Expected string length greater or equal to (\d+)$/, (m) => ({ rule: 'minLength', limit: Number(m[1]), words: `must be at least ${m[1]} characters` })],
+  [/^Expected string length greater or equal to (\d+)$/, (m) => (m[1] === '1'
+    ? { rule: 'required', words: 'must not be empty' } // as a schema refusal says it (ruleOf)
+    : { rule: 'minLength', limit: Number(m[1]), words: `must be at least ${m[1]} characters` })],
   [/^Expected string length less or equal to (\d+)$/, (m) => ({ rule: 'maxLength', limit: Number(m[1]), words: `must be at most ${m[1]} characters` })],
   [/^Expected (?:number|integer) to be greater or equal to (-?[\d.e+]+)$/, (m) => ({ rule: 'minimum', limit: Number(m[1]), words: `must be ${m[1]} or more` })],
   [/^Expected (?:number|integer) to be less or equal to (-?[\d.e+]+)$/, (m) => ({ rule: 'maximum', limit: Number(m[1]), words: `must be ${m[1]} or less` })],
@@ -197,6 +206,20 @@ const TYPEBOX_MESSAGES: [RegExp, (m: RegExpExecArray) => ReturnType<typeof ruleO
   [/^must not exceed (\w+)$/, (m) => ({ rule: 'notAbove', limit: m[1], words: m[0] })],
   [/^must not be 0$/, (m) => ({ rule: 'notZero', words: m[0] })],
   [/^must be a finite number$/, (m) => ({ rule: 'finite', words: m[0] })],
+  // The cloud sync settings' own checks (sync/settings.ts UPLINK_PROBLEM_WORDS).
+  [/^must be one of ((?:"[^"]*"(?:, )?)+)$/, (m) => {
+    const values = [...m[1].matchAll(/"([^"]*)"/g)].map((v) => v[1]);
+    return { rule: 'enum', limit: values, words: m[0] };
+  }],
+  [/^is used by another target$/, (m) => ({ rule: 'duplicate', words: m[0] })],
+  [/^type it again: /, (m) => ({ rule: 'retype', words: m.input })],
+  [/^must be a PEM certificate/, (m) => ({ rule: 'pemCertificate', words: m.input })],
+  [/^must be a PEM private key/, (m) => ({ rule: 'pemKey', words: m.input })],
+  [/^does not belong to the client certificate$/, (m) => ({ rule: 'keyPair', words: m[0] })],
+  [/^is required with (\w+)$/, (m) => ({ rule: 'requires', limit: m[1], words: m[0] })],
+  [/^may use only the placeholders (.+)$/, (m) => ({ rule: 'placeholders', limit: m[1].split(/,\s*/), words: m[0] })],
+  [/^must not contain the MQTT wildcards/, (m) => ({ rule: 'topicChars', words: m.input })],
+  [/^is not a valid address/, (m) => ({ rule: 'address', words: m.input })],
 ];
 
 /** `/channels/email: host: words`, `calib.k: words`, `(root): words` → the path and the words. */

@@ -58,6 +58,12 @@ export interface DiskGuardDeps {
   reserveBytes?: number;
   /** Injected in tests for a small artificial disk. */
   statfs?: StatFs;
+  /**
+   * Issue 17 (SYNC-3): the cloud uplink's batch log. Under critical pressure the key lists of its
+   * batches older than an hour are cut first — those readings then go to the cloud as aggregates
+   * (or a gap record) — before any unarchived reading is deleted. Rows cut (at most `limit`).
+   */
+  uplinkBacklog?: { cutKeys(before: number, limit?: number): number };
 }
 
 export interface DiskCheck {
@@ -66,6 +72,8 @@ export interface DiskCheck {
   archived_days: string[];
   pruned_unarchived_rows: number;
   pruned_before: number | null;
+  /** Issue 17: uplink batches whose reading keys were cut (sent as aggregates instead). */
+  uplink_batches_cut: number;
 }
 
 export interface DiskGuardStats {
@@ -144,7 +152,7 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     const low = deps.lowFreeMb * MB;
     const critical = deps.criticalFreeMb * MB;
     let free = await freeBytes();
-    const result: DiskCheck = { state: 'ok', free_mb: Math.floor(free / MB), archived_days: [], pruned_unarchived_rows: 0, pruned_before: null };
+    const result: DiskCheck = { state: 'ok', free_mb: Math.floor(free / MB), archived_days: [], pruned_unarchived_rows: 0, pruned_before: null, uplink_batches_cut: 0 };
     if (free < low) {
       // The WAL's room first: what it holds is copied back and the file emptied.
       try {
@@ -179,6 +187,18 @@ export function createDiskGuard(deps: DiskGuardDeps) {
         result.archived_days.push(day);
         free = await freeBytes();
       }
+    }
+    // 1b. The uplink's backlog of reading keys older than an hour (the readings stay; the cloud gets aggregates).
+    if (deps.uplinkBacklog && free < critical) {
+      try {
+        for (let cut = 1; cut > 0 && free < critical; free = await freeBytes()) {
+          cut = deps.uplinkBacklog.cutKeys(clock.now() - HOUR);
+          result.uplink_batches_cut += cut;
+        }
+      } catch (err) {
+        log.warn({ err }, 'the cloud backlog could not be cut for the disk guard');
+      }
+      if (result.uplink_batches_cut) log.warn({ batches: result.uplink_batches_cut }, 'disk critical: the oldest cloud backlog goes as aggregates instead of raw readings');
     }
     // 2. Still critical: the oldest unarchived data, said loudly.
     while (free < critical) {

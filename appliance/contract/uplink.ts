@@ -228,6 +228,9 @@ export type UplinkEnvelope = Static<typeof UplinkEnvelopeSchema>;
 
 // --- Cloud → box (SYNC-5) -----------------------------------------------------------------------
 
+/** The journal's actor of an acknowledgement from the cloud: `cloud:{target}:{remote user}`. */
+export const CLOUD_ACTOR_PREFIX = 'cloud:';
+
 export const CloudAckCommandSchema = Type.Object({
   cmd: Type.Literal('ack'),
   alarm_ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 1000 }),

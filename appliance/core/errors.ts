@@ -31,6 +31,9 @@ export const ErrorCodes = {
   ARCHIVE_CONFIG_INVALID: { code: 60001, http: 400, message: 'invalid storage configuration' },
   ARCHIVE_UPLOAD_FAILED: { code: 60002, http: 502, message: 'archive upload failed' },
   ARCHIVE_NOT_FOUND: { code: 60003, http: 404, message: 'archive not found' },
+  // Issue 17 (SYNC): the cloud uplink, a new area after the seed's 60xxx cold storage.
+  UPLINK_CONFIG_INVALID: { code: 70001, http: 400, message: 'invalid cloud sync settings' },
+  UPLINK_TARGET_NOT_FOUND: { code: 70002, http: 404, message: 'cloud sync target not found' },
 } as const;
 export type ErrorName = keyof typeof ErrorCodes;
 

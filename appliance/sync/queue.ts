@@ -104,6 +104,9 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     pruneBatches: db.prepare<[number]>('DELETE FROM uplink_batches WHERE id <= ?'),
     pruneDeviceEvents: db.prepare<[number]>('DELETE FROM uplink_device_events WHERE id <= ?'),
     changes: db.prepare<[], number>('SELECT version FROM device_changes').pluck(),
+    cutKeys: db.prepare<[number, number]>(
+      'UPDATE uplink_batches SET keys = NULL WHERE id IN (SELECT id FROM uplink_batches WHERE at < ? AND keys IS NOT NULL ORDER BY id LIMIT ?)'),
+    logBytes: db.prepare<[], number>('SELECT coalesce(sum(length(keys)), 0) + 40 * count(*) FROM uplink_batches').pluck(),
   };
 
   // sn_id → serial, gas and unit, read again when a device changed (device_changes, migration 001).
@@ -152,20 +155,36 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
 
   /**
    * SYNC-3: readings that cannot go raw (deleted before they were sent, or over the backlog limit)
-   * go as the 1-minute aggregates of their span; where no roll-up is left either, a gap record says so.
+   * go as the 1-minute aggregates of their minutes; a minute with no roll-up left becomes a gap record
+   * (consecutive ones merged).
    */
-  function downsample(batchId: number, bySerial: Map<number, { from: number; to: number; count: number }>, reason: string, historical: boolean) {
+  function downsample(bySerial: Map<number, Map<number, number>>, reason: string, historical: boolean) {
     const records: UplinkRecord[] = [];
     let downsampled = 0;
     let gaps = 0;
-    for (const [snId, span] of bySerial) {
-      const { records: aggregates, covered } = aggregatesOf(snId, span.from, span.to + 1, historical);
-      records.push(...aggregates);
-      downsampled += span.count;
-      if (covered === 0) {
-        records.push(gapRecord(`${batchId}:${infoOf(snId).sn}`, infoOf(snId).sn, span.from, span.to, reason, historical));
+    for (const [snId, minutes] of bySerial) {
+      const starts = [...minutes.keys()].sort((a, b) => a - b);
+      const { records: aggregates } = aggregatesOf(snId, starts[0], starts.at(-1)! + MINUTE, historical);
+      const rolled = new Set(aggregates.map((a) => a.ts));
+      records.push(...aggregates.filter((a) => minutes.has(a.ts)));
+      let gap: { from: number; to: number } | null = null;
+      const flush = () => {
+        if (!gap) return;
+        const sn = infoOf(snId).sn;
+        records.push(gapRecord(`${sn}:${gap.from}`, sn, gap.from, gap.to, reason, historical));
         gaps++;
+        gap = null;
+      };
+      for (const start of starts) {
+        downsampled += minutes.get(start)!;
+        if (rolled.has(start)) flush();
+        else if (gap && gap.to === start) gap.to = start + MINUTE;
+        else {
+          flush();
+          gap = { from: start, to: start + MINUTE };
+        }
       }
+      flush();
     }
     return { records, downsampled, gaps };
   }
@@ -228,58 +247,64 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
       const records: UplinkRecord[] = [];
       let through = after;
       let readings = 0;
-      let downsampled = 0;
-      let gaps = 0;
       let oldestAt: number | null = null;
-      for (const batch of q.batches.all(after, upTo, 64)) {
+      // What goes as aggregates is gathered over the whole frame, so a device's minute is sent once
+      // per frame however many batches it spans.
+      const deleted = new Map<number, Map<number, number>>();
+      const overLimit = new Map<number, Map<number, number>>();
+      let cut: { from: number; to: number; count: number; first: number } | null = null;
+      const add = (minutes: typeof deleted, key: ReadingKey) => {
+        let counts = minutes.get(key.snId);
+        if (!counts) minutes.set(key.snId, (counts = new Map()));
+        const start = key.ts - (key.ts % MINUTE);
+        counts.set(start, (counts.get(start) ?? 0) + 1);
+      };
+      for (const batch of q.batches.all(after, upTo, 256)) {
         if (records.length && records.length + batch.n > maxRecords) break;
         oldestAt ??= batch.at;
         readings += batch.n;
         through = batch.id;
         if (batch.keys === null) {
-          // Cut by the disk guard: only the span is known — aggregates of every device, or one gap.
-          let covered = 0;
-          for (const snId of q.serialIds.all()) {
-            const { records: aggregates } = aggregatesOf(snId, batch.ts_min, batch.ts_max + 1, historical);
-            covered += aggregates.length;
-            records.push(...aggregates);
-          }
-          downsampled += batch.n;
-          if (!covered) {
-            records.push(gapRecord(`${batch.id}:*`, null, batch.ts_min, batch.ts_max, 'the backlog was cut to keep the disk from filling (STO-4)', historical));
-            gaps++;
-          }
+          // Cut by the disk guard: only the span is known.
+          if (cut) {
+            cut.from = Math.min(cut.from, batch.ts_min);
+            cut.to = Math.max(cut.to, batch.ts_max);
+            cut.count += batch.n;
+          } else cut = { from: batch.ts_min, to: batch.ts_max, count: batch.n, first: batch.id };
           continue;
         }
         const keys = decodeKeys(batch.keys, batch.ts_min);
-        const missing = new Map<number, { from: number; to: number; count: number }>();
-        const addMissing = (key: ReadingKey) => {
-          const span = missing.get(key.snId);
-          if (!span) missing.set(key.snId, { from: key.ts, to: key.ts, count: 1 });
-          else {
-            span.from = Math.min(span.from, key.ts);
-            span.to = Math.max(span.to, key.ts);
-            span.count++;
-          }
-        };
         if (downsampleIf(batch)) {
-          for (const key of keys) addMissing(key);
-          const made = downsample(batch.id, missing, 'the readings were past the backlog limit', historical);
-          records.push(...made.records);
-          downsampled += made.downsampled;
-          gaps += made.gaps;
+          for (const key of keys) add(overLimit, key);
           continue;
         }
         for (const key of keys) {
           const row = q.reading.get(key.snId, key.ts);
           if (row) records.push(readingRecord(key.snId, row, historical));
-          else addMissing(key);
+          else add(deleted, key);
         }
-        if (missing.size) {
-          const made = downsample(batch.id, missing, 'the readings were deleted (archived or pruned) before they were sent', historical);
-          records.push(...made.records);
-          downsampled += made.downsampled;
-          gaps += made.gaps;
+      }
+      let downsampled = 0;
+      let gaps = 0;
+      const addMade = (made: { records: UplinkRecord[]; downsampled: number; gaps: number }) => {
+        records.push(...made.records);
+        downsampled += made.downsampled;
+        gaps += made.gaps;
+      };
+      if (overLimit.size) addMade(downsample(overLimit, 'the readings were past the backlog limit', historical));
+      if (deleted.size) addMade(downsample(deleted, 'the readings were deleted (archived or pruned) before they were sent', historical));
+      if (cut) {
+        // Aggregates of every device over the span, or one gap for the whole box.
+        let covered = 0;
+        for (const snId of q.serialIds.all()) {
+          const { records: aggregates } = aggregatesOf(snId, cut.from, cut.to + 1, historical);
+          covered += aggregates.length;
+          records.push(...aggregates);
+        }
+        downsampled += cut.count;
+        if (!covered) {
+          records.push(gapRecord(`${cut.first}:*`, null, cut.from, cut.to, 'the backlog was cut to keep the disk from filling (STO-4)', historical));
+          gaps++;
         }
       }
       return { records, through, readings, oldestAt, downsampled, gaps };
@@ -322,6 +347,16 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     firstBatchAfter: (after: number) => q.firstBatchAfter.get(after),
     journalTally: (after: number) => q.journalTally.get(after)!,
     deviceTally: (after: number) => q.deviceTally.get(after)!,
+
+    /**
+     * STO-4 + SYNC-3: under disk pressure the oldest batches lose their key lists (the readings are
+     * then sent as aggregates or a gap record); at most `limit` rows a call. Rows cut.
+     */
+    cutKeys(before: number, limit = 10_000): number {
+      return q.cutKeys.run(before, limit).changes;
+    },
+    /** The batch log's size in bytes (key lists), for the disk guard and the status page. */
+    logBytes: (): number => q.logBytes.get() ?? 0,
 
     /** Log rows every target has acknowledged are deleted (the queue holds only what is owed). */
     prune(): { batches: number; deviceEvents: number } {

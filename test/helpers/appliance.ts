@@ -79,6 +79,8 @@ export interface StartAppOptions {
   devLicenseDevices?: number;
   /** The data dir to use (e.g. on a small file system the test mounted) instead of a new temp dir; left in place at stop. */
   dataDir?: string;
+  /** SYNC-6: whether NTP says the clock is synchronised (default: yes, so records are not flagged). */
+  ntpSynced?: () => boolean;
 }
 
 /** The wall clock in the shape of the hand-driven one, for tests under real, continuous load. */
@@ -95,6 +97,7 @@ export async function startApp(overrides: Record<string, unknown> = {}, options:
   const app = createApp({
     config: testConfig(temp.dir, license ? { ...overrides, license: { machine_id: license.machineId } } : overrides), log: captured.log, clock,
     maxPageCount: options.maxPageCount, licensePublicKeyPem: license?.publicPem ?? options.licensePublicKeyPem, failEvaluation: options.failEvaluation,
+    ntpSynced: options.ntpSynced ?? (() => true),
   });
   await app.start();
   let stopped = false;

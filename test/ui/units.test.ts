@@ -248,3 +248,16 @@ test('UI-5 marker colours: gas alarm red, fault yellow with its value invalid, u
   assert.equal(valueText(12.34, 'unprotected'), '12.3');
   assert.equal(valueText(12, 'stale'), '—');
 });
+
+test('issue 17.5: an acknowledgement from the cloud quiets nothing on the kiosk; a local one does', () => {
+  const box = new Annunciator();
+  box.take({ type: 'snapshot', data: { devices: [], alarms: [], counts }, ts: '' });
+  const raised = alarm(7, { level: 2, priority: 'critical' });
+  box.take({ type: 'alarm', kind: 'raised', data: raised, ts: '' });
+  const cloudAck = { isa_state: 'active_acknowledged' as const, ack_at: '2026-11-24T10:09:00.000Z', ack_by: 'cloud:hq:alice', ack_comment: '' };
+  box.take({ type: 'alarm', kind: 'acknowledged', data: alarm(7, { ...raised, ...cloudAck }), ts: '' });
+  assert.equal(box.pattern([alarmSource(alarm(7, { ...raised, ...cloudAck }))]), 'level2', 'the new alarm still sounds in the control room');
+  const localAck = { ...cloudAck, ack_at: '2026-11-24T10:10:00.000Z', ack_by: 'wang' };
+  box.take({ type: 'alarm', kind: 'acknowledged', data: alarm(7, { ...raised, ...localAck }), ts: '' });
+  assert.equal(box.pattern([alarmSource(alarm(7, { ...raised, ...localAck }))]), null, 'a local acknowledgement quiets it');
+});

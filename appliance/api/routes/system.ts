@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AuditEntryView, iso, Paged, TimeParam } from '../../contract/api.ts';
+import type { UplinkTargetStatus } from '../../contract/uplink.ts';
 import type { ApiDeps } from '../deps.ts';
 import { timeParam } from './ranges.ts';
 import { auditor } from '../audit.ts';
@@ -27,6 +28,8 @@ export interface SystemFigures {
   outboxBacklog: () => number;
   failingChannels: () => string[];
   wsClients: () => number;
+  /** Issue 17.7: each cloud target's connection, backlog and lag (empty: sync is off). */
+  uplink?: () => UplinkTargetStatus[];
 }
 
 /** Disk use at or above this is "degraded" in the health answer (STO-4 acts on it later). */
@@ -89,12 +92,14 @@ export function systemRoutes(deps: ApiDeps) {
       const backlog = figures.writerBacklog();
       const archive = deps.archive.archiver.status();
       const license = deps.license.state();
+      const uplink = figures.uplink?.() ?? [];
       const problems = [
         ...(d.used_pct >= DISK_WARN_PCT ? [`disk ${d.used_pct} % used`] : []),
         ...failing.map((channel) => `notification channel ${channel} failing`),
         ...(backlog > 50_000 ? [`ingest backlog ${backlog}`] : []),
         ...(license.mode === 'locked' || license.mode === 'grace' ? [`license ${license.mode}: ${license.message}`] : []),
         ...(archive.last_attempt?.status === 'failed' ? [`archive of ${archive.last_attempt.day} failed: ${archive.last_attempt.error ?? ''}`] : []),
+        ...uplink.filter((t) => !t.paused && !t.connected).map((t) => `cloud target ${t.id} not connected${t.last_error ? `: ${t.last_error}` : ''}`),
       ];
       return {
         status: problems.length ? 'degraded' : 'ok',
@@ -110,6 +115,7 @@ export function systemRoutes(deps: ApiDeps) {
         disk: { used_pct: d.used_pct, free_bytes: d.free_bytes },
         license,
         archive,
+        uplink: uplink.map((t) => ({ id: t.id, connected: t.connected, paused: t.paused, backlog: t.backlog, lag_s: t.lag_s, last_ack_at: t.last_ack_at })),
       };
     });
 
@@ -139,6 +145,15 @@ export function systemRoutes(deps: ApiDeps) {
       metric('mcs_devices', 'gauge', 'devices by state', [['{state="online"}', presence.online], ['{state="offline"}', presence.offline]]);
       metric('mcs_alarms_active', 'gauge', 'active alarms', [['', figures.activeAlarms()]]);
       metric('mcs_outbox_backlog', 'gauge', 'notifications waiting to be sent', [['', figures.outboxBacklog()]]);
+      // Issue 17.7: per cloud target.
+      const targets = figures.uplink?.() ?? [];
+      const byTarget = (value: (t: UplinkTargetStatus) => number): [string, number][] => targets.map((t) => [`{target="${t.id}"}`, value(t)]);
+      metric('mcs_uplink_connected', 'gauge', 'cloud target connected (1) or not (0)', byTarget((t) => (t.connected ? 1 : 0)));
+      metric('mcs_uplink_backlog', 'gauge', 'records not yet acknowledged by the cloud target', byTarget((t) => t.backlog));
+      metric('mcs_uplink_lag_seconds', 'gauge', 'age of the oldest unacknowledged record', byTarget((t) => t.lag_s));
+      metric('mcs_uplink_bytes_today', 'gauge', 'bytes acknowledged by the cloud target today (UTC)', byTarget((t) => t.bytes_today));
+      metric('mcs_uplink_downsampled_total', 'counter', 'readings sent as aggregates because the backlog passed its limit (SYNC-3)', byTarget((t) => t.downsampled));
+      metric('mcs_uplink_gaps_total', 'counter', 'gap records sent (SYNC-3)', byTarget((t) => t.gaps));
       metric('mcs_ws_clients', 'gauge', 'connected dashboard WebSocket clients', [['', figures.wsClients()]]);
       metric('mcs_messages_per_minute', 'gauge', 'device readings received over the last minute', [['', perMinute()]]);
       metric('mcs_eventloop_lag_seconds', 'gauge', 'event-loop delay p99 since start', [['', loopDelay.percentile(99) / 1e9]]);

@@ -10,8 +10,16 @@ import { LicenseCard } from './License.tsx';
 import type { Health } from './Overview.tsx';
 import { uptimeText } from './Overview.tsx';
 import { StorageSettings } from './StorageSettings.tsx';
+import { CloudSyncPage, SystemTabs } from './CloudSync.tsx';
+import { usePath } from '../lib/router.ts';
 
-export function SystemPage({ session }: PageProps) {
+/** /admin/system, and /admin/system/cloud-sync (issue 17.7) for operators and admins. */
+export function SystemPage(props: PageProps) {
+  const sub = usePath().replace(/^\/admin\/system\/?/, '').split('/')[0];
+  return sub === 'cloud-sync' && can(props.session, 'operator') ? <CloudSyncPage {...props} /> : <SystemOverview {...props} />;
+}
+
+function SystemOverview({ session }: PageProps) {
   const health = useLoad(() => api.get<Health & { uptime_s: number; version: string; broker: { connections: number } }>('/api/system/health'), []);
   useEffect(() => {
     const timer = window.setInterval(health.reload, 10_000);
@@ -21,6 +29,7 @@ export function SystemPage({ session }: PageProps) {
   return (
     <section>
       <h1>{t('nav.system')}</h1>
+      <SystemTabs session={session} current="system" />
       <div class="card" data-section="health">
         <h2>{t('system.health')} {h && <span class={`pill pill-${h.status}`}>{t(h.status === 'ok' ? 'health.ok' : 'health.degraded')}</span>}</h2>
         <Notice error={health.error} />

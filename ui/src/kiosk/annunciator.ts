@@ -6,6 +6,10 @@
 import type { AlarmEventKind } from '../../../appliance/contract/alarm.ts';
 import type { AlarmView, ServerMessage } from '../../../appliance/contract/live.ts';
 import { isGas, isListed } from '../lib/alarm-order.ts';
+import type { CLOUD_ACTOR_PREFIX } from '../../../appliance/contract/uplink.ts';
+
+/** Issue 17.5: who acknowledged from the cloud (the contract's actor prefix, checked by the type). */
+const CLOUD_ACTOR: typeof CLOUD_ACTOR_PREFIX = 'cloud:';
 
 /** level2: gas level 2 (二级) or any critical gas alarm; level1: gas level 1 (一级); fault: faults, offline detectors, a lost link. */
 export type SoundPattern = 'level2' | 'level1' | 'fault';
@@ -92,7 +96,9 @@ export class Annunciator {
     this.rearm(alarmSource(alarm), kind === 'repeat');
     // An acknowledgement quiets the record as SILENCE does (ISA-18.2: acknowledging silences the
     // horn): someone has taken it. A later rise in level or a return makes it sound again.
-    if (alarm.ack_at !== null && this.acks.get(alarm.id) !== alarm.ack_at) {
+    // Issue 17.5: an acknowledgement from the cloud is journaled but quiets nothing here — nobody in
+    // the control room has taken the alarm, so its sound stands until silenced or acknowledged locally.
+    if (alarm.ack_at !== null && !alarm.ack_by?.startsWith(CLOUD_ACTOR) && this.acks.get(alarm.id) !== alarm.ack_at) {
       this.acks.set(alarm.id, alarm.ack_at);
       this.quiet.set(key, { level: alarm.level ?? 0, active: alarm.state === 'active' });
     }

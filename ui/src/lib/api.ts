@@ -95,6 +95,7 @@ const CODE_TEXT: Record<number, TextKey> = {
   40001: 'err.40001', 40002: 'err.40002', 40003: 'err.40003', 40004: 'err.40004', 40005: 'err.40005',
   50001: 'err.50001', 50002: 'err.50002', 50003: 'err.50003', 50004: 'err.50004',
   60001: 'err.60001', 60002: 'err.60002', 60003: 'err.60003',
+  70001: 'err.70001', 70002: 'err.70002',
 };
 
 /** A problem of a refused request as the API lists it in `detail` (appliance/api/validation.ts). */
@@ -130,7 +131,9 @@ const isText = (key: string): key is TextKey => Object.prototype.hasOwnProperty.
 export function fieldLabel(field: string): string {
   if (!field) return t('field.input');
   const last = field.split('.').pop()!;
-  for (const name of [field, last]) {
+  // A field of a list entry (`targets.2.url`) by its place in any entry (`targets.*.url`), before its last part alone.
+  const anyEntry = field.replace(/\.\d+(?=\.|$)/g, '.*');
+  for (const name of [field, anyEntry, last]) {
     if (FIELD_TEXT[name]) return t(FIELD_TEXT[name]);
     if (isText(`field.${name}`)) return t(`field.${name}` as TextKey);
   }
@@ -153,6 +156,7 @@ export function problemText(p: Problem): string {
   let limit = Array.isArray(p.limit) ? list(p.limit) : p.limit === undefined ? '' : String(p.limit);
   if (p.rule === 'type' && isText(`type.${limit}`)) limit = t(`type.${limit}` as TextKey);
   if (p.rule === 'below' || p.rule === 'above' || p.rule === 'notAbove') limit = fieldLabel(limit);
+  if (p.rule === 'requires') limit = fieldLabel(p.field.replace(/[^.]*$/, limit)); // a field beside it
   let text: string;
   if (p.rule === 'pattern') text = p.form && isText(`form.${p.form}`) ? t('rule.pattern', { field, allowed: t(`form.${p.form}` as TextKey) }) : t('rule.patternUnknown', { field });
   else if (isText(`rule.${p.rule}`)) text = t(`rule.${p.rule}` as TextKey, { field, limit });
