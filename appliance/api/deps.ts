@@ -1,5 +1,7 @@
 // What the API needs from the other stages, wired by app.ts. Routes reach the stages only
 // through these (ARCHITECTURE import rules), so inject() tests can build the server alone.
+// Issue 18.1: each route plugin takes only the few of them it uses (`Pick<ApiDeps, …>` in its
+// signature), so what a route depends on is read in one line and a test builds no more than that.
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { DeviceCommand } from '../contract/device-payload.ts';

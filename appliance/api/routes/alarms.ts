@@ -70,7 +70,7 @@ function filterOf(query: Static<typeof AlarmExportQuery>): AlarmFilter {
   };
 }
 
-export function alarmRoutes(deps: ApiDeps) {
+export function alarmRoutes(deps: Pick<ApiDeps, 'acknowledge' | 'alarmRepo' | 'alarmSettings' | 'audit' | 'clock' | 'config' | 'devices' | 'license' | 'silence'>) {
   const audit = auditor(deps.audit, deps.clock);
   const { alarmRepo, acknowledge, config } = deps;
   const viewOf = (records: AlarmRecord[]) => {

@@ -8,7 +8,7 @@ import { LoginRequest, LoginResponse, Me, PasswordChange } from '../../contract/
 import type { ApiDeps } from '../deps.ts';
 import { auditor } from '../audit.ts';
 
-export function authRoutes(deps: ApiDeps) {
+export function authRoutes(deps: Pick<ApiDeps, 'audit' | 'clock' | 'logins' | 'users'>) {
   const audit = auditor(deps.audit, deps.clock);
   const { logins } = deps;
   return async function register(app: FastifyInstance) {

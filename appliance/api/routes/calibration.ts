@@ -15,7 +15,7 @@ const CsvQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function calibrationRoutes(deps: ApiDeps) {
+export function calibrationRoutes(deps: Pick<ApiDeps, 'audit' | 'calibration' | 'clock' | 'config'>) {
   const audit = auditor(deps.audit, deps.clock);
   const { calibration, config } = deps;
 

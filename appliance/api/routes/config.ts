@@ -24,7 +24,7 @@ const TestRequest = Type.Object(
   { additionalProperties: false },
 );
 
-export function configRoutes(deps: ApiDeps) {
+export function configRoutes(deps: Pick<ApiDeps, 'alarmSettings' | 'audit' | 'channels' | 'clock' | 'configRepo'>) {
   const audit = auditor(deps.audit, deps.clock);
   const { alarmSettings, configRepo } = deps;
   const view = () => ({ ...alarmSettings.redacted(), updated_at: configRepo.updatedAt(KEY) ? iso(configRepo.updatedAt(KEY)) : null });

@@ -127,7 +127,7 @@ export function uploadError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export function dashboardRoutes(deps: ApiDeps) {
+export function dashboardRoutes(deps: Pick<ApiDeps, 'audit' | 'clock' | 'config' | 'configRepo' | 'devices' | 'users'>) {
   const audit = auditor(deps.audit, deps.clock);
   const dir = join(deps.config.data_dir, 'dashboard');
   const signer = createUrlSigner();

@@ -54,7 +54,7 @@ function auditable(device: Device) {
   return settings;
 }
 
-export function deviceRoutes(deps: ApiDeps) {
+export function deviceRoutes(deps: Pick<ApiDeps, 'audit' | 'clock' | 'commands' | 'config' | 'devices' | 'license' | 'live' | 'readings'>) {
   const audit = auditor(deps.audit, deps.clock);
   const { devices, live } = deps;
   const view = (device: Device) => deviceView(device, live.device(device.sn), live.figures(device.sn));

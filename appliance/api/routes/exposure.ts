@@ -41,7 +41,7 @@ export function exposureView(figures: ExposureFigures, at: number): ExposureView
   };
 }
 
-export function exposureRoutes(deps: ApiDeps) {
+export function exposureRoutes(deps: Pick<ApiDeps, 'clock' | 'devices' | 'exposure'>) {
   return async function register(app: FastifyInstance) {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
     api.get('/api/devices/:sn/exposure', {

@@ -7,7 +7,7 @@ import { WS_CLOSE_UNAUTHORIZED } from '../../contract/live.ts';
 import { bearerToken } from '../access.ts';
 import type { ApiDeps } from '../deps.ts';
 
-export function liveRoutes(deps: ApiDeps) {
+export function liveRoutes(deps: Pick<ApiDeps, 'hub' | 'users'>) {
   return async function register(app: FastifyInstance) {
     // access 'public' here: the check happens below, after the upgrade, so the browser sees a close code.
     app.get('/ws/dashboard', { websocket: true, schema: { hide: true }, config: { access: 'public', queryToken: true } }, (socket, request) => {

@@ -14,7 +14,7 @@ export const maskView = (mask: OpenMask) => ({
   id: mask.id, sn: mask.sn, reason: mask.reason, masked_by: mask.masked_by, masked_at: iso(mask.masked_at), until: iso(mask.until),
 });
 
-export function maskRoutes(deps: ApiDeps & { masks: MaskService }) {
+export function maskRoutes(deps: Pick<ApiDeps, 'audit' | 'clock' | 'devices' | 'masks'> & { masks: MaskService }) {
   const audit = auditor(deps.audit, deps.clock);
   const { masks } = deps;
   return async function register(app: FastifyInstance) {

@@ -29,7 +29,7 @@ const archiveView = (e: ArchiveEntry) => ({
 });
 const jobView = (j: JobStatus) => ({ ...j, last_started_at: isoOrNull(j.last_started_at), next_run: isoOrNull(j.next_run) });
 
-export function storageRoutes(deps: ApiDeps) {
+export function storageRoutes(deps: Pick<ApiDeps, 'archive' | 'audit' | 'clock'>) {
   const audit = auditor(deps.audit, deps.clock);
   const { storageSettings, archiver, backups, scheduler } = deps.archive;
 

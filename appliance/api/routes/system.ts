@@ -61,7 +61,7 @@ function rateTracker(count: () => number, now: () => number) {
   };
 }
 
-export function systemRoutes(deps: ApiDeps) {
+export function systemRoutes(deps: Pick<ApiDeps, 'alarmRepo' | 'alarmSettings' | 'archive' | 'audit' | 'clock' | 'config' | 'figures' | 'license' | 'live'>) {
   const { figures } = deps;
   const audit = auditor(deps.audit, deps.clock);
   const perMinute = rateTracker(() => figures.ingest.received, () => Date.now());

@@ -53,7 +53,7 @@ const TestResult = Type.Object({ ok: Type.Boolean(), message: Type.String() });
 const PauseResult = Type.Object({ id: Type.String(), paused: Type.Boolean() });
 const IdParams = Type.Object({ id: Type.String({ pattern: UPLINK_TARGET_ID_PATTERN }) });
 
-export function uplinkRoutes(deps: ApiDeps & { uplink: NonNullable<ApiDeps['uplink']> }) {
+export function uplinkRoutes(deps: Pick<ApiDeps, 'audit' | 'clock' | 'configRepo' | 'uplink'> & { uplink: NonNullable<ApiDeps['uplink']> }) {
   const audit = auditor(deps.audit, deps.clock);
   const { settings, control } = deps.uplink;
   const view = () => ({

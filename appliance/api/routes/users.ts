@@ -19,7 +19,7 @@ const kioskView = (t: KioskToken) => ({ id: t.id, name: t.name, created_by: t.cr
 
 const UsernameParams = Type.Object({ username: Type.String({ pattern: USERNAME_PATTERN }) });
 
-export function userRoutes(deps: ApiDeps) {
+export function userRoutes(deps: Pick<ApiDeps, 'audit' | 'clock' | 'users'>) {
   const audit = auditor(deps.audit, deps.clock);
   return async function register(app: FastifyInstance) {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
