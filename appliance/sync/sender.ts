@@ -355,6 +355,8 @@ export function createSender(options: SenderOptions) {
       pumpTimer.unref?.();
       pump();
     },
+    /** The admin's test button on this running target: answered over its own connection (a second one with the same client id would knock it off). */
+    testLink: () => transport.test(),
     /** Something was committed or the link came up: look for frames now instead of at the next tick. */
     wake: () => pump(),
     /** The transport connected again: frames that were in flight are sent again. */

@@ -105,7 +105,7 @@ export function createUplink(options: UplinkOptions) {
     }
     for (const target of wanted) {
       const running = senders.get(target.id);
-      if (running && JSON.stringify({ ...running.target, paused: false }) === JSON.stringify({ ...target, paused: false })) {
+      if (running && sameTarget(running.target, target)) {
         if (running.target.paused !== target.paused) running.setPaused(target.paused);
         continue;
       }
@@ -144,10 +144,13 @@ export function createUplink(options: UplinkOptions) {
       return true;
     },
     async test(target): Promise<UplinkTestResult> {
+      // Transports answer "OK: …" or "Failed: …" (sync/transports/failures.ts).
+      const result = (message: string) => ({ ok: message.startsWith('OK:'), message });
+      const running = senders.get(target.id);
+      if (running && sameTarget(running.target, target)) return result(await running.testLink());
       const transport = options.createTransport(target, { boxId: settings.boxId(), log: log.child({ stage: 'uplink', target: target.id, test: true }) });
       try {
-        const message = await transport.test();
-        return { ok: !/fail|refus|error|unreach|timeout|失败|拒绝|超时/i.test(message), message };
+        return result(await transport.test());
       } finally {
         await transport.close().catch(() => undefined);
       }
@@ -189,3 +192,8 @@ export function createUplink(options: UplinkOptions) {
   };
 }
 export type Uplink = ReturnType<typeof createUplink>;
+
+/** The same target but for its pause switch (an operator's, not a setting of the link). */
+function sameTarget(a: UplinkTarget, b: UplinkTarget): boolean {
+  return JSON.stringify({ ...a, paused: false }) === JSON.stringify({ ...b, paused: false });
+}

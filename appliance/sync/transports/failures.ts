@@ -169,6 +169,6 @@ export function whereOf(url: string): string {
     const parsed = new URL(url);
     return `${parsed.hostname}:${parsed.port || DEFAULT_PORTS[parsed.protocol] || '?'}`;
   } catch {
-    return url;
+    return '(invalid URL)'; // not the text itself: it may hold credentials
   }
 }

@@ -123,9 +123,10 @@ export function createHttpsTransport(target: HttpsTarget, context: HttpsTranspor
   } catch {
     // Every send and test says so below; creating the transport never throws.
   }
-  const badUrl = words(`the URL '${target.url}' is not valid`, `URL '${target.url}' 无效`);
+  // Not the text itself in the words: a URL may carry a token.
+  const badUrl = words('the target URL is not a valid URL', '目标地址不是有效的 URL');
   const secure = url?.protocol === 'https:';
-  const where = url ? `${url.hostname}:${url.port || (secure ? 443 : 80)}` : target.url;
+  const where = url ? `${url.hostname}:${url.port || (secure ? 443 : 80)}` : '(invalid URL)';
   const timeoutMs = target.timeout_s * 1000;
   const agent = secure
     ? new HttpsAgent({ keepAlive: true, maxSockets: target.inflight, ca: target.ca || undefined })
