@@ -14,7 +14,7 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { CheckpointerMessage, CheckpointerOptions, CheckpointerRequest, CheckpointMode, CheckpointResult } from './group-commit.ts';
+import type { CheckpointerMessage, CheckpointerOptions, CheckpointerRequest, CheckpointMode, CheckpointResult } from './writer-protocol.ts';
 
 const { file, intervalMs, synchronous, walLimitBytes, walCheckMs } = workerData as CheckpointerOptions;
 const walFile = `${file}-wal`;

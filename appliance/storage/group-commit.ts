@@ -8,85 +8,13 @@ import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEven
 import type { OpenMask } from '../contract/masking.ts';
 import type { Logger } from '../core/log.ts';
 import { startWorker, workerUrl } from '../core/worker-thread.ts';
+import { createCheckpointer } from './checkpointer.ts';
 import { ROW_FIELDS } from './reading-row.ts';
 import { REFUSED, STORED, type RollupResult, type WriterUpdate } from './reading-store.ts';
-
-export interface WriterThreadOptions {
-  file: string;
-  synchronous: 'NORMAL' | 'FULL';
-  cacheMb: number;
-  /** Test hook: caps the database size so the "disk full" path can be exercised for real. */
-  maxPageCount?: number;
-  /** STO-4 (storage/disk-budget.ts): the WAL's size limit, and the free space the database never takes. */
-  walLimitBytes?: number;
-  reserveBytes?: number;
-  /** The alarm settings at start (reconciliation); later changes ride along with a batch. */
-  alarmSettings: AlarmCommitSettings;
-  /** Test hook: the evaluation of this device's readings throws `times` times (ALM-8 failure path). */
-  failEvaluation?: { sn: string; times: number };
-}
-
-/** The checkpointer thread (checkpoint-worker.ts): its start options and messages. */
-export interface CheckpointerOptions {
-  file: string;
-  /** PASSIVE checkpoints this often. */
-  intervalMs: number;
-  synchronous: 'NORMAL' | 'FULL';
-  /** Past this size the WAL is truncated (storage/disk-budget.ts). */
-  walLimitBytes: number;
-  /** How often the WAL's size is looked at. */
-  walCheckMs: number;
-}
-export type CheckpointMode = 'PASSIVE' | 'RESTART' | 'TRUNCATE';
-/** PRAGMA wal_checkpoint's answer: busy (1: could not finish), WAL frames, frames copied back. */
-export interface CheckpointResult {
-  busy: number;
-  log: number;
-  checkpointed: number;
-}
-export type CheckpointerRequest = { type: 'checkpoint'; id: number } | { type: 'close' };
-export type CheckpointerMessage =
-  | { type: 'ready' }
-  | { type: 'checkpointed'; id: number; result: CheckpointResult }
-  | { type: 'error'; id?: number; mode: CheckpointMode; message: string; code: string }
-  | { type: 'closed' };
+import type { CheckpointResult, WriterRequest, WriterResponse, WriterThreadOptions } from './writer-protocol.ts';
 
 /** The error code of a reading refused because the group-commit queue is at `queueLimit`. */
 export const QUEUE_FULL = 'QUEUE_FULL';
-
-export interface RefusedReading {
-  sn: string;
-  reason: string;
-  /** Refused too often: stored with a FAULT alarm saying its rules could not be applied. */
-  storedAnyway: boolean;
-}
-
-export type WriterRequest =
-  | { type: 'batch'; id: number; rows: ArrayBuffer; count: number; updates: WriterUpdate[]; alarmSettings?: AlarmCommitSettings }
-  | { type: 'ack'; id: number; ids: number[]; by: string; comment: string; at: number }
-  | { type: 'silence'; id: number; ids: number[]; by: string; at: number }
-  /** Issue 15.1: masks begin / end on the writer, where the alarm decisions that follow them are made. */
-  | { type: 'mask'; id: number; sns: string[]; reason: string; by: string; at: number; until: number }
-  | { type: 'unmask'; id: number; sns: string[] | null; by: string; at: number }
-  | { type: 'rollup'; id: number; now: number }
-  | { type: 'delete'; id: number; snId: number; from: number; to: number; receivedBefore: number }
-  | { type: 'pruneRollup'; id: number; table: 'readings_1m' | 'readings_1h'; snId: number; before: number }
-  | { type: 'maintenance'; id: number }
-  | { type: 'close'; id: number };
-
-export type WriterResponse =
-  | { type: 'ready'; id: 0; alarms: AlarmEvent[]; failures: string[] }
-  | { type: 'batch'; id: number; inserted: Uint8Array; alarms: AlarmEvent[]; refused: RefusedReading[]; ms: number }
-  | { type: 'alarms'; id: number; alarms: AlarmEvent[] }
-  | { type: 'silenced'; id: number; count: number }
-  | { type: 'masks'; id: number; masks: OpenMask[]; alarms: AlarmEvent[] }
-  | { type: 'rollup'; id: number; result: RollupResult }
-  | { type: 'delete'; id: number; deleted: number }
-  | { type: 'maintenance'; id: number; result: unknown }
-  | { type: 'closed'; id: number }
-  | { type: 'error'; id: number; message: string; code: string }
-  /** Not an answer: something the main thread should say (the WAL could not be truncated). */
-  | { type: 'warning'; id: -1; message: string };
 
 /** Called once per reading once its batch committed (or failed): `inserted` false means a duplicate already stored (ING-4). */
 export type CommitCallback = (error: Error | null, inserted: boolean) => void;
@@ -134,9 +62,6 @@ interface PendingBatch {
   updates: WriterUpdate[];
 }
 
-const CHECKPOINT_EVERY_MS = 1000;
-/** How often the checkpointer looks at the WAL's size (one stat). */
-const WAL_CHECK_EVERY_MS = 100;
 const DEFAULT_WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** A commit failed in a way that may mean the disk is full (STO-4: the disk guard looks at once). */
@@ -147,7 +72,10 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   const currentAlarmSettings = options.alarmSettings ?? (() => DEFAULT_ALARM_COMMIT_SETTINGS);
   const onAlarms = options.onAlarms ?? (() => {});
   let worker: Worker | null = null;
-  let checkpointer: Worker | null = null;
+  // STO-4: the checkpointer thread copies the WAL back beside the writer (storage/checkpointer.ts).
+  const checkpointer = createCheckpointer({
+    file: options.file, synchronous: options.synchronous, walLimitBytes: options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES, log,
+  });
   let nextId = 1;
   const replies = new Map<number, { resolve: (r: WriterResponse) => void; reject: (e: Error) => void }>();
   let queue = newBatch(256);
@@ -163,7 +91,6 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   /** Refusing since the queue reached its limit: said once when it starts and once when it ends. */
   let refusingSince = 0;
   const failedCommitListeners: ((error: Error) => void)[] = [];
-  const checkpointReplies = new Map<number, { resolve: (r: CheckpointResult) => void; reject: (e: Error) => void }>();
   let sentSettings: AlarmCommitSettings | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
   /** After a failed commit the queued updates (status, OFFLINE, system alarms) are tried again this much later. */
@@ -341,26 +268,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         if (ready.alarms.length) log.info({ changes: ready.alarms.length }, 'alarms reconciled with the latest readings (ALM-8)');
         onAlarms(ready.alarms);
       }
-      const checkpointerOptions: CheckpointerOptions = {
-        file: options.file, intervalMs: CHECKPOINT_EVERY_MS, synchronous: options.synchronous,
-        walLimitBytes: options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES, walCheckMs: WAL_CHECK_EVERY_MS,
-      };
-      checkpointer = startWorker(workerUrl('checkpoint-worker', import.meta.url), checkpointerOptions);
-      checkpointer.on('message', (message: CheckpointerMessage) => {
-        const waiter = 'id' in message && message.id !== undefined ? checkpointReplies.get(message.id) : undefined;
-        if (waiter) checkpointReplies.delete((message as { id: number }).id);
-        if (message.type === 'checkpointed') waiter?.resolve(message.result);
-        if (message.type !== 'error') return;
-        // A full disk fails checkpoints too: said (not an error of its own: the DISK alarm is the news).
-        if (waiter) waiter.reject(Object.assign(new Error(message.message), { code: message.code }));
-        else log.warn({ error: message.message, code: message.code, mode: message.mode }, 'checkpoint failed');
-      });
-      checkpointer.on('error', (err) => {
-        log.error({ err }, 'checkpointer thread crashed; the writer checkpoints itself');
-        for (const waiter of checkpointReplies.values()) waiter.reject(err);
-        checkpointReplies.clear();
-        checkpointer = null;
-      });
+      checkpointer.start();
     },
     /** Queues one reading; `fill` writes its ROW_FIELDS slots at `offset` of `rows`. */
     enqueue(fill: (rows: Float64Array, offset: number) => void, callback: CommitCallback): void {
@@ -438,14 +346,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
      * STO-4: a TRUNCATE checkpoint on the checkpointer's connection: the WAL copied back and emptied
      * (it waits for the writer's next pause; `busy` 1 if a reader kept it from finishing).
      */
-    checkpoint(): Promise<CheckpointResult> {
-      if (!checkpointer) return Promise.reject(new Error('checkpointer is not running'));
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        checkpointReplies.set(id, { resolve, reject });
-        checkpointer!.postMessage({ type: 'checkpoint', id } satisfies CheckpointerRequest);
-      });
-    },
+    checkpoint: (): Promise<CheckpointResult> => checkpointer.checkpoint(),
     /** Resolves when everything queued so far is committed (or failed). */
     flush(): Promise<void> {
       if (!inFlight && isEmpty(queue)) return Promise.resolve();
@@ -491,14 +392,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       retryTimer = null;
       if (diskRetryTimer) clearTimeout(diskRetryTimer);
       diskRetryTimer = null;
-      if (checkpointer) {
-        for (const waiter of checkpointReplies.values()) waiter.reject(new Error('checkpointer stopped'));
-        checkpointReplies.clear();
-        const closed = new Promise((resolve) => checkpointer!.once('exit', resolve));
-        checkpointer.postMessage({ type: 'close' });
-        await closed;
-        checkpointer = null;
-      }
+      await checkpointer.stop();
       if (!worker) return;
       await request({ type: 'close', id: nextId++ }).catch((err) => log.warn({ err }, 'writer close failed'));
       await worker.terminate();

@@ -7,7 +7,7 @@ import type { AlarmEvent } from '../contract/alarm.ts';
 import { openDb } from './db.ts';
 import { createPageBudget, createWalBound } from './disk-budget.ts';
 import { createWriterCore } from './writer-core.ts';
-import type { WriterRequest, WriterResponse, WriterThreadOptions } from './group-commit.ts';
+import type { WriterRequest, WriterResponse, WriterThreadOptions } from './writer-protocol.ts';
 
 const options = workerData as WriterThreadOptions;
 const port = parentPort!;
