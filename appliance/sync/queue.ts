@@ -84,8 +84,6 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     }>(`SELECT e.id, e.sn, e.event, e.at, d.name, d.location, d.gas, d.unit, d.enabled, d.high_limit, d.high2_limit, d.low_limit
         FROM uplink_device_events e LEFT JOIN devices d ON d.sn = e.sn WHERE e.id > ? ORDER BY e.id LIMIT ?`),
     batches: db.prepare<[number, number, number], BatchRow>('SELECT id, at, n, ts_min, ts_max, keys FROM uplink_batches WHERE id > ? AND id <= ? ORDER BY id LIMIT ?'),
-    batchTally: db.prepare<[number, number], { batches: number; readings: number; oldest: number | null }>(
-      'SELECT count(*) AS batches, coalesce(sum(n), 0) AS readings, min(at) AS oldest FROM uplink_batches WHERE id > ? AND id <= ?'),
     firstBatchAfter: db.prepare<[number], { id: number; at: number } >('SELECT id, at FROM uplink_batches WHERE id > ? ORDER BY id LIMIT 1'),
     journalTally: db.prepare<[number], { depth: number; oldest: number | null }>('SELECT count(*) AS depth, min(at) AS oldest FROM alarm_journal WHERE id > ?'),
     deviceTally: db.prepare<[number], { depth: number; oldest: number | null }>('SELECT count(*) AS depth, min(at) AS oldest FROM uplink_device_events WHERE id > ?'),
@@ -101,8 +99,10 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
       'SELECT s.id, s.sn, d.gas, d.unit FROM serials s LEFT JOIN devices d ON d.sn = s.sn'),
     serialIds: db.prepare<[], number>('SELECT id FROM serials ORDER BY id').pluck(),
     serialId: db.prepare<[string], number>('SELECT id FROM serials WHERE sn = ?').pluck(),
-    pruneBatches: db.prepare<[number]>('DELETE FROM uplink_batches WHERE id <= ?'),
-    pruneDeviceEvents: db.prepare<[number]>('DELETE FROM uplink_device_events WHERE id <= ?'),
+    // Bounded: one short write on the main connection, however large a drained backlog was.
+    pruneBatches: db.prepare<[number, number]>('DELETE FROM uplink_batches WHERE id IN (SELECT id FROM uplink_batches WHERE id <= ? ORDER BY id LIMIT ?)'),
+    pruneDeviceEvents: db.prepare<[number, number]>('DELETE FROM uplink_device_events WHERE id IN (SELECT id FROM uplink_device_events WHERE id <= ? ORDER BY id LIMIT ?)'),
+    readingsIn: db.prepare<[number, number], number>('SELECT coalesce(sum(n), 0) FROM uplink_batches WHERE id > ? AND id <= ?').pluck(),
     changes: db.prepare<[], number>('SELECT version FROM device_changes').pluck(),
     cutKeys: db.prepare<[number, number]>(
       'UPDATE uplink_batches SET keys = NULL WHERE id IN (SELECT id FROM uplink_batches WHERE at < ? AND keys IS NOT NULL ORDER BY id LIMIT ?)'),
@@ -342,8 +342,6 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
       return { records, next: { sn_id: snId + 1, ts: resend.from_ts }, done: true };
     },
 
-    /** Backlog figures of a lane range, for the status page and the backlog limit. */
-    batchTally: (after: number, upTo: number) => q.batchTally.get(after, upTo)!,
     firstBatchAfter: (after: number) => q.firstBatchAfter.get(after),
     journalTally: (after: number) => q.journalTally.get(after)!,
     deviceTally: (after: number) => q.deviceTally.get(after)!,
@@ -359,15 +357,14 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     logBytes: (): number => q.logBytes.get() ?? 0,
 
     /** Log rows every target has acknowledged are deleted (the queue holds only what is owed). */
-    prune(): { batches: number; deviceEvents: number } {
+    prune(limit = 20_000): { batches: number; deviceEvents: number } {
       const cursors = q.cursors.all();
-      if (!cursors.length) {
-        return { batches: q.pruneBatches.run(Number.MAX_SAFE_INTEGER).changes, deviceEvents: q.pruneDeviceEvents.run(Number.MAX_SAFE_INTEGER).changes };
-      }
-      const batch = Math.min(...cursors.map((c) => c.batch_id));
-      const device = Math.min(...cursors.map((c) => c.device_event_id));
-      return { batches: q.pruneBatches.run(batch).changes, deviceEvents: q.pruneDeviceEvents.run(device).changes };
+      const batch = cursors.length ? Math.min(...cursors.map((c) => c.batch_id)) : Number.MAX_SAFE_INTEGER;
+      const device = cursors.length ? Math.min(...cursors.map((c) => c.device_event_id)) : Number.MAX_SAFE_INTEGER;
+      return { batches: q.pruneBatches.run(batch, limit).changes, deviceEvents: q.pruneDeviceEvents.run(device, limit).changes };
     },
+    /** Readings in the batches (after, upTo] — a short range: the new batches since the last look. */
+    readingsIn: (after: number, upTo: number): number => (upTo > after ? q.readingsIn.get(after, upTo)! : 0),
   };
 }
 export type UplinkQueue = ReturnType<typeof createUplinkQueue>;

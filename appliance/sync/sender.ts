@@ -92,8 +92,19 @@ export function createSender(options: SenderOptions) {
   // Telemetry budgets (SYNC-2): a token bucket of records per second and bytes per (UTC) day.
   let tokens = 0;
   let tokensAt = clock.now();
-  // The raw backlog's size, counted now and then (a sum over the batch log), for the limit and the page.
-  let tally = { at: -Infinity, readings: 0, excess: 0 };
+  // Readings owed per telemetry lane, kept as running counts: summed once at start, then the new
+  // batches added as they appear and acknowledged frames taken off — a sum over a day of batch log
+  // at every status call would stall the event loop.
+  const owed = { countedThrough: 0, live: 0, backfill: 0 };
+  // SYNC-3: how many of the oldest backlog readings are past the count limit (refreshed now and then).
+  let excess = { at: -Infinity, readings: 0 };
+  if (!aggregate()) {
+    // Once at start (a restart mid-backlog): what each lane owes.
+    const head = queue.heads().batch;
+    owed.countedThrough = head;
+    owed.live = queue.readingsIn(live.acked, head);
+    if (backfill) owed.backfill = queue.readingsIn(backfill.acked, cursor.live_from!);
+  }
 
   const windowSize = () => Math.max(1, Math.min(target.inflight, 8));
   const lanes = () => [alarm, device, live, minutes, resend, ...(backfill ? [backfill] : [])];
@@ -109,11 +120,21 @@ export function createSender(options: SenderOptions) {
   }
 
   /** SYNC-2: after an outage, the backlog goes to the backfill lane and what comes from now is live. */
+  /** New batches since the last look join the live lane's count. */
+  function countNew(head: number) {
+    if (aggregate() || head <= owed.countedThrough) return;
+    owed.live += queue.readingsIn(owed.countedThrough, head);
+    owed.countedThrough = head;
+  }
+
   function splitIfBehind() {
     if (aggregate() || backfill || live.flying.length) return;
     const oldest = queue.firstBatchAfter(live.acked);
     if (!oldest || clock.now() - oldest.at < LIVE_SPLIT_MS) return;
     const head = queue.heads().batch;
+    countNew(head);
+    owed.backfill = owed.live;
+    owed.live = 0;
     cursor = { ...cursor, live_from: head, live_batch_id: head };
     backfill = lane('backfill', live.acked);
     live = lane('live', head);
@@ -170,16 +191,15 @@ export function createSender(options: SenderOptions) {
   }
 
   function refreshTally(now: number) {
-    if (aggregate() || !backfill || now - tally.at < TALLY_EVERY_MS) return;
-    const { readings } = queue.batchTally(backfill.acked, cursor.live_from!);
-    tally = { at: now, readings, excess: readings - target.backlog_max_readings };
+    if (aggregate() || !backfill || now - excess.at < TALLY_EVERY_MS) return;
+    excess = { at: now, readings: owed.backfill - target.backlog_max_readings };
   }
 
   /** SYNC-3: a batch older than the age limit, or among the oldest beyond the count limit, goes downsampled. */
   function overLimit(batch: BatchRow): boolean {
     if (clock.now() - batch.at > target.backlog_max_hours * HOUR) return true;
-    if (tally.excess > 0) {
-      tally.excess -= batch.n;
+    if (excess.readings > 0) {
+      excess.readings -= batch.n;
       return true;
     }
     return false;
@@ -204,6 +224,7 @@ export function createSender(options: SenderOptions) {
     const now = clock.now();
     const limits = frameLimits(target.kind);
     const heads = queue.heads();
+    countNew(heads.batch);
     if (alarm.sent < heads.journal) {
       const built = queue.alarmFrame(alarm.sent, limits.events, false);
       if (built.records.length) return { l: alarm, frame: { kind: 'alarm', historical: false, records: built.records }, built };
@@ -306,7 +327,8 @@ export function createSender(options: SenderOptions) {
         stats.gaps += built.gaps;
         stats.acks.push({ at: now, records: built.readings || frame.records.length });
         while (stats.acks.length && stats.acks[0].at < now - MINUTE) stats.acks.shift();
-        if (tally.readings > 0 && l === backfill) tally.readings = Math.max(0, tally.readings - built.readings);
+        if (l === backfill) owed.backfill = Math.max(0, owed.backfill - built.readings);
+        else if (l === live) owed.live = Math.max(0, owed.live - built.readings);
         options.onAcknowledged?.(l.name, frame.records.length, bytes);
         schedulePersist();
         pump();
@@ -336,12 +358,11 @@ export function createSender(options: SenderOptions) {
       rows.push({ lane: 'backfill', depth: 0, oldest_at: null });
       return rows;
     }
-    const liveTally = queue.batchTally(live.acked, Number.MAX_SAFE_INTEGER);
-    rows.push({ lane: 'live', depth: liveTally.readings, oldest_at: liveTally.oldest });
-    if (backfill) {
-      const back = queue.batchTally(backfill.acked, cursor.live_from!);
-      rows.push({ lane: 'backfill', depth: back.readings + resendQ.count.get(target.id)!, oldest_at: back.oldest });
-    } else rows.push({ lane: 'backfill', depth: resendQ.count.get(target.id)!, oldest_at: null });
+    countNew(queue.heads().batch);
+    rows.push({ lane: 'live', depth: owed.live, oldest_at: owed.live > 0 ? queue.firstBatchAfter(live.acked)?.at ?? null : null });
+    const resends = resendQ.count.get(target.id)!;
+    if (backfill) rows.push({ lane: 'backfill', depth: owed.backfill + resends, oldest_at: queue.firstBatchAfter(backfill.acked)?.at ?? null });
+    else rows.push({ lane: 'backfill', depth: resends, oldest_at: null });
     return rows;
   }
 

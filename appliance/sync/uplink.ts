@@ -16,7 +16,7 @@ import { createUplinkQueue } from './queue.ts';
 import { createSender, type Sender } from './sender.ts';
 
 const LAG_CHECK_MS = 5_000;
-const PRUNE_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = 10_000;
 
 export interface UplinkOptions {
   db: Db;

@@ -209,6 +209,8 @@ describe('the sender (SYNC-1, SYNC-2)', () => {
     sender.reconnected();
     await settle();
     assert.ok(link.pending.length >= 2 && link.pending.every((p) => p.frame.historical), 'the backlog is being sent, historical');
+    const lanes = Object.fromEntries(sender.status().lanes.map((l) => [l.lane, l.depth]));
+    assert.deepEqual([lanes.backfill, lanes.live], [1200, 0], 'the page shows the backlog in the backfill lane');
     clock.advance(SECOND);
     write(['GAS-1'], 42); // the first live value after the link came back
     sender.wake();
@@ -227,6 +229,7 @@ describe('the sender (SYNC-1, SYNC-2)', () => {
     const times = backlog.map((r) => (r.kind === 'reading' ? r.ts : 0));
     assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first');
     assert.equal(new Set(backlog.map((r) => r.id)).size, 1200);
+    assert.equal(sender.status().backlog, 0, 'nothing owed once drained');
     await sender.stop();
     const saved = db.prepare('SELECT live_from FROM uplink_cursors').get() as { live_from: number | null };
     assert.equal(saved.live_from, null, 'one lane again once the backlog is drained');
