@@ -419,6 +419,7 @@ export function createSender(options: SenderOptions) {
     },
     async stop() {
       running = false;
+      generation++; // answers still on their way change nothing after the stop
       if (pumpTimer) clearInterval(pumpTimer);
       if (persistTimer) clearTimeout(persistTimer);
       persistTimer = null;

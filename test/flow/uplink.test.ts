@@ -70,7 +70,7 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
         box_id: 'plant-a',
         targets: [{
           id: 'hq', kind: 'mqtt', url: `mqtts://127.0.0.1:${proxy.port}`, username: 'plant-a', password: BOX_PASSWORD,
-          ca: broker.pki.ca, topic_template: 'plants/{box}/{kind}', keepalive_s: 5, cloud_commands: true,
+          ca: broker.pki.ca, topic_template: 'plants/{box}/{kind}', keepalive_s: 5, cloud_commands: true, lag_alarm_s: 10,
         }],
       },
     });
@@ -122,6 +122,9 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
     // Longer than LIVE_SPLIT_MS: what comes after the link is back is live, the outage is backlog.
     await new Promise((resolve) => setTimeout(resolve, LIVE_SPLIT_MS + 1000));
     assert.equal(received.length, beforeRestore, 'nothing reached the cloud while cut');
+    // Issue 17.7: the lag passed the target's threshold (10 s): a SYNC system alarm.
+    const syncAlarm = () => api.app.parts.alarms.active().find((a) => a.type === 'SYNC' && a.source === 'uplink:hq');
+    await eventually(() => syncAlarm() !== undefined, 10_000, 'the SYNC alarm');
     proxy.restore();
     const liveTs = deviceTs() + 5;
     await eventually(() => api.app.parts.uplink.control.status().targets[0].connected, 30_000, 'reconnected with backoff');
@@ -144,6 +147,7 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
     }
     const status = api.app.parts.uplink.control.status().targets[0];
     await eventually(() => api.app.parts.uplink.control.status().targets[0].backlog === 0, 5000, 'the backlog drained');
+    await eventually(() => syncAlarm() === undefined, 10_000, 'the SYNC alarm cleared once caught up');
     assert.ok(status.last_ack_at !== null);
   });
 

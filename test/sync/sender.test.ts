@@ -269,3 +269,72 @@ describe('a bounded backlog (SYNC-3)', () => {
     await sender.stop();
   });
 });
+
+describe('budgets and aggregates (SYNC-2)', () => {
+  test('the rate budget paces telemetry; alarms are never held back', async () => {
+    const link = memoryTransport();
+    const sender = makeSender(link.transport, { max_records_per_s: 100 });
+    sender.start();
+    await settle();
+    for (let i = 0; i < 100; i++) {
+      clock.advance(1);
+      write(['GAS-1', 'GAS-2', 'GAS-3']); // 300 readings
+    }
+    write(['GAS-1'], 1500); // an alarm while telemetry waits for its budget
+    const sentBy: number[] = [];
+    for (let t = 0; t < 5; t++) {
+      sender.wake();
+      await settle();
+      sentBy.push(readingIds(link.received).length);
+      clock.advance(100); // a tenth of a second: ten more readings allowed
+    }
+    assert.ok(records(link.received).some((r) => r.kind === 'alarm'), 'the alarm went at once');
+    // Ten readings a tenth of a second (the writes took 0.1 s): 60 at most after 0.6 s, and steadily.
+    assert.ok(sentBy.at(-1)! <= 62 && sentBy.at(-1)! >= 40, `paced: ${sentBy.join(', ')} readings`);
+    assert.ok(sentBy.every((n, i) => i === 0 || n > sentBy[i - 1]), `steadily: ${sentBy.join(', ')}`);
+    await sender.stop();
+  });
+
+  test('the byte budget of the day stops telemetry, not alarms', async () => {
+    const link = memoryTransport();
+    const sender = makeSender(link.transport, { max_bytes_per_day: 1 });
+    sender.start();
+    write(['GAS-1']);
+    sender.wake();
+    await settle();
+    assert.equal(readingIds(link.received).length, 1, 'the first frame uses the budget');
+    clock.advance(SECOND);
+    write(['GAS-2']);
+    write(['GAS-3'], 1500);
+    for (let i = 0; i < 3; i++) {
+      sender.wake();
+      await settle();
+    }
+    assert.equal(readingIds(link.received).length, 1, 'no more telemetry today');
+    assert.ok(records(link.received).some((r) => r.kind === 'alarm'), 'the alarm still went');
+    await sender.stop();
+  });
+
+  test('telemetry as 1-minute aggregates from the roll-ups: min, max, avg and last of each final minute', async () => {
+    const link = memoryTransport();
+    createUplinkQueue(db, { boxId: () => 'B1', clockUnsyncedAt: () => false }); // (the cursor is made by the sender)
+    clock.set(T0 + 5 * SECOND);
+    const sender = makeSender(link.transport, { telemetry: 'aggregate' });
+    sender.start();
+    for (const ppm of [10, 30, 20]) {
+      clock.advance(10 * SECOND);
+      write(['GAS-1'], ppm);
+    }
+    clock.advance(3 * 60 * SECOND);
+    core.store.rollup(clock.now());
+    sender.wake();
+    await settle();
+    const aggregates = records(link.received).filter((r) => r.kind === 'aggregate');
+    assert.equal(readingIds(link.received).length, 0, 'no raw reading');
+    const minute = aggregates.find((a) => a.kind === 'aggregate' && a.sn === 'GAS-1');
+    assert.ok(minute && minute.kind === 'aggregate');
+    assert.deepEqual([minute.n, minute.min, minute.max, minute.avg, minute.last], [3, 10, 30, 20, 20]);
+    assert.equal(minute.id, `B1:aGAS-1:${minute.ts}`);
+    await sender.stop();
+  });
+});
