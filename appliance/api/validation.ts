@@ -6,6 +6,7 @@
 // Issue 16.11: each refusal is a structured problem — which field, which rule, what limit — so
 // the admin UI can say it in the user's language with the field's name in words, and API clients
 // still read one plain English sentence per problem (never a regular expression).
+import { FormatRegistry } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
@@ -163,6 +164,14 @@ const tooDeep = (part: string): Problem[] => [{
   in: part, path: '', field: '', rule: 'nesting', limit: MAX_NESTING,
   message: `arrays and objects are nested more than ${MAX_NESTING} levels deep; at most ${MAX_NESTING} levels are accepted`,
 }];
+
+/**
+ * TypeBox checks no string format until one is registered: without this every `format: 'date-time'`
+ * of the contract refused all input ("Unknown format", e.g. a calibration's past `at`). RFC 3339: an
+ * ISO 8601 instant with its offset, as the API answers it.
+ */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) => RFC3339.test(value) && !Number.isNaN(Date.parse(value)));
 
 /** Fastify reads `instancePath` and `message` of each item; the rest travels on to the error handler. */
 const forFastify = (problems: Problem[]) => problems.map((p) => ({ ...p, instancePath: p.path })) as never;
