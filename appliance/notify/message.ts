@@ -36,7 +36,7 @@ export interface AlarmNotice {
   gas?: string;
   /** ALM-13: the escalation step (1, 2) of a notice to the escalation recipients; absent otherwise. */
   escalation?: number;
-  /** Issue 15.4: an OFFLINE storm's grouped notice lists every detector it covers, the first to go first. */
+  /** Issue 15.4: an OFFLINE storm's grouped notice (or its returns', event 'cleared') lists every detector it covers, the first first. */
   group?: OfflineDetector[];
 }
 
@@ -45,7 +45,7 @@ export interface OfflineDetector {
   sn: string;
   deviceName: string;
   location: string;
-  /** UTC ms, when its OFFLINE alarm was raised. */
+  /** UTC ms, when its OFFLINE alarm was raised (cleared, in a grouped notice of returns). */
   at: number;
 }
 
@@ -217,6 +217,10 @@ const STORM = {
     'zh-CN': '离线风暴：同时离线的设备合并为一条通知，每台设备仍有各自的报警记录。',
     en: 'Offline storm: the detectors that went offline together, in one notice; each keeps its own alarm record.',
   },
+  back: {
+    'zh-CN': '离线风暴恢复：同时恢复在线的设备合并为一条通知，每台设备仍有各自的报警记录。',
+    en: 'Offline storm over: the detectors that came back online together, in one notice; each keeps its own alarm record.',
+  },
 } satisfies Record<string, Labels>;
 
 const detectorsText = (n: number, language: Language) => (language === 'zh-CN' ? `${n}台设备` : `${n} detector${n === 1 ? '' : 's'}`);
@@ -249,13 +253,14 @@ function renderStormMessage(alarm: AlarmNotice, group: OfflineDetector[], { lang
   const first = Math.min(...group.map((d) => d.at));
   const last = Math.max(...group.map((d) => d.at));
   const time = first === last ? formatSiteTime(first, timezone) : `${formatSiteTime(first, timezone)} – ${formatSiteTime(last, timezone)}`;
-  const title = `${language === 'zh-CN' ? `【${EVENT_TAGS.raised[language]}】` : `[${EVENT_TAGS.raised[language]}] `}${priorityTag(alarm, language)}${type} - ${detectorsText(n, language)}`;
+  const event = alarm.event === 'cleared' ? 'cleared' : 'raised'; // a storm of returns is grouped too
+  const title = `${language === 'zh-CN' ? `【${EVENT_TAGS[event][language]}】` : `[${EVENT_TAGS[event][language]}] `}${priorityTag(alarm, language)}${type} - ${detectorsText(n, language)}`;
   const rows: [string, string][] = [
     [FIELDS.type[language], `${type} (${alarm.type})`],
-    [FIELDS.state[language], STATES.raised[language]],
+    [FIELDS.state[language], STATES[event][language]],
     [STORM.count[language], detectorsText(n, language)],
     [FIELDS.time[language], time],
-    [FIELDS.detail[language], STORM.detail[language]],
+    [FIELDS.detail[language], (event === 'cleared' ? STORM.back : STORM.detail)[language]],
   ];
   const line = (d: OfflineDetector) => {
     const name = d.deviceName && d.deviceName !== d.sn ? `${oneLine(d.deviceName)} (${d.sn})` : d.sn;
@@ -276,7 +281,7 @@ function renderStormMessage(alarm: AlarmNotice, group: OfflineDetector[], { lang
     sn: countedList(`${n}: `, group.map((d) => d.sn), comma),
     location: countedList('', locations, comma),
     type,
-    state: STATES.raised[language],
+    state: STATES[event][language],
     value: '',
     limit: '',
     time: formatSiteTime(first, timezone),

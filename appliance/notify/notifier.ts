@@ -78,14 +78,15 @@ export function createNotifier(deps: NotifierDeps) {
     return deliverNotice(row.channel, entry.settings, notice, site, { timeoutMs: 15_000, signal });
   }
 
-  /** Issue 15.4: the detectors a grouped OFFLINE notice covers, the first to go first. */
+  /** Issue 15.4: the detectors a grouped OFFLINE notice covers, the first to go (or, for returns, to come back) first. */
   function stormListOf(group: OutboxRow[]): OfflineDetector[] {
     return group
       .map((each) => (each.alarm_id === null ? undefined : alarms.get(each.alarm_id)))
       .filter((alarm): alarm is AlarmRecord => alarm !== undefined)
       .map((alarm) => {
         const device = alarm.sn ? devices.get(alarm.sn) : undefined;
-        return { sn: alarm.sn ?? alarm.source, deviceName: device?.name || alarm.sn || alarm.source, location: device?.location ?? '', at: alarm.triggered_at };
+        const at = group[0].event === 'cleared' ? (alarm.cleared_at ?? alarm.updated_at) : alarm.triggered_at; // one event per group
+        return { sn: alarm.sn ?? alarm.source, deviceName: device?.name || alarm.sn || alarm.source, location: device?.location ?? '', at };
       })
       .sort((a, b) => a.at - b.at || a.sn.localeCompare(b.sn));
   }

@@ -5,11 +5,12 @@
 // dead channel only occupies its own slots.
 // Issue 15.4: OFFLINE notices of one channel raised in a storm are delivered together, as one
 // grouped notice; every row of the group gets the one result (attempt, status, backoff, journal).
+// The detectors' returns after a storm (the OFFLINE alarms' 'cleared' notices) are grouped alike.
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Db } from '../storage/db.ts';
 import { isLinkageChannel } from '../contract/linkage.ts';
-import { planOfflineDelivery, type OfflineStorm } from './policy.ts';
+import { planOfflineDelivery, stormEventOf, type OfflineStorm, type StormEvent } from './policy.ts';
 
 export interface OutboxRow {
   id: number;
@@ -36,7 +37,7 @@ export interface AttemptRow {
 }
 
 export type DeliveryResult = { ok: true; detail: string } | { ok: false; detail: string; retryable: boolean };
-/** `group`: in an OFFLINE storm, every row delivered as the one notice (`row` first); absent otherwise. */
+/** `group`: in an OFFLINE storm (or its returns), every row delivered as the one notice (`row` first); absent otherwise. */
 export type Deliver = (row: OutboxRow, signal: AbortSignal, group?: OutboxRow[]) => Promise<DeliveryResult>;
 
 /** Issue 15.4: the most rows one grouped notice covers; the rest go in the next one. */
@@ -76,17 +77,18 @@ export function createOutbox(options: OutboxOptions) {
   const insert = db.prepare(`
     INSERT INTO notification_outbox (alarm_id, event, channel, status, next_attempt_at, created_at, updated_at)
     VALUES (@alarmId, @event, @channel, 'pending', @now, @now, @now)`);
-  // Issue 15.4: a first OFFLINE notice raised after @heldAfter waits for others to join it; it is
-  // left out here (not skipped later) so that a storm's held rows never take the places of others.
+  // Issue 15.4: a first OFFLINE notice (raised, or cleared: a return) created after @heldAfter waits
+  // for others to join it; it is left out here (not skipped later) so that a storm's held rows never
+  // take the places of others. The rows held are those policy.ts stormEventOf() names.
   const due = db.prepare<{ now: number; heldAfter: number; limit: number }, DueRow>(`
     SELECT o.*, a.type AS alarm_type FROM notification_outbox o LEFT JOIN alarms a ON a.id = o.alarm_id
     WHERE o.status = 'pending' AND o.next_attempt_at <= @now
-      AND NOT (o.attempts = 0 AND o.created_at > @heldAfter AND o.event = 'raised' AND o.escalation_step IS NULL
+      AND NOT (o.attempts = 0 AND o.created_at > @heldAfter AND o.event IN ('raised', 'cleared') AND o.escalation_step IS NULL
                AND coalesce(a.type, '') = 'OFFLINE')
     ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
-  const offlineAround = db.prepare<{ channel: string; from: number; to: number }, OutboxRow>(`
+  const offlineAround = db.prepare<{ channel: string; event: StormEvent; from: number; to: number }, OutboxRow>(`
     SELECT o.* FROM notification_outbox o JOIN alarms a ON a.id = o.alarm_id
-    WHERE o.channel = @channel AND o.event = 'raised' AND o.escalation_step IS NULL AND a.type = 'OFFLINE'
+    WHERE o.channel = @channel AND o.event = @event AND o.escalation_step IS NULL AND a.type = 'OFFLINE'
       AND o.created_at BETWEEN @from AND @to`);
   const byId = db.prepare<[number], OutboxRow>('SELECT * FROM notification_outbox WHERE id = ?');
   const byAlarm = db.prepare<[number], OutboxRow>('SELECT * FROM notification_outbox WHERE alarm_id = ? ORDER BY id');
@@ -153,7 +155,9 @@ export function createOutbox(options: OutboxOptions) {
     }
     const at = clock.now();
     const ms = Math.round(performance.now() - startedPerf);
-    const grouped = rows.length > 1 ? ` (one grouped notice for ${rows.length} offline detectors)` : '';
+    const grouped = rows.length < 2 ? '' : row.event === 'cleared'
+      ? ` (one grouped notice for ${rows.length} detectors back online)`
+      : ` (one grouped notice for ${rows.length} offline detectors)`;
     let gaveUpAny = false;
     db.transaction(() => {
       for (const each of rows) {
@@ -182,11 +186,15 @@ export function createOutbox(options: OutboxOptions) {
     noteChannel(row.channel, result.ok, result.detail);
   }
 
-  /** Issue 15.4: the rows a due row goes out with: itself, or in an OFFLINE storm its channel's pending storm rows. */
+  /**
+   * Issue 15.4: the rows a due row goes out with: itself, or in an OFFLINE storm (or a storm of
+   * returns) its channel's pending rows of the same event.
+   */
   function deliveryOf(row: DueRow, storm: OfflineStorm | undefined): OutboxRow[] {
-    if (!storm?.enabled || row.alarm_type !== 'OFFLINE' || row.event !== 'raised' || row.escalation_step !== null) return [row];
+    const event = stormEventOf(row, row.alarm_type);
+    if (!storm?.enabled || event === null) return [row];
     const windowMs = storm.window_s * 1000;
-    const around = offlineAround.all({ channel: row.channel, from: row.created_at - windowMs, to: row.created_at + windowMs });
+    const around = offlineAround.all({ channel: row.channel, event, from: row.created_at - windowMs, to: row.created_at + windowMs });
     const free = around.filter((n) => n.id === row.id || !sending.has(n.id));
     const plan = planOfflineDelivery(row, free, storm, MAX_STORM_GROUP);
     if (!plan.group) return [row];

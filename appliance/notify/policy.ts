@@ -102,16 +102,16 @@ export function escalationSent(type: string, at: number, policy: NotifyPolicy, t
 /** Issue 15.4: the storm settings the grouping needs (contract/alarm.ts OfflineStormSchema). */
 export interface OfflineStorm {
   enabled: boolean;
-  /** More than this many OFFLINE alarms of one channel within the window is a storm. */
+  /** More than this many OFFLINE alarms of one channel raised (or cleared) within the window is a storm. */
   threshold: number;
   window_s: number;
   hold_s: number;
 }
 
 /**
- * Issue 15.4: whether an OFFLINE alarm raised at `at` is part of a storm: some window of
- * `window_s` that holds it holds more than `threshold` of the OFFLINE alarms raised at `times`
- * (ascending, `at` among them).
+ * Issue 15.4: whether an OFFLINE alarm raised (or cleared) at `at` is part of a storm: some window
+ * of `window_s` that holds it holds more than `threshold` of the OFFLINE alarms raised (cleared) at
+ * `times` (ascending, `at` among them).
  */
 export function inOfflineStorm(at: number, times: readonly number[], storm: OfflineStorm): boolean {
   if (!storm.enabled) return false;
@@ -126,6 +126,17 @@ export function inOfflineStorm(at: number, times: readonly number[], storm: Offl
   return false;
 }
 
+/**
+ * Issue 15.4: the outbox rows a storm groups — an OFFLINE alarm's own notice when it is raised and,
+ * when the detectors come back, its 'cleared' notice (not an escalation step). Raised and cleared
+ * rows are grouped separately: a storm of returns is judged on the clearing times alone.
+ */
+export type StormEvent = 'raised' | 'cleared';
+export function stormEventOf(row: { event: string; escalation_step: number | null }, alarmType: string | null): StormEvent | null {
+  if (alarmType !== 'OFFLINE' || row.escalation_step !== null) return null;
+  return row.event === 'raised' || row.event === 'cleared' ? row.event : null;
+}
+
 export interface StormCandidate {
   id: number;
   created_at: number;
@@ -134,9 +145,10 @@ export interface StormCandidate {
 
 /**
  * Issue 15.4: how a due OFFLINE notice goes out: alone, or — in a storm — together with every
- * notice of the same channel still pending around it (`neighbours`: the OFFLINE 'raised' rows of
- * its channel raised within the window before or after it, sent ones included, so a storm that goes
- * on keeps being grouped). At most `maxGroup` rows, the oldest first; a group of one is sent alone.
+ * notice of the same channel still pending around it (`neighbours`: the OFFLINE rows of its channel
+ * and of its event — all 'raised', or all 'cleared' for a storm of returns — created within the
+ * window before or after it, sent ones included, so a storm that goes on keeps being grouped). At
+ * most `maxGroup` rows, the oldest first; a group of one is sent alone.
  */
 export function planOfflineDelivery(
   row: StormCandidate,

@@ -10,17 +10,24 @@
 // kiosk-sound-off-1920.png       a browser that blocks autoplay: SOUND OFF until a tap
 // admin-alarms-1920.png          the admin alarm list: priority, level, ISA state, name and location
 // admin-alarm-journal-1920.png   one episode's journal: raised, silence, level 2, notifications, acknowledgement, clear
+// admin-device-page-phone.png    issue 15.6: a CO detector's page on a phone (390×844), the whole page: value,
+//                                setpoints, battery, signal, temperature, humidity, firmware, loss, skew, alarms,
+//                                calibration records and exposure (STEL/TWA against PC-STEL/PC-TWA)
+// admin-data-query-zoomed-1920.png  issue 15.7: the two tanks on one chart, zoomed from 3 days to the last
+//                                half hour (10 s buckets): Tank A's alarm episode shaded, the setpoints dashed
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { MqttClient } from 'mqtt';
+import { dbFileIn } from '../../appliance/storage/db.ts';
 import { connectDevice, publishReading, ROOT, type Reading } from '../helpers/appliance.ts';
-import { CHROMIUM, CHROMIUM_ARGS, floorPlanPng, FULL_HD, launchBrowser, startUiAppliance, type UiAppliance } from './support.ts';
+import { CHROMIUM, CHROMIUM_ARGS, floorPlanPng, FULL_HD, launchBrowser, PHONE, startUiAppliance, type UiAppliance } from './support.ts';
 
 // Browser globals inside page.evaluate() callbacks (the test project has no DOM lib).
-declare const localStorage: any;
+declare const localStorage: any, document: any;
 
 const OUT = resolve(process.argv[2] ?? join(ROOT, 'docs', 'screenshots'));
 const KIOSK_NAME = 'control-room';
@@ -37,9 +44,9 @@ let seq = 1;
 /** Resolves on the PUBACK: the reading and its alarm consequences are stored (ING-6). */
 const send = (sn: string, fields: Partial<Reading>) => publishReading(clients.get(sn)!, sn, { ts: Math.floor(Date.now() / 1000), seq: seq++, ...fields });
 
-async function shoot(page: Page, name: string): Promise<void> {
+async function shoot(page: Page, name: string, fullPage = false): Promise<void> {
   // Blinking markers are captured in their "on" phase (the animation is reset for the shot only).
-  await page.screenshot({ path: join(OUT, `${name}.png`), animations: 'disabled' });
+  await page.screenshot({ path: join(OUT, `${name}.png`), animations: 'disabled', fullPage });
   console.log(`${join(OUT, name)}.png`);
 }
 
@@ -71,6 +78,7 @@ async function setUp(appliance: UiAppliance, browser: Browser, webhookUrl: strin
 
 async function main() {
   mkdirSync(OUT, { recursive: true });
+  const started = Date.now(); // the history written for the data query ends here, where the live readings begin
   const appliance = await startUiAppliance({}, { licensedDevices: 50 });
   const webhook = await webhookReceiver();
   // A kiosk as the README sets it up: autoplay allowed, so it sounds without a tap.
@@ -143,12 +151,108 @@ async function main() {
     await admin.locator(`[data-journal="${alarm.id}"] tr[data-kind="cleared"]`).waitFor();
     await admin.locator('[data-timezone]').waitFor();
     await shoot(admin, 'admin-alarm-journal-1920');
+
+    await devicePage(appliance, browser);
+    await dataQueryZoomed(appliance, admin, started);
   } finally {
     await Promise.all([...clients.values()].map((c) => c.endAsync()));
     await browser.close();
     await webhook.close();
     await appliance.dispose();
   }
+}
+
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+
+/** Readings every `stepMs` over [from, to), as the writer stores them (ppm × 100); a live reading at the same time wins. */
+function seedReadings(appliance: UiAppliance, sn: string, from: number, to: number, stepMs: number, ppmAt: (ts: number) => number) {
+  const db = new Database(dbFileIn(appliance.dataDir));
+  db.pragma('busy_timeout = 5000');
+  db.transaction(() => {
+    db.prepare('INSERT OR IGNORE INTO serials (sn) VALUES (?)').run(sn);
+    const id = (db.prepare('SELECT id FROM serials WHERE sn = ?').get(sn) as { id: number }).id;
+    const insert = db.prepare('INSERT OR IGNORE INTO readings (sn_id, ts, v_raw, ppm, temp, humi, bat, rssi, seq, err, flags, recv_delta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)');
+    for (let ts = Math.ceil(from / stepMs) * stepMs, seq = 1; ts < to; ts += stepMs, seq++) {
+      const ppm = Math.round(ppmAt(ts) * 100);
+      insert.run(id, ts, ppm, ppm, 2450, 4800, 80, -78, seq % 65536, 0, 0, 150);
+    }
+  })();
+  db.close();
+}
+
+/**
+ * Issue 15.6: a CO detector's page on a phone, every figure filled: 8 hours of per-minute history
+ * (exposure), three live readings over MQTT with one sequence number lost and the detector's clock
+ * 3 s ahead, a calibration and a bump test recorded.
+ */
+async function devicePage(appliance: UiAppliance, browser: Browser) {
+  const token = appliance.adminToken;
+  const sn = 'MCS-C001';
+  const created = await appliance.api('POST', '/api/devices', { sn, name: 'Boiler CO', location: 'Boiler room', gas: 'CO', unit: 'ppm', high_limit: 17, high2_limit: 34, calib: { k: 1, b: 0 } }, token);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const now = Date.now();
+  // A boiler start at 8 ppm, then 16 ppm over the last 40 minutes: STEL near PC-STEL, TWA well below PC-TWA.
+  seedReadings(appliance, sn, now - 8 * 60 * MIN - 10 * MIN, now - 2 * MIN, MIN, (ts) => (ts >= now - 40 * MIN ? 16 : 8 + 2 * Math.sin(ts / (40 * MIN))));
+  const client = await connectDevice(appliance.mqttUrl, sn, created.body.password);
+  clients.set(sn, client);
+  const fields = { bat: 76, rssi: -83, temp: 24.5, humi: 48, ver: '2.4.0' };
+  for (const seq of [1, 2, 4]) await publishReading(client, sn, { ...fields, seq, ts: Math.floor(Date.now() / 1000) + 3, v_raw: 16 });
+  for (const record of [
+    // (recorded now: the API refuses `at` today — its 'date-time' format is not registered with the validator)
+    { kind: 'bump_test', test_gas: 'CO', concentration: 50, as_found: 49.2, passed: true },
+    { kind: 'calibration', test_gas: 'CO', concentration: 50, as_found: 46.8, as_left: 50, passed: true, comment: 'Annual verification (JJG 693)' },
+  ]) {
+    const recorded = await appliance.api('POST', `/api/calibration/devices/${sn}`, record, token);
+    assert.ok(recorded.status < 300, JSON.stringify(recorded.body));
+  }
+  const phone = await browser.newContext({ viewport: PHONE, locale: 'en-GB', isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  try {
+    const page = await phone.newPage();
+    await page.goto(`${appliance.http}/admin`);
+    await page.evaluate((t: string) => localStorage.setItem('mcs.token', t), token);
+    await page.goto(`${appliance.http}/admin/devices/${sn}`);
+    await page.locator('[data-figure="value"] .big', { hasText: '16' }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-figure="loss"]', { hasText: '%' }).waitFor();
+    await page.locator('[data-section="calibration"] [data-record]').first().waitFor();
+    await page.locator('[data-section="exposure"] [data-exposure="twa"]').waitFor();
+    await shoot(page, 'admin-device-page-phone', true);
+  } finally {
+    await phone.close();
+  }
+}
+
+/** Issue 15.7: the two tanks on one chart, 3 days, then zoomed by dragging to the last half hour. */
+async function dataQueryZoomed(appliance: UiAppliance, admin: Page, started: number) {
+  // 3 days of history up to the live readings: a slow daily swing, and on Tank B a rise to 70 ppm half
+  // an hour ago that stayed under its setpoint (100 ppm); Tank A's live episode is at the right edge.
+  const rise = (ts: number) => Math.max(0, 1 - Math.abs(ts - (started - 25 * MIN)) / (8 * MIN));
+  for (const [i, sn] of DEVICES.slice(0, 2).map((d) => d.sn).entries()) {
+    seedReadings(appliance, sn, started - 3 * DAY, started, 20_000, (ts) => 12 + 3 * i + 4 * Math.sin(ts / (4 * 3_600_000) + i) + (i === 1 ? 56 * rise(ts) : 0));
+  }
+  await admin.goto(`${appliance.http}/admin/data`);
+  for (const sn of DEVICES.slice(0, 2).map((d) => d.sn)) await admin.locator('select[name=device]').selectOption(sn);
+  await admin.click(`[data-preset="${3 * DAY}"]`);
+  await admin.locator('[data-interval="1h"][data-busy="no"]').waitFor({ timeout: 10_000 });
+  // Drag across the plot from the pixel of "45 minutes ago" to its right edge: the chart zooms there.
+  const canvas = admin.locator('canvas[data-chart="query"]');
+  const state = await canvas.evaluate((el: any) => el.queryChart()) as { x: { from: number; to: number }; area: { left: number; right: number; top: number; bottom: number } };
+  const box = (await canvas.boundingBox())!;
+  const { left, right, top, bottom } = state.area;
+  const y = box.y + (top + bottom) / 2;
+  const end = box.x + right - 1;
+  const start = end - ((right - left) * 45 * MIN) / (state.x.to - state.x.from);
+  await admin.mouse.move(start, y);
+  await admin.mouse.down();
+  await admin.mouse.move((start + end) / 2, y, { steps: 3 });
+  await admin.mouse.move(end, y, { steps: 3 });
+  await admin.mouse.up();
+  await admin.locator('[data-interval="10s"][data-busy="no"]').waitFor({ timeout: 10_000 });
+  // A pixel of the 3-day chart is minutes: "later" brings the view up to now (it stops at now).
+  await admin.click('[data-action="pan-later"]');
+  await admin.waitForFunction(() => document.querySelector('canvas[data-chart="query"]').queryChart().spans.length >= 2);
+  await admin.locator('[data-interval="10s"][data-busy="no"]').waitFor({ timeout: 10_000 });
+  await shoot(admin, 'admin-data-query-zoomed-1920');
 }
 
 await main();

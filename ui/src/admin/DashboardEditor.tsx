@@ -3,21 +3,28 @@
 // all or none), preview the kiosk. Also the kiosk's own settings (title, staleness, timeout).
 // Issue 15.8: several plans (buildings, floors): the site overview's tiles pick the plan edited;
 // add, rename and delete plans, an image per plan, and a device is placed on one plan at a time
-// (dropping it here takes it off the plan it was on).
+// (dropping it here takes it off the plan it was on). With more than DENSE_MARKERS on one plan,
+// pins that would cover each other become one cluster (count, worst state colour) that lists its
+// devices on a tap, to drag out and move (lib/plan-clusters.ts, PinClusterList.tsx).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { planOf, type DashboardView } from '../../../appliance/contract/dashboard.ts';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import { t } from '../i18n/i18n.ts';
 import { api } from '../lib/api.ts';
 import { PlanFrame } from '../lib/PlanFrame.tsx';
-import { stateOfLook, summarizePlans } from '../lib/plan-state.ts';
+import { ClusterMarker } from '../lib/PlanCluster.tsx';
+import { DENSE_MARKERS, groupingMemo, pinFootprint, type PlanGroup } from '../lib/plan-clusters.ts';
+import { stateOfLook, summarizePlans, worstOf } from '../lib/plan-state.ts';
 import { planName, PlanTiles } from '../lib/PlanTiles.tsx';
 import { Notice, useAction, useLoad, useUnsavedChanges } from '../lib/ui.tsx';
 import type { PageProps } from './AdminApp.tsx';
 import { KioskSettings } from './KioskSettings.tsx';
+import { PinClusterList } from './PinClusterList.tsx';
 import { startDrag } from './plan-drag.ts';
 
 type Positions = Map<string, { x: number; y: number; plan: number } | null>;
+/** A cluster of pins, px (styles.css `.pin-cluster`). */
+const PIN_CLUSTER_PX = 40;
 
 async function allDevices(): Promise<DeviceView[]> {
   const out: DeviceView[] = [];
@@ -40,6 +47,10 @@ export function EditorPage(_props: PageProps) {
   const plans = useAction();
   const [ghost, setGhost] = useState<{ sn: string; left: number; top: number } | null>(null);
   const layer = useRef<HTMLDivElement>(null);
+  const [layerSize, setLayerSize] = useState({ width: 0, height: 0 });
+  /** Issue 15.8: the devices of the cluster opened by a tap. */
+  const [openPins, setOpenPins] = useState<string[] | null>(null);
+  const grouping = useRef(groupingMemo()).current;
   const upload = useAction();
   const save = useAction();
   useUnsavedChanges(changed.size > 0); // positions moved but not saved (issue 16.11)
@@ -52,6 +63,7 @@ export function EditorPage(_props: PageProps) {
 
   const planList = dashboard.data?.plans ?? [];
   const current = planList.find((p) => p.id === planId) ?? planList[0];
+  useEffect(() => setOpenPins(null), [current?.id]); // a cluster's list belongs to its plan
   const place = (sn: string, at: { x: number; y: number } | null) => {
     if (!current) return;
     setPositions(new Map(positions).set(sn, at && { ...at, plan: current.id }));
@@ -111,6 +123,33 @@ export function EditorPage(_props: PageProps) {
     return at ? [{ plan: at.plan, state: stateOfLook(d.status === 'offline' ? 'offline' : d.state) }] : [];
   }));
 
+  // Issue 15.8: on a dense plan, pins that would cover each other become clusters.
+  const onThisPlan = list.filter((d) => positions.get(d.sn)?.plan === current?.id);
+  const groups: PlanGroup[] | null = onThisPlan.length > DENSE_MARKERS
+    ? grouping(onThisPlan.map((d) => ({ key: d.sn, ...positions.get(d.sn)!, ...pinFootprint(d.name || d.sn) })), layerSize, { w: PIN_CLUSTER_PX, h: PIN_CLUSTER_PX })
+    : null;
+  const bySn = new Map(list.map((d) => [d.sn, d]));
+  const stateOf = (d: DeviceView) => stateOfLook(d.status === 'offline' ? 'offline' : d.state);
+  // The open list follows its cluster as pins move: the cluster now holding most of its devices.
+  const open = openPins && groups
+    ? groups.filter((g) => g.keys.length > 1).map((g) => ({ g, shared: g.keys.filter((sn) => openPins.includes(sn)).length })).sort((a, b) => b.shared - a.shared)[0]
+    : undefined;
+  const openGroup = open && open.shared > 0 ? open.g : null;
+  const pin = (d: DeviceView, at: { x: number; y: number }) => (
+    <div key={d.sn} class={`pin${changed.has(d.sn) ? ' changed' : ''}`} data-pin={d.sn} style={{ left: `${at.x}%`, top: `${at.y}%` }} onPointerDown={(e) => drag(e, d.sn)}>
+      {d.name || d.sn}
+    </div>
+  );
+  const drawGroup = (group: PlanGroup) => {
+    const members = group.keys.map((sn) => bySn.get(sn)!);
+    if (members.length === 1) return pin(members[0]!, group);
+    return (
+      <ClusterMarker key={`cluster:${group.keys[0]}`} group={group} state={worstOf(members.map(stateOf))} names={members.map((d) => d.name || d.sn).join(', ')}
+        class={`pin-cluster${group.keys.some((sn) => changed.has(sn)) ? ' changed' : ''}`} open={openGroup === group}
+        onOpen={(keys) => setOpenPins(openGroup === group ? null : keys)} />
+    );
+  };
+
   return (
     <section class="editor">
       <div class="page-head">
@@ -158,15 +197,12 @@ export function EditorPage(_props: PageProps) {
             })}
           </ul>
         </aside>
-        <PlanFrame image={image} layerRef={layer} class="editor-plan">
-          {list.map((d) => {
-            const at = positions.get(d.sn);
-            return at && at.plan === current?.id ? (
-              <div key={d.sn} class={`pin${changed.has(d.sn) ? ' changed' : ''}`} data-pin={d.sn} style={{ left: `${at.x}%`, top: `${at.y}%` }} onPointerDown={(e) => drag(e, d.sn)}>
-                {d.name || d.sn}
-              </div>
-            ) : null;
-          })}
+        <PlanFrame image={image} layerRef={layer} class="editor-plan" onSize={setLayerSize}>
+          {groups ? groups.map(drawGroup) : onThisPlan.map((d) => pin(d, positions.get(d.sn)!))}
+          {openGroup && (
+            <PinClusterList group={openGroup} devices={openGroup.keys.map((sn) => bySn.get(sn)!)} changed={changed}
+              onDrag={drag} onUnplace={(sn) => place(sn, null)} onClose={() => setOpenPins(null)} />
+          )}
         </PlanFrame>
       </div>
       {ghost && <div class="drag-ghost" style={{ left: `${ghost.left}px`, top: `${ghost.top}px` }}>{ghost.sn}</div>}

@@ -10,11 +10,13 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
 import type { CalibrationRecordView, DueRowView, DueState, IntervalsInput } from '../../../appliance/contract/calibration.ts';
+import type { ExposureView } from '../../../appliance/contract/exposure.ts';
 import type { AlarmView } from '../../../appliance/contract/live.ts';
 import type { MaskView } from '../../../appliance/contract/masking.ts';
 import { companionUnit, convert, unitLabel } from '../../../appliance/contract/gas.ts';
 import { formatNumber, formatTime, lang, t, type TextKey } from '../i18n/i18n.ts';
 import { alarmTypeText } from '../kiosk/AlarmList.tsx';
+import { ExposureFigures, exposurePath } from '../kiosk/Exposure.tsx';
 import { alarmValueText } from '../lib/alarm-value.ts';
 import { api, ApiError } from '../lib/api.ts';
 import { isLowBattery, isWeakSignal } from '../lib/device-condition.ts';
@@ -32,7 +34,6 @@ const ALARMS_SHOWN = 20;
 export const devicePath = (sn: string) => `/admin/devices/${encodeURIComponent(sn)}`;
 /** Issue 15.2 / 15.3 routes built by other stages: absent (404) on an appliance without them. */
 const calibrationPath = (sn: string) => `/api/calibration/devices/${encodeURIComponent(sn)}`;
-const exposurePath = (sn: string) => `/api/devices/${encodeURIComponent(sn)}/exposure`;
 
 type Optional = { available: false } | { available: true; data: unknown };
 
@@ -139,23 +140,6 @@ function AlarmHistory({ sn, unit }: { sn: string; unit: string }) {
   );
 }
 
-/** Whatever the optional route answers, shown plainly: scalar fields as a list, arrays as rows. */
-function Plain({ value }: { value: unknown }) {
-  if (value === null || typeof value !== 'object') return <>{typeof value === 'number' ? formatNumber(value, 2) : String(value ?? dash)}</>;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return <p class="empty">{t('device.none')}</p>;
-    return <ul class="plain-rows">{value.map((item, i) => <li key={i}><Plain value={item} /></li>)}</ul>;
-  }
-  const entries = Object.entries(value as Record<string, unknown>);
-  return (
-    <dl class="plain">
-      {entries.map(([key, item]) => (
-        <div key={key} data-field={key}><dt>{key.replace(/_/g, ' ')}</dt><dd>{/(_at|^at|due)$/.test(key) && typeof item === 'string' ? formatTime(item) : <Plain value={item} />}</dd></div>
-      ))}
-    </dl>
-  );
-}
-
 const DUE_PILL: Record<DueState, string> = { ok: 'pill-ok', due: 'pill-fault', overdue: 'pill-alarm' };
 
 function DueDate({ at, state }: { at: string | null; state: DueState | null }) {
@@ -219,14 +203,23 @@ function CalibrationSection({ sn }: { sn: string }) {
   );
 }
 
-function OptionalSection(props: { name: string; title: string; path: string }) {
-  const loaded = useLoad(() => optional(props.path), [props.path]);
+/**
+ * Issue 15.3 (ALM-16, GBZ 2.1-2019): the rolling 15-minute and 8-hour averages against PC-STEL and
+ * PC-TWA, as on the kiosk's trend, refreshed with the page; a gas without those limits says so.
+ */
+function ExposureSection({ sn }: { sn: string }) {
+  const loaded = useLoad(() => optional(exposurePath(sn)), [sn]);
+  useEffect(() => {
+    const timer = window.setInterval(loaded.reload, REFRESH_MS * 12); // the averages move by the minute
+    return () => window.clearInterval(timer);
+  }, []);
+  const view = loaded.data?.available ? (loaded.data.data as ExposureView) : null;
   return (
-    <section class="device-section" data-section={props.name} data-available={loaded.data ? String(loaded.data.available) : ''}>
-      <h2>{props.title}</h2>
+    <section class="device-section" data-section="exposure" data-available={loaded.data ? String(loaded.data.available) : ''}>
+      <h2>{t('device.exposure')}</h2>
       <Notice error={loaded.error} />
       {loaded.data && !loaded.data.available && <p class="muted" data-not-available>{t('device.notAvailable')}</p>}
-      {loaded.data?.available && <Plain value={loaded.data.data} />}
+      {view && <ExposureFigures view={view} />}
     </section>
   );
 }
@@ -268,7 +261,7 @@ export function DevicePage({ session, sn }: PageProps & { sn: string }) {
       )}
       {d && <AlarmHistory sn={sn} unit={d.unit} />}
       {d && d.kind === 'output' ? <p class="muted" data-kind="output">{t('device.outputNoGas')}</p> : d && <CalibrationSection sn={sn} />}
-      <OptionalSection name="exposure" title={t('device.exposure')} path={exposurePath(sn)} />
+      {d && d.kind !== 'output' && <ExposureSection sn={sn} />}
       {masking && masks.data && (
         <MaskDialog sns={[sn]} settings={masks.data.settings} onClose={() => setMasking(false)}
           onDone={() => (setMasking(false), void action.run(async () => undefined, t('mask.done', { sns: sn })), masks.reload())} />

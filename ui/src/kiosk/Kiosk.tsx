@@ -8,7 +8,9 @@
 // Issue 15.8: with several plans a row of tiles (the site overview) shows each plan's worst state;
 // the plan with the newest active critical or gas alarm comes forward by itself and stays while
 // that alarm is active, otherwise the chosen plan (or the rotation, rotate_s). With many markers on
-// one plan they become small dots that show their value on hover or tap.
+// one plan they become small dots that show their value on hover or tap, and dots that would cover
+// each other at the size the plan is drawn become one cluster marker (count, worst state colour)
+// whose detectors are listed under the plan on a tap (lib/plan-clusters.ts, ClusterList.tsx).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { planOf, type DashboardView } from '../../../appliance/contract/dashboard.ts';
 import type { DeviceView } from '../../../appliance/contract/device.ts';
@@ -17,13 +19,16 @@ import { setSiteTimezone, t, useLang } from '../i18n/i18n.ts';
 import { api, ApiError, setApiToken } from '../lib/api.ts';
 import { createLiveLink, type LinkState, type LiveLink } from '../lib/live-link.ts';
 import { PlanFrame } from '../lib/PlanFrame.tsx';
-import { forwardPlan, stateOfLook, summarizePlans } from '../lib/plan-state.ts';
+import { ClusterMarker } from '../lib/PlanCluster.tsx';
+import { DENSE_MARKERS, groupingMemo, KIOSK_FOOTPRINT, type PlanGroup } from '../lib/plan-clusters.ts';
+import { forwardPlan, stateOfLook, summarizePlans, worstOf, type PlanState } from '../lib/plan-state.ts';
 import { PlanTiles } from '../lib/PlanTiles.tsx';
 import { firstAlarm } from '../lib/alarm-order.ts';
 import { kioskName } from '../lib/kiosk-name.ts';
 import { forgetKioskToken, kioskToken } from '../lib/session.ts';
 import { AlarmFlash, FLASH_MS } from './AlarmFlash.tsx';
 import { AlarmList } from './AlarmList.tsx';
+import { ClusterList } from './ClusterList.tsx';
 import { alarmSource, Annunciator, LINK_SOURCE, type SoundSource } from './annunciator.ts';
 import { FirstAlarm } from './FirstAlarm.tsx';
 import { Fleet } from './fleet.ts';
@@ -40,7 +45,7 @@ const DEFAULTS = {
   rotate_s: 0, plans: [{ id: 1, name: '', background: null }], device_plans: {},
 } satisfies DashboardView;
 /** More markers than this on one plan are drawn as small dots (value on hover or tap), so the room names stay readable. */
-export const DENSE_MARKERS = 30;
+export { DENSE_MARKERS };
 const SETTINGS_REFRESH_MS = 60_000;
 const HISTORY_REFRESH_MS = 60_000;
 const UNKNOWN_RETRY_MS = 30_000;
@@ -62,6 +67,10 @@ export function Kiosk() {
   const [selected, setSelected] = useState<string | null>(null);
   /** Issue 15.8: the plan picked on a tile or reached by the rotation (null: the first). */
   const [chosen, setChosen] = useState<number | null>(null);
+  /** Issue 15.8: the plan's drawn size (the grouping depends on it) and the cluster opened by a tap (its detectors). */
+  const [layerSize, setLayerSize] = useState({ width: 0, height: 0 });
+  const [openCluster, setOpenCluster] = useState<string[] | null>(null);
+  const grouping = useRef(groupingMemo()).current;
   const fleet = useRef(new Fleet()).current;
   const linkRef = useRef<LiveLink | null>(null);
   const annunciator = useRef(new Annunciator()).current;
@@ -165,6 +174,7 @@ export function Kiosk() {
     }), settings.rotate_s * 1000);
     return () => window.clearInterval(timer);
   }, [plans.map((p) => p.id).join(), settings.rotate_s, forced]);
+  useEffect(() => setOpenCluster(null), [shownPlan]); // a cluster's list belongs to the plan it was opened on
 
   // What could sound now, and the loudest pattern not silenced.
   const alarms = fleet.alarmList();
@@ -208,13 +218,30 @@ export function Kiosk() {
   const summaries = plans.length > 1
     ? summarizePlans(plans, placed.map((d) => ({ plan: planOfPlaced(d)!, state: stateOfLook(lookOf(d, linkLive, isStale(d, serverNow, staleAfterMs), serverNow)) })))
     : null;
-  const marker = (d: LiveDeviceInfo) => {
+  /** A detector's marker on the plan at its place, or (`listed`: the unplaced strip, a cluster's list) in a row. */
+  const marker = (d: LiveDeviceInfo, listed = false) => {
     const stale = isStale(d, serverNow, staleAfterMs);
     return (
       <Marker key={d.sn} sn={d.sn} label={d.name} ppm={stale ? null : d.ppm} unit={d.unit} look={lookOf(d, linkLive, stale, serverNow)}
-        x={d.pos_x} y={d.pos_y} selected={selected === d.sn} lang={lang} onSelect={select} bat={d.bat} rssi={d.rssi} maskedLeft={maskMinutesLeft(d, serverNow)} />
+        x={listed ? null : d.pos_x} y={listed ? null : d.pos_y} selected={selected === d.sn} lang={lang} onSelect={select} bat={d.bat} rssi={d.rssi} maskedLeft={maskMinutesLeft(d, serverNow)} />
     );
   };
+  // Issue 15.8: on a dense plan, dots that would cover each other become clusters.
+  const stateOf = (d: LiveDeviceInfo): PlanState => stateOfLook(lookOf(d, linkLive, isStale(d, serverNow, staleAfterMs), serverNow));
+  const footprint = window.matchMedia('(max-width: 800px)').matches ? KIOSK_FOOTPRINT.narrow : KIOSK_FOOTPRINT.wide;
+  const groups: PlanGroup[] | null = dense
+    ? grouping(onPlan.map((d) => ({ key: d.sn, x: d.pos_x!, y: d.pos_y!, w: footprint.dot, h: footprint.dot })), layerSize, { w: footprint.cluster, h: footprint.cluster })
+    : null;
+  const drawGroup = (group: PlanGroup) => {
+    const members = group.keys.map((sn) => fleet.devices.get(sn)!).filter(Boolean);
+    if (members.length === 1) return marker(members[0]!);
+    return (
+      <ClusterMarker key={`cluster:${group.keys[0]}`} group={group} state={worstOf(members.map(stateOf))} names={members.map((d) => d.name || d.sn).join(', ')}
+        open={openCluster?.[0] === group.keys[0]} selected={selected !== null && group.keys.includes(selected)}
+        onOpen={(keys) => setOpenCluster((current) => (current?.[0] === keys[0] ? null : keys))} />
+    );
+  };
+  const listed = openCluster?.map((sn) => fleet.devices.get(sn)).filter((d): d is LiveDeviceInfo => d !== undefined && planOfPlaced(d) === plan.id) ?? [];
   const selectedDevice = selected ? fleet.devices.get(selected) : undefined;
   const first = firstAlarm(alarms);
 
@@ -230,10 +257,11 @@ export function Kiosk() {
       <main class="kiosk-main">
         <div class="kiosk-plans">
           {summaries && <PlanTiles plans={plans} summaries={summaries} current={plan.id} forced={forced} onPick={setChosen} />}
-          <PlanFrame image={image} class={`kiosk-plan${dense ? ' dense' : ''}`}>
-            {onPlan.map(marker)}
+          <PlanFrame image={image} class={`kiosk-plan${dense ? ' dense' : ''}`} onSize={setLayerSize}>
+            {groups ? groups.map(drawGroup) : onPlan.map((d) => marker(d))}
             {placed.length === 0 && devices.length > 0 && <p class="plan-hint">{t('kiosk.nothingPlaced')}</p>}
           </PlanFrame>
+          {listed.length > 0 && <ClusterList devices={listed} stateOf={stateOf} marker={(d) => marker(d, true)} onClose={() => setOpenCluster(null)} />}
         </div>
         <aside class="kiosk-side">
           <SilenceButton state={soundState} pattern={pattern} onSilence={silence} />
@@ -247,7 +275,7 @@ export function Kiosk() {
       {settings.show_unplaced && unplaced.length > 0 && (
         <footer class="kiosk-unplaced" data-unplaced={unplaced.length}>
           <span class="unplaced-label">{t('kiosk.unplaced')}</span>
-          <div class="unplaced-list">{unplaced.map(marker)}</div>
+          <div class="unplaced-list">{unplaced.map((d) => marker(d, true))}</div>
         </footer>
       )}
       {flash && <AlarmFlash alarm={flash} device={flash.sn ? fleet.devices.get(flash.sn) : undefined} />}

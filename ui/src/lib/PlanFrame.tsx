@@ -4,13 +4,17 @@
 // `image` is the URL the server signed for a few minutes (GET /api/config/dashboard): an image
 // cannot send an Authorization header, and a session token must never go into a URL (issue 16.10).
 // A new signed URL (every few minutes) is drawn without a flash: the old picture stays until the
-// new one has loaded.
+// new one has loaded. Issue 15.8: `onSize` reports the drawn size, px, so the markers that would
+// cover each other at that size can be grouped (plan-clusters.ts).
 import type { ComponentChildren, Ref } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 const DEFAULT_ASPECT = 16 / 9;
 
-export function PlanFrame(props: { image: string | null; children: ComponentChildren; layerRef?: Ref<HTMLDivElement>; class?: string }) {
+export function PlanFrame(props: {
+  image: string | null; children: ComponentChildren; layerRef?: Ref<HTMLDivElement>; class?: string;
+  onSize?: (size: { width: number; height: number }) => void;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const [aspect, setAspect] = useState(DEFAULT_ASPECT);
   const [size, setSize] = useState({ width: 0, height: 0 });
@@ -50,6 +54,11 @@ export function PlanFrame(props: { image: string | null; children: ComponentChil
     observer.observe(el);
     return () => observer.disconnect();
   }, [aspect]);
+
+  const onSize = props.onSize;
+  useEffect(() => {
+    onSize?.(size);
+  }, [size.width, size.height, onSize]);
 
   const showImage = !!props.image && !!shown;
   return (
