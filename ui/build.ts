@@ -2,7 +2,7 @@
 // index.html plus content-hashed JS and CSS, so the appliance can cache them for a year and a new
 // build is picked up at once. chart.js is tree-shaken (only what ui/src/charts registers).
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -16,7 +16,14 @@ export interface UiBuild {
   gzipBytes: number;
 }
 
+/**
+ * Builds into a fresh folder beside `outdir`, then swaps it in with two renames: an appliance
+ * serving `outdir` meanwhile (another test process, `npm start`) never finds it half-deleted — it
+ * did, and a kiosk test's click then went nowhere now and then when two test runs built at once.
+ */
 export async function buildUi(outdir = UI_DIST): Promise<UiBuild> {
+  const target = outdir;
+  outdir = `${target}.building-${process.pid}`;
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await build({
@@ -48,6 +55,10 @@ export async function buildUi(outdir = UI_DIST): Promise<UiBuild> {
     // Served as-is to browsers that accept gzip (phones on plant Wi-Fi): no compression at request time.
     if (file.includes('/assets/')) writeFileSync(`${file}.gz`, gz);
   }
+  const old = `${target}.old-${process.pid}`;
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(outdir, target);
+  rmSync(old, { recursive: true, force: true });
   return { js, css, gzipBytes };
 }
 
