@@ -168,9 +168,9 @@ export function ackCommentRequired(required: Partial<Record<string, boolean>> | 
 export const OfflineStormSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true }),
-    threshold: Type.Integer({ minimum: 1, maximum: 10_000, default: 5, description: 'more than this many OFFLINE alarms within window_s is a storm' }),
+    threshold: Type.Integer({ minimum: 1, maximum: 10_000, default: 5, description: 'more than this many OFFLINE alarms raised (or cleared: returns) within window_s is a storm' }),
     window_s: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
-    hold_s: Type.Integer({ minimum: 0, maximum: 300, default: 10, description: 'an OFFLINE notice waits this long for others to join it' }),
+    hold_s: Type.Integer({ minimum: 0, maximum: 300, default: 10, description: 'an OFFLINE notice (or its return) waits this long for others to join it' }),
   },
   { additionalProperties: false, default: {} },
 );
