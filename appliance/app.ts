@@ -58,6 +58,7 @@ import { createMaintenance } from './jobs/maintenance.ts';
 import { appSchedule } from './jobs/schedule.ts';
 import { createScheduler } from './jobs/scheduler.ts';
 import { createJobRunRepository } from './storage/job-runs.ts';
+import { testApiOf, type AppTestApi } from './test-api.ts';
 import { createUplinkSettings } from './sync/settings.ts';
 import { createUplink } from './sync/uplink.ts';
 import { createClockTrust, systemNtpProbe } from './sync/clock-trust.ts';
@@ -347,6 +348,10 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     get parts() {
       if (!parts) throw new Error('app not started');
       return parts;
+    },
+    /** Issue 18.5: the handles tests take on the running appliance (AppTestApi, below); not for production code. */
+    get testApi(): AppTestApi {
+      return testApiOf(this.parts, clock);
     },
     /** The HTTP API (for inject() in tests). */
     get api(): FastifyInstance {

@@ -9,7 +9,6 @@ let api: ApiApp;
 let ids: number[];
 before(async () => {
   api = await startApi({ site: { timezone: 'Asia/Shanghai', language: 'en' } });
-  const { alarms } = api.app.parts;
   ids = [];
   for (const [type, source] of [['DISK', 'disk'], ['ARCHIVE', 'archive'], ['LICENSE', 'license']] as const) {
     ids.push((await reportSystemAlarm(api.app, type, source, `${source} problem`)).id);

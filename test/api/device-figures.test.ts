@@ -39,8 +39,8 @@ test('last_received_at is the newest reading, last_seen the newest message, both
 
   client = await connectDevice(api.url, SN, created.body.password);
   await client.publishAsync(statusTopic(SN), JSON.stringify({ status: 'online' }), { qos: 1, retain: true });
-  await eventually(() => api.app.parts.deviceRepo.get(SN)?.status === 'online', 5000, 'online in SQLite');
-  const connectedAt = api.app.parts.deviceRepo.get(SN)!.last_seen;
+  await eventually(() => api.app.testApi.storedDevice(SN)?.status === 'online', 5000, 'online in SQLite');
+  const connectedAt = api.app.testApi.storedDevice(SN)!.last_seen;
   assert.equal(connectedAt, T0, 'SQLite keeps the time the status changed');
 
   // Readings a minute apart; seq 3 never arrives.
@@ -50,10 +50,10 @@ test('last_received_at is the newest reading, last_seen the newest message, both
     await publishReading(client, SN, { ts: T0 / 1000 + offsetS + SKEW_S, seq, bat: 15, rssi: -105, temp: 31.5, humi: 40, ver: '2.3.1' });
   }
   const lastAt = T0 + 180_000;
-  await eventually(() => api.app.parts.live.figures(SN).lastReceivedAt === lastAt, 5000, 'the last reading live');
+  await eventually(() => api.app.testApi.liveFigures(SN).lastReceivedAt === lastAt, 5000, 'the last reading live');
 
   const device = await view();
-  assert.equal(api.app.parts.deviceRepo.get(SN)!.last_seen, connectedAt, 'the stored time is still the connection time');
+  assert.equal(api.app.testApi.storedDevice(SN)!.last_seen, connectedAt, 'the stored time is still the connection time');
   assert.equal(device.last_received_at, new Date(lastAt).toISOString(), 'received: the appliance clock at the last reading');
   assert.equal(device.last_seen, new Date(lastAt).toISOString(), 'last seen: the last message, not the connection');
   assert.equal(device.last_reading_at, new Date(lastAt + SKEW_S * 1000 + 4).toISOString(), "the reading's own time (device clock; seq in the milliseconds)");
@@ -68,7 +68,7 @@ test('last_received_at is the newest reading, last_seen the newest message, both
   // A status message later is a message too: last_seen moves, the last reading does not.
   api.clock.set(T0 + 200_000);
   await client.publishAsync(statusTopic(SN), JSON.stringify({ status: 'online' }), { qos: 1, retain: true });
-  await eventually(() => api.app.parts.presence.lastSeen(SN) === T0 + 200_000, 5000, 'the status message seen');
+  await eventually(() => api.app.testApi.lastSeen(SN) === T0 + 200_000, 5000, 'the status message seen');
   const later = await view();
   assert.equal(later.last_seen, new Date(T0 + 200_000).toISOString());
   assert.equal(later.last_received_at, new Date(lastAt).toISOString());

@@ -91,7 +91,7 @@ test('a reading shows in the list, realtime, history and the CSV export', async 
   await publishReading(client, 'DEV-D1', { seq: 1, ts: second, v_raw: 1000 });
   await publishReading(client, 'DEV-D1', { seq: 2, ts: second + 1, v_raw: 2000 });
   await client.endAsync();
-  await eventually(() => api.app.parts.live.lastReadingAt('DEV-D1') !== null, 3000, 'reading in the live state');
+  await eventually(() => api.app.testApi.lastReadingAt('DEV-D1') !== null, 3000, 'reading in the live state');
   const listed = (await api.call('GET', '/api/devices?q=DEV-D1', { token: api.tokens.viewer })).body.data[0];
   assert.equal(listed.last_ppm, 200);
   const realtime = (await api.call('GET', '/api/devices/DEV-D1/realtime', { token: api.tokens.viewer })).body;
@@ -116,7 +116,7 @@ test('a reading shows in the list, realtime, history and the CSV export', async 
 });
 
 test('a pending serial is listed and adopted with its factory password', async () => {
-  api.app.parts.pendingRepo.record({ sn: 'PEND-1', ts: api.clock.now(), messages: 3, payload: '{}', remote: '10.0.0.7' });
+  api.app.testApi.recordPendingDevice({ sn: 'PEND-1', ts: api.clock.now(), messages: 3, payload: '{}', remote: '10.0.0.7' });
   const pending = await api.call('GET', '/api/devices/pending', { token: admin });
   assert.deepEqual(pending.body.data.map((p: { sn: string }) => p.sn), ['PEND-1']);
   const adopted = await api.call('POST', '/api/devices/pending/PEND-1/adopt', { token: admin, body: { name: 'Found', high_limit: 1000 } });

@@ -38,25 +38,25 @@ test('storage settings come back with the secret masked, are tested for real, an
   const invalid = await api.call('PUT', '/api/config/storage', { token: admin, body: { ...read.body, endpoint: 'ftp://x' } });
   assert.equal(invalid.status, 400);
   assert.equal(invalid.body.code, 60001);
-  const stored = api.app.parts.configRepo.get<{ secret_access_key: string }>('storage')!;
+  const stored = api.app.testApi.storedConfig<{ secret_access_key: string }>('storage')!;
   assert.notEqual(stored.secret_access_key, settings.secret_access_key, 'sealed at rest');
-  assert.equal(api.app.parts.storageSettings.current().secret_access_key, settings.secret_access_key, 'the masked value sent back kept it');
+  assert.equal(api.app.testApi.storageSettings().secret_access_key, settings.secret_access_key, 'the masked value sent back kept it');
   assert.equal((await api.call('GET', '/api/config/storage', { token: api.tokens.operator })).status, 403);
 });
 
 test('an archived day is listed and downloads as the gzip CSV; a bad or missing date is refused', async () => {
-  const { parts } = api.app;
+  const { testApi } = api.app;
   const now = api.clock.now();
   const dayStart = now - (now % DAY) - 2 * DAY;
   api.clock.set(dayStart + 3_600_000);
-  const { password } = await parts.devices.add({ sn: 'ARCH-API-1', high_limit: 1000 });
+  const { password } = await testApi.addDevice({ sn: 'ARCH-API-1', high_limit: 1000 });
   const client = await connectDevice(api.url, 'ARCH-API-1', password!);
   for (let i = 0; i < 5; i++) {
     await publishReading(client, 'ARCH-API-1', { seq: i, ts: Math.floor(api.clock.now() / 1000), v_raw: 100 + i });
     api.clock.advance(10_000);
   }
   await client.endAsync();
-  await parts.writer.flush();
+  await testApi.flush();
   api.clock.set(now);
   assert.equal((await api.call('POST', '/api/system/jobs/rollup/run', { token: admin })).body.ok, true);
   assert.equal((await api.call('POST', '/api/system/jobs/archive/run', { token: admin })).body.ok, true);

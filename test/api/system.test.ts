@@ -8,7 +8,7 @@ let base: string;
 before(async () => {
   app = await startApp();
   base = `http://127.0.0.1:${app.app.summary().http}`;
-  const { password } = await app.app.parts.devices.add({ sn: 'API-1', high_limit: 1000 });
+  const { password } = await app.app.testApi.addDevice({ sn: 'API-1', high_limit: 1000 });
   const client = await connectDevice(app.url, 'API-1', password!);
   await publishReading(client, 'API-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
   await publishReading(client, 'API-1', '{not json');

@@ -65,7 +65,7 @@ export function fakeUplink(settings: UplinkSettingsStore): FakeUplink {
 
 /**
  * A second API server on the running appliance's parts, with `deps.uplink` given: the wiring
- * app.ts does, plus the uplink. `listen` serves it on a loopback port (for the browser).
+ * app.ts does, plus the uplink (so it takes `parts` themselves, not the test API). `listen` serves it on a loopback port (for the browser).
  */
 export async function uplinkApiServer(running: RunningApp, options: { listen?: boolean } = {}): Promise<{ server: FastifyInstance; uplink: FakeUplink; http: string }> {
   const { app, clock, dataDir } = running;

@@ -27,7 +27,7 @@ async function call(method: string, url: string, token: string, body?: unknown) 
 }
 const emqx = { id: 'emqx', kind: 'mqtt', name: 'EMQX cloud', url: 'mqtts://emqx.example.com:8883', username: 'plant-7', password: 'broker-pass-1' };
 /** The newest audit entry of an action (its before/after as the route wrote them). */
-const lastAudit = (action: string): any => api.app.parts.audit.list({ limit: 1, offset: 0, action }).items[0];
+const lastAudit = (action: string): any => api.app.testApi.auditEntries({ limit: 1, offset: 0, action }).items[0];
 
 test('off by default: no target, the derived box id, the defaults of each kind; who may read what', async () => {
   const config = await call('GET', '/api/config/uplink', api.tokens.admin);
@@ -65,7 +65,7 @@ test('saving masks the secrets, audits each changed field with secrets masked, k
   assert.deepEqual(entry.after.targets.emqx.inflight, 64);
   assert.equal(entry.after.targets.emqx.topic_template, 'plants/{box}/{sn}/{kind}');
   assert.equal(entry.after.targets.emqx.password, '******');
-  const everything = JSON.stringify(api.app.parts.audit.list({ limit: 100, offset: 0, action: 'config.uplink' }).items);
+  const everything = JSON.stringify(api.app.testApi.auditEntries({ limit: 100, offset: 0, action: 'config.uplink' }).items);
   assert.ok(!everything.includes('broker-pass-1'), 'no secret in the audit log');
 
   const status = await call('GET', '/api/system/uplink', api.tokens.operator);

@@ -21,8 +21,8 @@ async function setClock(api: ApiApp, at: number) {
 }
 
 async function dueCheck(api: ApiApp) {
-  const outcome = await api.app.parts.scheduler.runNow('calibration-due');
-  await api.app.parts.writer.flush();
+  const outcome = await api.app.testApi.runJob('calibration-due');
+  await api.app.testApi.flush();
   return outcome;
 }
 
@@ -90,7 +90,7 @@ test('CAL_DUE at the lead time, CAL_OVERDUE after the due date, cleared by a rec
     assert.deepEqual(commands[0], { cmd: 'calib', k: 1.25, b: -2, t_comp: 0 });
     const after = await api.call('GET', `/api/devices/${SN}`, { token: api.tokens.viewer });
     assert.deepEqual([after.body.calib.k, after.body.calib.b], [1.25, -2], 'the device itself has the new k/b');
-    await api.app.parts.writer.flush();
+    await api.app.testApi.flush();
     assert.deepEqual(await activeOf(api, 'CAL_OVERDUE'), [], 'the recorded calibration cleared CAL_OVERDUE');
     const audit = await api.call('GET', '/api/system/logs?action=calibration.', { token: api.tokens.admin });
     assert.equal(audit.status, 200, audit.text);
@@ -108,10 +108,10 @@ test('CAL_DUE at the lead time, CAL_OVERDUE after the due date, cleared by a rec
     assert.equal(bump?.priority, 'low');
     const failed = await api.call('POST', `/api/calibration/devices/${SN}`, { token: api.tokens.operator, body: { kind: 'bump_test', test_gas: 'CH4', concentration: 50, as_found: 12, passed: false } });
     assert.equal(failed.status, 201, failed.text);
-    await api.app.parts.writer.flush();
+    await api.app.testApi.flush();
     assert.equal((await activeOf(api, 'BUMP_DUE')).length, 1, 'a failed bump test leaves the detector due');
     await api.call('POST', `/api/calibration/devices/${SN}`, { token: api.tokens.operator, body: { kind: 'bump_test', test_gas: 'CH4', concentration: 50, as_found: 49, passed: true } });
-    await api.app.parts.writer.flush();
+    await api.app.testApi.flush();
     assert.deepEqual(await activeOf(api, 'BUMP_DUE'), []);
 
     const history = await api.call('GET', `/api/calibration/devices/${SN}`, { token: api.tokens.viewer });

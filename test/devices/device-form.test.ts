@@ -66,7 +66,7 @@ test('choosing H2S limits the units, proposes its setpoints and shows the bound;
 });
 
 test('a pending serial is approved through the form with the gas defaults', async () => {
-  appliance.app.parts.pendingRepo.record({ sn: 'UI-PEND1', ts: Date.now(), messages: 2, payload: '{}', remote: '10.0.0.5' });
+  appliance.app.testApi.recordPendingDevice({ sn: 'UI-PEND1', ts: Date.now(), messages: 2, payload: '{}', remote: '10.0.0.5' });
   await page.reload();
   await page.locator('tr[data-pending="UI-PEND1"] [data-action="approve"]').click();
   const form = page.locator('form[data-form="device"]');

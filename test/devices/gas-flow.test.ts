@@ -71,7 +71,7 @@ describe('the device API and the standard bounds', () => {
       assert.equal(refused.body.detail.overridable, false);
       assert.match(refused.body.message, /no alarm setpoint.*\/.*未设置报警设定值/);
     }
-    api.app.parts.pendingRepo.record({ sn: 'GAS-PEND', ts: api.clock.now(), messages: 1, payload: '{}', remote: '10.0.0.9' });
+    api.app.testApi.recordPendingDevice({ sn: 'GAS-PEND', ts: api.clock.now(), messages: 1, payload: '{}', remote: '10.0.0.9' });
     const adopt = await api.call('POST', '/api/devices/pending/GAS-PEND/adopt', { token: admin, body: { name: 'Found' } });
     assert.equal(adopt.body.code, 40005);
     const approved = await api.call('POST', '/api/devices/pending/GAS-PEND/adopt', { token: admin, body: { gas: 'O2', low_limit: 19.5, high_limit: 23.5 } });
@@ -153,7 +153,7 @@ describe('migration 009 from a version-8 database', () => {
       const client = await connectDevice(api.url, 'OLD-NONE', password);
       await publishReading(client, 'OLD-NONE', { seq: 1, ts: Math.floor(api.clock.now() / 1000), v_raw: 12 });
       try {
-        await eventually(() => api.app.parts.live.lastReadingAt('OLD-NONE') !== null, 3000, 'the reading in the live state');
+        await eventually(() => api.app.testApi.lastReadingAt('OLD-NONE') !== null, 3000, 'the reading in the live state');
         const shown = (await api.call('GET', '/api/devices/OLD-NONE', { token: api.tokens.viewer })).body;
         assert.equal(shown.status, 'online');
         assert.equal(shown.state, 'unprotected');

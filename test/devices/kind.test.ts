@@ -150,9 +150,9 @@ test('API: an output module is registered with kind=output, lists with its repor
     // The simulated output module connects and reports its relays; the appliance switches one.
     module = createOutputModule({ sn: 'OUT-A', url: api.url, password: created.body.password });
     await module.start();
-    await eventually(() => api.app.parts.live.figures('OUT-A').relay !== null, 5000, "the module's relay report");
-    await api.app.parts.broker.sendCommand('OUT-A', { cmd: 'relay', ch: 2, on: true });
-    await eventually(() => api.app.parts.live.figures('OUT-A').relay?.['2'] === true, 5000, 'relay 2 reported on');
+    await eventually(() => api.app.testApi.liveFigures('OUT-A').relay !== null, 5000, "the module's relay report");
+    await api.app.testApi.sendCommand('OUT-A', { cmd: 'relay', ch: 2, on: true });
+    await eventually(() => api.app.testApi.liveFigures('OUT-A').relay?.['2'] === true, 5000, 'relay 2 reported on');
 
     const list = await api.call('GET', '/api/devices', { token });
     assert.equal(list.status, 200, list.text);
@@ -162,22 +162,22 @@ test('API: an output module is registered with kind=output, lists with its repor
     assert.deepEqual([out.kind, out.status, out.state], ['output', 'online', 'ok'], 'online, and not "unprotected"');
 
     // LIC-5 counts connected devices and names no exception: the output module is one of them.
-    assert.equal(api.app.parts.broker.connectedDevices(), 1);
+    assert.equal(api.app.testApi.connectedDevices(), 1);
 
     // A stray reading on its serial (a module sends none) raises no gas alarm: it has no setpoint.
     await module.stop();
     const stray = await connectDevice(api.url, 'OUT-A', created.body.password);
     clients.push(stray);
     await publishReading(stray, 'OUT-A', { seq: 1, v_raw: 40_000 });
-    await api.app.parts.writer.flush();
-    await eventually(() => api.app.parts.live.lastReadingAt('OUT-A') !== null, 5000, 'the stray reading stored');
+    await api.app.testApi.flush();
+    await eventually(() => api.app.testApi.lastReadingAt('OUT-A') !== null, 5000, 'the stray reading stored');
     const alarms = await api.call('GET', '/api/alarms?sn=OUT-A', { token });
     assert.deepEqual(alarms.body.data.filter((a: { type: string }) => a.type === 'HIGH' || a.type === 'LOW'), []);
 
     // The kiosk: the snapshot marks it an output; its counts are of detectors only.
-    const fleet = api.app.parts.live.fleet();
+    const fleet = api.app.testApi.liveFleet();
     assert.equal(fleet.find((d) => d.sn === 'OUT-A')?.kind, 'output');
-    assert.equal(api.app.parts.live.counts().total, 1, 'one detector on the kiosk counts');
+    assert.equal(api.app.testApi.liveCounts().total, 1, 'one detector on the kiosk counts');
     // Never due for calibration (JJG 693-2011 applies to detectors).
     const due = await api.call('GET', '/api/calibration/due', { token });
     assert.deepEqual(due.body.data.map((r: { sn: string }) => r.sn), ['DET-A']);

@@ -16,10 +16,10 @@ const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
 const mg = (ppm: number) => (ppm * 28.01) / MOLAR_VOLUME_L;
 
 async function judge(api: ApiApp) {
-  await api.app.parts.scheduler.runNow('rollup'); // the minutes older than the roll-up grace come from readings_1m
-  const outcome = await api.app.parts.scheduler.runNow('exposure');
+  await api.app.testApi.runJob('rollup'); // the minutes older than the roll-up grace come from readings_1m
+  const outcome = await api.app.testApi.runJob('exposure');
   assert.equal(outcome.ok, true, outcome.error);
-  await api.app.parts.writer.flush();
+  await api.app.testApi.flush();
   return outcome.result as { watched: number; raised: string[]; cleared: string[] };
 }
 

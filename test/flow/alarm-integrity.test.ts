@@ -20,7 +20,7 @@ const LEAK_V_RAW = 3516.1; // k = 1, b = 0: 3516.1 ppm against a limit of 1000
 
 async function register(api: ApiApp, sns: string[]) {
   const passwords = new Map<string, string>();
-  for (const sn of sns) passwords.set(sn, (await api.app.parts.devices.add({ sn, high_limit: LIMIT, calib: { k: 1, b: 0 } })).password!);
+  for (const sn of sns) passwords.set(sn, (await api.app.testApi.addDevice({ sn, high_limit: LIMIT, calib: { k: 1, b: 0 } })).password!);
   return passwords;
 }
 
@@ -44,12 +44,13 @@ function backgroundLoad(api: ApiApp, clients: Map<string, MqttClient>) {
 test(`under ${BACKGROUND_RATE}/s background load, every acknowledged over-limit reading of ${FRESH_PER_ROUND} fresh detectors is a HIGH alarm with its outbox row and WebSocket event, ${ROUNDS} rounds in a row (ALM-8)`, async (t) => {
   const webhook = await startHttpServer(() => ({ json: { ok: true } }));
   const api = await startApi({}, { devLicenseDevices: BACKGROUND_DEVICES + FRESH_PER_ROUND * ROUNDS + 10, clock: wallClock() });
-  const { parts } = api.app;
+  // `parts`: the writer's own roll-up and maintenance requests, raced against its commits (below).
+  const { parts, testApi } = api.app;
   const background = new Map<string, MqttClient>();
   let load: ReturnType<typeof backgroundLoad> | null = null;
   let kiosk: ReturnType<typeof openDashboard> | null = null;
   try {
-    parts.alarmSettings.save({ channels: { webhook: { enabled: true, settings: { url: `${webhook.url}/hook` } } } });
+    testApi.saveAlarmSettings({ channels: { webhook: { enabled: true, settings: { url: `${webhook.url}/hook` } } } });
     const backgroundSns = Array.from({ length: BACKGROUND_DEVICES }, (_, i) => `BG-${i + 1}`);
     for (const [sn, password] of await register(api, backgroundSns)) background.set(sn, await connectDevice(api.url, sn, password));
     kiosk = openDashboard(api, api.tokens.viewer);
@@ -65,12 +66,12 @@ test(`under ${BACKGROUND_RATE}/s background load, every acknowledged over-limit 
       const concurrent: Promise<unknown>[] = [];
       let ackMs: number | null = null;
       if (round % 2 === 0) {
-        const earlier = parts.alarmRepo.list({ type: 'HIGH', acknowledged: false, limit: 100 }).items.map((a) => a.id);
+        const earlier = testApi.alarmRecords({ type: 'HIGH', acknowledged: false, limit: 100 }).items.map((a) => a.id);
         const started = performance.now();
         concurrent.push(
           parts.writer.rollup(api.clock.now()),
           parts.writer.maintenance(),
-          parts.scheduler.runNow('maintenance'),
+          testApi.runJob('maintenance'),
           api.call('POST', '/api/alarms/ack', { token: api.tokens.operator, body: { ids: earlier, comment: `round ${round}` } }).then((answer) => {
             ackMs = performance.now() - started;
             assert.equal(answer.status, 200, `the acknowledgement during ingest: ${answer.text}`);
@@ -84,10 +85,10 @@ test(`under ${BACKGROUND_RATE}/s background load, every acknowledged over-limit 
       await Promise.all(concurrent);
       const acked = sns.filter((_, i) => published[i].status === 'fulfilled');
       // What a PUBACK promises is there the moment it arrives: the record and its outbox row.
-      const missing = acked.filter((sn) => !parts.alarmRepo.list({ sn, type: 'HIGH', state: 'active' }).total);
+      const missing = acked.filter((sn) => !testApi.alarmRecords({ sn, type: 'HIGH', state: 'active' }).total);
       const withoutOutbox = acked.filter((sn) => {
-        const [alarm] = parts.alarmRepo.list({ sn, type: 'HIGH' }).items;
-        return !alarm || parts.notifier.outbox.forAlarm(alarm.id).length !== 1;
+        const [alarm] = testApi.alarmRecords({ sn, type: 'HIGH' }).items;
+        return !alarm || testApi.outboxRows(alarm.id).length !== 1;
       });
       const onKiosk = () => new Set(kiosk!.of('alarm').filter((m) => m.kind === 'raised' && m.data.type === 'HIGH').map((m) => m.data.sn));
       await eventually(() => acked.every((sn) => onKiosk().has(sn)), 10_000, `round ${round}: every alarm on the kiosk`).catch(() => {});
@@ -95,7 +96,7 @@ test(`under ${BACKGROUND_RATE}/s background load, every acknowledged over-limit 
       t.diagnostic(`round ${round}: ${acked.length}/${sns.length} acknowledged, ${missing.length} without HIGH, ${withoutOutbox.length} without outbox row, ${notOnKiosk.length} not on the kiosk${ackMs === null ? '' : `, ack during ingest ${Math.round(ackMs)} ms`}; background ${load.stats.acked} acked, ${load.stats.failed} failed`);
       assert.equal(acked.length, sns.length, `round ${round}: every leak reading is acknowledged`);
       assert.deepEqual([missing, withoutOutbox, notOnKiosk], [[], [], []], `round ${round}: zero missing`);
-      const [first] = parts.alarmRepo.list({ sn: sns[0], type: 'HIGH' }).items;
+      const [first] = testApi.alarmRecords({ sn: sns[0], type: 'HIGH' }).items;
       assert.deepEqual([first.value, first.peak, first.threshold], [LEAK_V_RAW, LEAK_V_RAW, LIMIT]);
       await Promise.all(clients.map((client) => client.endAsync()));
     }

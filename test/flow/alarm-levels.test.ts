@@ -16,8 +16,8 @@ test('a leak through level 1 and level 2 is one record, notified at each rise, l
   const kiosk = openDashboard(api, api.tokens.viewer);
   await eventually(() => kiosk.of('snapshot').length === 1, 3000, 'the kiosk snapshot');
   try {
-    const { parts } = api.app;
-    parts.alarmSettings.save({
+    const { testApi } = api.app;
+    testApi.saveAlarmSettings({
       schedule: { notify_cleared: false },
       channels: { email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } } },
     });
@@ -46,7 +46,7 @@ test('a leak through level 1 and level 2 is one record, notified at each rise, l
     const kinds = journal.body.data.filter((e: { kind: string }) => e.kind !== 'notification').map((e: { kind: string; level: number | null }) => `${e.kind}@${e.level}`);
     assert.deepEqual(kinds, ['raised@1', 'level@2', 'peak@2', 'level@1', 'cleared@1']);
     // Each delivery's result is journaled (the outbox settles just after the mail is accepted).
-    const deliveries = () => parts.alarmRepo.journal(alarm.id).filter((e) => e.kind === 'notification' && /sent/.test(e.detail ?? ''));
+    const deliveries = () => testApi.alarmJournal(alarm.id).filter((e) => e.kind === 'notification' && /sent/.test(e.detail ?? ''));
     await eventually(() => deliveries().length === 2, 5000, 'the deliveries in the journal');
 
     // ALM-11: cleared but not acknowledged, it stays on the kiosk's list; the kiosk silences; an operator acknowledges.

@@ -10,7 +10,7 @@ import { captureLogger, connectDevice, publishReading, startApp, testConfig } fr
 test('a leak over MQTT is exactly one HIGH alarm record, cleared when the gas falls below the deadband', async () => {
   const app = await startApp();
   try {
-    const { password } = await app.app.parts.devices.add({ sn: 'LEAK-1', high_limit: 1000, calib: { k: 1, b: 0 } });
+    const { password } = await app.app.testApi.addDevice({ sn: 'LEAK-1', high_limit: 1000, calib: { k: 1, b: 0 } });
     const kinds: string[] = [];
     app.app.bus.on('alarm', (e) => kinds.push(`${e.kind}:${e.alarm.type}`));
     const client = await connectDevice(app.url, 'LEAK-1', password!);
@@ -18,8 +18,8 @@ test('a leak over MQTT is exactly one HIGH alarm record, cleared when the gas fa
     const ramp = [200, 600, 1100, 1600, 2400, 1800, 1200, 980, 700, 300];
     for (const [i, vRaw] of ramp.entries()) await publishReading(client, 'LEAK-1', { seq: i, ts: ts0 + i * 10, v_raw: vRaw, temp: 25 });
     await client.endAsync();
-    await app.app.parts.writer.flush();
-    const { items } = app.app.parts.alarmRepo.list({ sn: 'LEAK-1', type: 'HIGH' });
+    await app.app.testApi.flush();
+    const { items } = app.app.testApi.alarmRecords({ sn: 'LEAK-1', type: 'HIGH' });
     assert.equal(items.length, 1);
     assert.deepEqual([items[0].type, items[0].state, items[0].value, items[0].peak], ['HIGH', 'cleared', 1100, 2400]);
     // ALM-8: the peak is stored as the gas rises (1600, then 2400), not only at the clearing.
@@ -33,7 +33,7 @@ test('stopping the appliance does not raise OFFLINE alarms for the devices it di
   const app = await startApp();
   const config = testConfig(app.dataDir);
   try {
-    const { password } = await app.app.parts.devices.add({ sn: 'STAY-1', high_limit: 1000 });
+    const { password } = await app.app.testApi.addDevice({ sn: 'STAY-1', high_limit: 1000 });
     const client = await connectDevice(app.url, 'STAY-1', password!);
     await publishReading(client, 'STAY-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
     await app.app.stop();
@@ -41,8 +41,8 @@ test('stopping the appliance does not raise OFFLINE alarms for the devices it di
     const again = createApp({ config, log: silentLogger() });
     await again.start();
     try {
-      assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}`), ['STAY-1:HIGH']);
-      assert.equal(again.parts.alarmRepo.list({ type: 'OFFLINE' }).total, 0);
+      assert.deepEqual(again.testApi.activeAlarms().map((a) => `${a.sn}:${a.type}`), ['STAY-1:HIGH']);
+      assert.equal(again.testApi.alarmRecords({ type: 'OFFLINE' }).total, 0);
     } finally {
       await again.stop();
     }
@@ -55,7 +55,7 @@ test('a detector that was online when the appliance stopped and did not come bac
   const app = await startApp();
   const config = testConfig(app.dataDir);
   try {
-    const { password } = await app.app.parts.devices.add({ sn: 'GONE-1', high_limit: 1000 });
+    const { password } = await app.app.testApi.addDevice({ sn: 'GONE-1', high_limit: 1000 });
     const client = await connectDevice(app.url, 'GONE-1', password!);
     await publishReading(client, 'GONE-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 });
     await app.app.stop();
@@ -64,10 +64,10 @@ test('a detector that was online when the appliance stopped and did not come bac
     const again = createApp({ config, log: silentLogger(), clock: later });
     await again.start();
     try {
-      again.parts.presence.sweep();
-      await again.parts.writer.flush();
-      assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}`), ['GONE-1:OFFLINE']);
-      assert.equal(again.parts.deviceRepo.get('GONE-1')!.status, 'offline');
+      again.testApi.sweepOffline();
+      await again.testApi.flush();
+      assert.deepEqual(again.testApi.activeAlarms().map((a) => `${a.sn}:${a.type}`), ['GONE-1:OFFLINE']);
+      assert.equal(again.testApi.storedDevice('GONE-1')!.status, 'offline');
     } finally {
       await again.stop();
     }
@@ -79,7 +79,7 @@ test('a detector that was online when the appliance stopped and did not come bac
 test('an alarm evaluation that fails is not acknowledged: the detector resends and the resend raises the alarm (ALM-8)', async () => {
   const app = await startApp({}, { failEvaluation: { sn: 'FAIL-1', times: 1 }, allowErrors: [/^alarm evaluation failed$/] });
   try {
-    const { password } = await app.app.parts.devices.add({ sn: 'FAIL-1', high_limit: 1000, calib: { k: 1, b: 0 } });
+    const { password } = await app.app.testApi.addDevice({ sn: 'FAIL-1', high_limit: 1000, calib: { k: 1, b: 0 } });
     const client = await connectDevice(app.url, 'FAIL-1', password!, { reconnectPeriod: 100 });
     let disconnects = 0;
     client.on('close', () => disconnects++);
@@ -87,9 +87,9 @@ test('an alarm evaluation that fails is not acknowledged: the detector resends a
     await publishReading(client, 'FAIL-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
     client.end(true);
     assert.ok(disconnects >= 1, 'the refused publish closed the connection (no PUBACK)');
-    const [high] = app.app.parts.alarmRepo.list({ sn: 'FAIL-1', type: 'HIGH' }).items;
+    const [high] = app.app.testApi.alarmRecords({ sn: 'FAIL-1', type: 'HIGH' }).items;
     assert.deepEqual([high?.state, high?.value], ['active', 5000], 'the resend raised the alarm');
-    assert.equal(app.app.parts.readings.count(), 1, 'stored once');
+    assert.equal(app.app.testApi.readingCount(), 1, 'stored once');
     const failed = app.logs.filter((line) => line.msg === 'alarm evaluation failed');
     assert.equal(failed.length, 1, 'logged with its reason');
     assert.match(String(failed[0].reason), /injected evaluation failure/);
@@ -104,7 +104,7 @@ test('at start every latest reading is judged again: a reading stored without it
   const app = await startApp();
   const config = testConfig(app.dataDir);
   try {
-    const { password } = await app.app.parts.devices.add({ sn: 'LOST-1', high_limit: 1000, calib: { k: 1, b: 0 } });
+    const { password } = await app.app.testApi.addDevice({ sn: 'LOST-1', high_limit: 1000, calib: { k: 1, b: 0 } });
     const client = await connectDevice(app.url, 'LOST-1', password!);
     await publishReading(client, 'LOST-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
     client.end(true);
@@ -117,7 +117,7 @@ test('at start every latest reading is judged again: a reading stored without it
     const again = createApp({ config, log: captured.log });
     await again.start();
     try {
-      assert.deepEqual(again.parts.alarms.active().map((a) => `${a.sn}:${a.type}:${a.value}`), ['LOST-1:HIGH:5000']);
+      assert.deepEqual(again.testApi.activeAlarms().map((a) => `${a.sn}:${a.type}:${a.value}`), ['LOST-1:HIGH:5000']);
       assert.deepEqual(captured.errors(), []);
     } finally {
       await again.stop();

@@ -21,7 +21,7 @@ const mqttSettings = (app: Record<string, unknown> = {}) => ({ mqtt: { port: 0, 
 const portOf = (app: RunningApp) => Number(new URL(app.url).port);
 
 async function register(app: RunningApp, sn: string) {
-  const { password } = await app.app.parts.devices.add({ sn, high_limit: 1000 });
+  const { password } = await app.app.testApi.addDevice({ sn, high_limit: 1000 });
   return password!;
 }
 
@@ -89,21 +89,21 @@ describe('packets above mqtt.max_packet_bytes and slow CONNECTs (issue 16.1)', (
     assert.ok(aliveMax < 2000, `every socket closed within 2 s (slowest ${aliveMax} ms)`);
     assert.ok(sentMax < cap, `no socket could stream its body (at most ${sentMax} bytes written)`);
     assert.ok(growthMb < 150, `RSS grew by ${growthMb.toFixed(0)} MB`);
-    assert.equal(app.app.parts.broker.stats.refused.too_large, 50);
-    assert.equal(app.app.parts.broker.stats.connected, 0);
+    assert.equal(app.app.testApi.brokerStats().refused.too_large, 50);
+    assert.equal(app.app.testApi.brokerStats().connected, 0);
   });
 
   test('a packet just under the limit is still read; one byte over it is refused before its body arrives', async () => {
     // A PUBLISH before CONNECT is a protocol error either way; what differs is when the socket closes.
-    const limit = app.app.parts.broker.limits.maxPacketBytes;
-    const refusedBefore = app.app.parts.broker.stats.refused.too_large ?? 0;
+    const limit = app.app.testApi.maxPacketBytes();
+    const refusedBefore = app.app.testApi.brokerStats().refused.too_large ?? 0;
     const over = await openSocket(app);
     over.on('error', () => {});
     const overClosed = closeOf(over);
     // Only the fixed header of a packet one byte over the limit: refused without waiting for the body.
     over.write(Buffer.from([0x30, ...varByteInt(limit + 1)]));
     await overClosed;
-    assert.equal(app.app.parts.broker.stats.refused.too_large, refusedBefore + 1);
+    assert.equal(app.app.testApi.brokerStats().refused.too_large, refusedBefore + 1);
     const under = await openSocket(app);
     under.on('error', () => {});
     const underClosed = closeOf(under);
@@ -112,7 +112,7 @@ describe('packets above mqtt.max_packet_bytes and slow CONNECTs (issue 16.1)', (
     assert.ok(!under.destroyed, 'a header at the limit waits for its body');
     under.destroy();
     await underClosed;
-    assert.equal(app.app.parts.broker.stats.refused.too_large, refusedBefore + 1);
+    assert.equal(app.app.testApi.brokerStats().refused.too_large, refusedBefore + 1);
   });
 
   test('a socket that sends no CONNECT, or sends it too slowly, is closed after mqtt.connect_timeout_s', async () => {
@@ -133,7 +133,7 @@ describe('packets above mqtt.max_packet_bytes and slow CONNECTs (issue 16.1)', (
     const elapsed = Date.now() - opened;
     assert.ok(elapsed >= 900 && elapsed < 3000, `closed after ${elapsed} ms (connect_timeout_s 1)`);
     assert.ok(sentBytes < packet.length, 'the slow CONNECT never completed');
-    assert.equal(app.app.parts.broker.stats.refused.connect_timeout, 2);
+    assert.equal(app.app.testApi.brokerStats().refused.connect_timeout, 2);
   });
 
   test("a logged-in detector's publish over the limit is not acknowledged, ends its connection and is counted too_large", async () => {
@@ -145,12 +145,12 @@ describe('packets above mqtt.max_packet_bytes and slow CONNECTs (issue 16.1)', (
     await closed;
     client.end(true);
     assert.equal(acked, false, 'no PUBACK for the oversized publish');
-    assert.equal(app.app.parts.ingest.perDevice.get('BIG-1')?.dropped.too_large, 1);
+    assert.equal(app.app.testApi.ingestStatsOf('BIG-1')?.dropped.too_large, 1);
     // The detector comes back and its normal readings are stored.
     const again = await connectDevice(app.url, 'BIG-1', password);
     await publishReading(again, 'BIG-1', { seq: 1 });
     await again.endAsync();
-    assert.equal(app.app.parts.readings.raw('BIG-1', 0, Number.MAX_SAFE_INTEGER).length, 1);
+    assert.equal(app.app.testApi.storedReadings('BIG-1').length, 1);
   });
 });
 
@@ -161,7 +161,7 @@ test('over TLS too: a handshake that never comes and an oversized packet after i
   writeFileSync(join(certs.dir, 'server.key'), pems.private);
   const app = await startApp(mqttSettings({ connect_timeout_s: 1, tls_port: 0, tls_cert: join(certs.dir, 'server.crt'), tls_key: join(certs.dir, 'server.key') }));
   try {
-    const port = app.app.parts.broker.ports.mqtts;
+    const port = app.app.testApi.ports.mqtts;
     // A TCP connection to the TLS port that never says hello: closed by the handshake timeout.
     const silent = connect(port, '127.0.0.1');
     silent.on('error', () => {});
@@ -171,7 +171,7 @@ test('over TLS too: a handshake that never comes and an oversized packet after i
     const elapsed = Date.now() - opened;
     silent.destroy();
     assert.ok(elapsed >= 900 && elapsed < 3000, `closed after ${elapsed} ms (connect_timeout_s 1)`);
-    assert.equal(app.app.parts.broker.stats.refused.connect_timeout, 1);
+    assert.equal(app.app.testApi.brokerStats().refused.connect_timeout, 1);
     // After the handshake, the largest PUBLISH there is: closed at its header.
     const secure = connectTls({ port, host: '127.0.0.1', ca: pems.cert, servername: 'localhost' });
     secure.on('error', () => {});
@@ -181,7 +181,7 @@ test('over TLS too: a handshake that never comes and an oversized packet after i
     secure.write(Buffer.from([0x30, ...varByteInt(MAX_REMAINING_LENGTH), 0, 8, ...Buffer.from('mcs/X/up'), ...Buffer.alloc(60_000)]));
     await new Promise((resolve) => (secure.destroyed ? resolve(null) : secure.once('close', resolve)));
     assert.ok(Date.now() - sentAt < 1000, 'closed before the connect timeout');
-    assert.equal(app.app.parts.broker.stats.refused.too_large, 1);
+    assert.equal(app.app.testApi.brokerStats().refused.too_large, 1);
   } finally {
     await app.stop();
     certs.remove();
@@ -207,7 +207,7 @@ describe('connection counts (issue 16.2)', () => {
   });
   after(() => app.stop());
 
-  const counts = () => ({ connected: app.app.parts.broker.stats.connected, devices: app.app.parts.broker.connectedDevices() });
+  const counts = () => ({ connected: app.app.testApi.brokerStats().connected, devices: app.app.testApi.connectedDevices() });
 
   async function metricConnections(): Promise<number> {
     const metrics = await app.app.api.inject({ method: 'GET', url: '/metrics' });
@@ -244,15 +244,15 @@ describe('connection counts (issue 16.2)', () => {
       await new Promise((resolve) => setImmediate(resolve));
       socket.destroy();
     }
-    await eventually(() => app.app.parts.ingest.perDevice.get('DRIFT-2')?.dropped.acl_violation === 10, 3000, 'ACL violations counted');
+    await eventually(() => app.app.testApi.ingestStatsOf('DRIFT-2')?.dropped.acl_violation === 10, 3000, 'ACL violations counted');
     await sleep(300); // whatever aedes still finishes of those CONNECTs
     assert.deepEqual(counts(), { connected: 0, devices: 0 });
     assert.equal(await metricConnections(), 0);
-    for (const sn of passwords.keys()) assert.equal(app.app.parts.broker.isConnected(sn), false, sn);
+    for (const sn of passwords.keys()) assert.equal(app.app.testApi.isConnected(sn), false, sn);
     // LIC-5 (3 devices): the three detectors all get in, and the counts follow them.
     const clients: MqttClient[] = [];
     for (const sn of passwords.keys()) clients.push(await connectDevice(app.url, sn, passwords.get(sn)!));
-    await eventually(() => app.app.parts.broker.stats.connected === 3, 2000, 'three connections');
+    await eventually(() => app.app.testApi.brokerStats().connected === 3, 2000, 'three connections');
     assert.deepEqual(counts(), { connected: 3, devices: 3 });
     assert.equal(await metricConnections(), 3);
     for (const client of clients) await client.endAsync();
@@ -282,21 +282,21 @@ describe('a detector taking over its own session (issue 16.3)', () => {
       const second = await connectDevice(app.url, sn, password, { will: will(sn) });
       await firstClosed; // aedes decides on the old connection's Will before it closes the socket
       first.end(true);
-      await app.app.parts.writer.flush();
+      await app.app.testApi.flush();
       assert.deepEqual(events, [`${sn}:online:reading`]);
-      assert.ok(app.app.parts.presence.isOnline(sn));
-      assert.equal(app.app.parts.alarmRepo.list({ type: 'OFFLINE' }).total, 0, 'no OFFLINE alarm record');
-      assert.equal(app.app.parts.broker.isConnected(sn), true);
-      assert.equal(app.app.parts.broker.connectedDevices(), 1);
+      assert.ok(app.app.testApi.isOnline(sn));
+      assert.equal(app.app.testApi.alarmRecords({ type: 'OFFLINE' }).total, 0, 'no OFFLINE alarm record');
+      assert.equal(app.app.testApi.isConnected(sn), true);
+      assert.equal(app.app.testApi.connectedDevices(), 1);
       await publishReading(second, sn, { seq: 2 });
 
       // The current connection's own loss still goes through its Will (or its disconnect).
       (second as unknown as { stream: { destroy(): void } }).stream.destroy();
-      await eventually(() => !app.app.parts.presence.isOnline(sn), 3000, 'offline on the real loss');
+      await eventually(() => !app.app.testApi.isOnline(sn), 3000, 'offline on the real loss');
       second.end(true);
-      await app.app.parts.writer.flush();
+      await app.app.testApi.flush();
       assert.match(events[1], new RegExp(`^${sn}:offline:(will|disconnect)$`));
-      assert.equal(app.app.parts.alarmRepo.list({ type: 'OFFLINE' }).total, 1);
+      assert.equal(app.app.testApi.alarmRecords({ type: 'OFFLINE' }).total, 1);
     } finally {
       off();
     }
@@ -323,7 +323,7 @@ describe('retained messages (issue 16.9)', () => {
     const password = await register(app, sn);
     const device = await connectDevice(app.url, sn, password);
     await device.publishAsync(upTopic(sn), JSON.stringify({ ts: Math.floor(Date.now() / 1000) - 60, seq: 1, v_raw: 10, temp: 25, bat: 90, rssi: -70, err: 0 }), { qos: 1, retain: true });
-    assert.equal(app.app.parts.readings.raw(sn, 0, Number.MAX_SAFE_INTEGER).length, 1, 'the reading itself is stored');
+    assert.equal(app.app.testApi.storedReadings(sn).length, 1, 'the reading itself is stored');
     const { client, received } = await adminSubscriber(`mcs/${sn}/#`);
     // A marker after the SUBACK: anything retained would have been delivered before it.
     await device.publishAsync(statusTopic(sn), JSON.stringify({ status: 'online' }), { qos: 1 });
@@ -343,11 +343,11 @@ describe('retained messages (issue 16.9)', () => {
     assert.equal(first.received[0].retain, true);
     await first.client.endAsync();
 
-    const droppedBefore = { ...app.app.parts.ingest.totals.dropped };
+    const droppedBefore = { ...app.app.testApi.ingestTotals().dropped };
     await device.publishAsync(statusTopic(sn), Buffer.alloc(0), { qos: 1, retain: true }); // the device clears it
-    assert.deepEqual(app.app.parts.ingest.totals.dropped, droppedBefore, 'nothing counted as dropped');
-    assert.deepEqual(app.app.parts.ingest.perDevice.get(sn)?.dropped ?? {}, {});
-    assert.ok(app.app.parts.presence.isOnline(sn), 'clearing the retained status says nothing about presence');
+    assert.deepEqual(app.app.testApi.ingestTotals().dropped, droppedBefore, 'nothing counted as dropped');
+    assert.deepEqual(app.app.testApi.ingestStatsOf(sn)?.dropped ?? {}, {});
+    assert.ok(app.app.testApi.isOnline(sn), 'clearing the retained status says nothing about presence');
     const second = await adminSubscriber(statusTopic(sn));
     await device.publishAsync(upTopic(sn), JSON.stringify({ ts: Math.floor(Date.now() / 1000) - 60, seq: 1, v_raw: 10, temp: 25, bat: 90, rssi: -70, err: 0 }), { qos: 1 });
     await sleep(100);
@@ -394,9 +394,9 @@ describe('MQTT 3.1.1 behaviour the hardening keeps', () => {
     session.send({ cmd: 'pubrel', messageId: 7 });
     await session.next('pubcomp');
     session.socket.destroy();
-    assert.equal(app.app.parts.readings.raw(sn, 0, Number.MAX_SAFE_INTEGER).length, 1);
+    assert.equal(app.app.testApi.storedReadings(sn).length, 1);
     // aedes asks authorizePublish again for the resend (its QoS 2 store is checked after it): ING-4 keeps it once.
-    assert.equal(app.app.parts.ingest.perDevice.get(sn)?.duplicates, 1);
+    assert.equal(app.app.testApi.ingestStatsOf(sn)?.duplicates, 1);
   });
 
   test('an MQTT 5 CONNECT gets CONNACK 0x01 (unacceptable protocol version)', async () => {

@@ -25,7 +25,7 @@ test('an unacknowledged level-2 alarm escalates after 5 min to the escalation re
   }));
   const api = await startApi({ site: { timezone: 'Asia/Shanghai', language: 'en' } });
   try {
-    const { parts } = api.app;
+    const { testApi } = api.app;
     const aliyunAccess = { access_key_id: KEY_ID, access_key_secret: KEY_SECRET, endpoint: `${aliyun.url}/` };
     const saved = await api.call('PUT', '/api/config/alarm', {
       token: api.tokens.admin,
@@ -63,9 +63,9 @@ test('an unacknowledged level-2 alarm escalates after 5 min to the escalation re
 
     // 5 minutes on the injected clock, nobody acknowledged: step 1 to the escalation recipients.
     api.clock.advance(5 * MIN - 1000);
-    assert.deepEqual(parts.escalation.runDue(), [], 'not before 5 minutes');
+    assert.deepEqual(testApi.runEscalation(), [], 'not before 5 minutes');
     api.clock.advance(1000);
-    assert.deepEqual(parts.escalation.runDue(), [{ alarmId: alarm.id, step: 1, channels: ['email', 'webhook', 'sms', 'voice'] }]);
+    assert.deepEqual(testApi.runEscalation(), [{ alarmId: alarm.id, step: 1, channels: ['email', 'webhook', 'sms', 'voice'] }]);
     await eventually(() => smtp.mails.length === 2 && supervisorHook.received.length === 1 && calls('SendSms', '13900000009').length === 1
       && calls('SingleCallByTts', '13900000009').length === 1, 5000, 'the escalation to every channel');
     assert.deepEqual(smtp.mails[1].to, ['supervisor@plant.example']);
@@ -79,7 +79,7 @@ test('an unacknowledged level-2 alarm escalates after 5 min to the escalation re
     assert.equal(aliyun.codes.filter((code) => code !== 'OK').length, 0);
 
     // The journal: the step and each channel's delivery.
-    const deliveries = () => parts.alarmRepo.journal(alarm.id).filter((e) => e.kind === 'notification' && /^escalation step 1: sent/.test(e.detail ?? ''));
+    const deliveries = () => testApi.alarmJournal(alarm.id).filter((e) => e.kind === 'notification' && /^escalation step 1: sent/.test(e.detail ?? ''));
     await eventually(() => deliveries().length === 4, 5000, 'the escalation deliveries in the journal');
     const journal = (await api.call('GET', `/api/alarms/${alarm.id}/journal`, { token: api.tokens.viewer })).body.data as { kind: string; step?: number; detail: string }[];
     const step = journal.filter((e) => e.kind === 'escalated');
@@ -93,18 +93,18 @@ test('an unacknowledged level-2 alarm escalates after 5 min to the escalation re
     assert.match(bare.body.message, /确认优先级为「紧急」的报警 #\d+ 须填写处理说明/);
     const bulk = await api.call('POST', '/api/alarms/ack', { token: api.tokens.operator, body: { ids: [alarm.id], comment: '   ' } });
     assert.deepEqual([bulk.status, bulk.body.code], [400, 50005]);
-    assert.equal(parts.alarmRepo.get(alarm.id)!.ack_at, null, 'still unacknowledged');
+    assert.equal(testApi.alarmRecord(alarm.id)!.ack_at, null, 'still unacknowledged');
     const acked = await api.call('POST', `/api/alarms/${alarm.id}/ack`, { token: api.tokens.operator, body: { comment: 'compressor seal leaking, isolated' } });
     assert.equal(acked.status, 200, acked.text);
 
     // Acknowledged: step 2 (15 min) never comes.
     api.clock.advance(60 * MIN);
-    assert.deepEqual(parts.escalation.runDue(), []);
-    await parts.notifier.outbox.settled();
+    assert.deepEqual(testApi.runEscalation(), []);
+    await testApi.notificationsSettled();
     assert.equal(smtp.mails.length, 2);
     assert.equal(supervisorHook.received.length, 1);
     assert.equal(calls('SingleCallByTts', '13900000009').length, 1);
-    const kinds = parts.alarmRepo.journal(alarm.id).filter((e) => e.kind !== 'notification').map((e) => e.kind);
+    const kinds = testApi.alarmJournal(alarm.id).filter((e) => e.kind !== 'notification').map((e) => e.kind);
     assert.deepEqual(kinds, ['raised', 'escalated', 'acknowledged']);
     await client.endAsync();
   } finally {

@@ -15,18 +15,18 @@ const OUT = 'LK-OUT-1';
 
 test('a level-2 alarm on two detectors of a zone switches the output module relay, acknowledged and journaled; one detector alone sends nothing; the clearing releases it (issue 15.5)', async () => {
   const api = await startApi({ site: { timezone: 'UTC', language: 'en' } });
-  const { parts } = api.app;
+  const { testApi } = api.app;
   const clients: MqttClient[] = [];
   let module: OutputModule | undefined;
   try {
     const detectors: Record<string, MqttClient> = {};
     for (const sn of ZONE) {
-      const { password } = await parts.devices.add({ sn, high_limit: 1000, high2_limit: 2000 });
+      const { password } = await testApi.addDevice({ sn, high_limit: 1000, high2_limit: 2000 });
       detectors[sn] = await connectDevice(api.url, sn, password!);
       clients.push(detectors[sn]);
     }
     // The output module is registered as what it is: kind 'output', no gas and no setpoint.
-    const { device: outDevice, password: outPassword } = await parts.devices.add({ sn: OUT, kind: 'output', name: 'Output module, hall 1' });
+    const { device: outDevice, password: outPassword } = await testApi.addDevice({ sn: OUT, kind: 'output', name: 'Output module, hall 1' });
     assert.deepEqual([outDevice.kind, outDevice.high_limit, outDevice.low_limit], ['output', null, null]);
     module = createOutputModule({ sn: OUT, url: api.url, password: outPassword! });
     await module.start();
@@ -45,10 +45,10 @@ test('a level-2 alarm on two detectors of a zone switches the output module rela
     assert.deepEqual(put.body.linkage, [rule]);
 
     const ts = Math.floor(api.clock.now() / 1000);
-    const alarmOf = (sn: string) => parts.alarmRepo.list({ sn, type: 'HIGH' }).items[0];
-    const linkageRows = () => ZONE.flatMap((sn) => (alarmOf(sn) ? parts.notifier.outbox.forAlarm(alarmOf(sn).id) : []))
+    const alarmOf = (sn: string) => testApi.alarmRecords({ sn, type: 'HIGH' }).items[0];
+    const linkageRows = () => ZONE.flatMap((sn) => (alarmOf(sn) ? testApi.outboxRows(alarmOf(sn).id) : []))
       .filter((row) => row.channel.startsWith('linkage:')).sort((a, b) => a.id - b.id);
-    const linkageJournal = (sn: string) => parts.alarmRepo.journal(alarmOf(sn).id).filter((e) => e.kind === 'linkage').map((e) => `${e.actor} ${e.detail}`);
+    const linkageJournal = (sn: string) => testApi.alarmJournal(alarmOf(sn).id).filter((e) => e.kind === 'linkage').map((e) => `${e.actor} ${e.detail}`);
 
     // One detector at level 2: the PUBACK means its consequences are committed — and there are none.
     await publishReading(detectors['LK-1'], 'LK-1', { seq: 1, ts, v_raw: 2500 });
@@ -58,7 +58,7 @@ test('a level-2 alarm on two detectors of a zone switches the output module rela
     // A second detector at level 1 only does not confirm a level-2 rule either.
     await publishReading(detectors['LK-2'], 'LK-2', { seq: 1, ts, v_raw: 1500 });
     assert.deepEqual(linkageRows(), []);
-    await parts.notifier.outbox.settled();
+    await testApi.notificationsSettled();
     assert.deepEqual(module.switched(), [], 'nothing reached the output module');
 
     // The second detector rises to level 2: the rule fires, queued in the same commit as the level change.

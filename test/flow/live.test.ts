@@ -80,7 +80,7 @@ test('a command through the API arrives on mcs/{sn}/cmd at QoS 1; an offline dev
   assert.equal(tooLong.status, 400);
   assert.equal(tooLong.body.code, 40004);
   await device.endAsync();
-  await eventually(() => !api.app.parts.broker.isConnected(SN), 2000, 'disconnect');
+  await eventually(() => !api.app.testApi.isConnected(SN), 2000, 'disconnect');
   const offline = await api.call('POST', `/api/devices/${SN}/command`, { token: api.tokens.operator, body: { cmd: 'reboot', delay: 5 } });
   assert.equal(offline.status, 409);
   assert.equal(offline.body.code, 40003);

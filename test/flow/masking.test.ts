@@ -13,14 +13,14 @@ test('a bump test under a mask gives journal entries and no e-mail; the same gas
   const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1' }, site: { timezone: 'UTC', language: 'en' } });
   const smtp = await startSmtp();
   try {
-    const { parts } = app.app;
-    parts.alarmSettings.save({
+    const { testApi } = app.app;
+    testApi.saveAlarmSettings({
       schedule: { notify_cleared: false, days: [], always_notify: ['HIGH'] },
       channels: { email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } } },
     });
-    const { password } = await parts.devices.add({ sn: 'BUMP-1', name: 'Compressor', high_limit: 1000, high2_limit: 2000 });
+    const { password } = await testApi.addDevice({ sn: 'BUMP-1', name: 'Compressor', high_limit: 1000, high2_limit: 2000 });
     const client = await connectDevice(app.url, 'BUMP-1', password!);
-    const [mask] = await parts.masks.mask(['BUMP-1'], 20, 'bump test', 'operator');
+    const [mask] = await testApi.maskDevices(['BUMP-1'], 20, 'bump test', 'operator');
     assert.equal(mask.until, app.clock.now() + 20 * MINUTE);
     let seq = 0;
     const publish = async (vRaw: number) => {
@@ -29,20 +29,20 @@ test('a bump test under a mask gives journal entries and no e-mail; the same gas
     };
     // The bump test: test gas up through both levels and back down (a PUBACK means it is all stored).
     for (const vRaw of [100, 800, 1500, 2500, 1800, 600, 100]) await publish(vRaw);
-    const [bump] = parts.alarmRepo.list({ sn: 'BUMP-1', type: 'HIGH' }).items;
+    const [bump] = testApi.alarmRecords({ sn: 'BUMP-1', type: 'HIGH' }).items;
     assert.equal(bump.state, 'cleared');
-    const journal = parts.alarmRepo.journal(bump.id);
+    const journal = testApi.alarmJournal(bump.id);
     assert.ok(journal.filter((e) => e.kind === 'masked').length >= 3, 'raise, level and clear journaled as masked');
     assert.equal(journal.filter((e) => e.kind === 'notification').length, 0);
-    assert.equal(parts.notifier.outbox.backlog(), 0, 'no outbox rows');
+    assert.equal(testApi.outboxBacklog(), 0, 'no outbox rows');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(smtp.mails.length, 0, 'no e-mail for the bump test');
 
     // The mask expires (the injected clock); the writer judges it by the reading's time, and the
     // expiry ends it.
     app.clock.advance(20 * MINUTE);
-    await parts.masks.expire();
-    assert.deepEqual(parts.masks.list(), []);
+    await testApi.expireMasks();
+    assert.deepEqual(testApi.openMasks(), []);
     // A real leak afterwards (past the debounce window) is mailed as ever.
     app.clock.advance(10 * MINUTE);
     await publish(1500);
@@ -59,23 +59,23 @@ test('a mask that ends by hand while the detector is in alarm: the alarm is mail
   const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1' }, site: { timezone: 'UTC', language: 'en' } });
   const smtp = await startSmtp();
   try {
-    const { parts } = app.app;
-    parts.alarmSettings.save({
+    const { testApi } = app.app;
+    testApi.saveAlarmSettings({
       schedule: { notify_cleared: false, days: [], always_notify: ['HIGH'] },
       channels: { email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } } },
     });
-    const { password } = await parts.devices.add({ sn: 'BUMP-2', name: 'Pump house', high_limit: 1000 });
+    const { password } = await testApi.addDevice({ sn: 'BUMP-2', name: 'Pump house', high_limit: 1000 });
     const client = await connectDevice(app.url, 'BUMP-2', password!);
-    await parts.masks.mask(['BUMP-2'], undefined, 'maintenance', 'operator');
+    await testApi.maskDevices(['BUMP-2'], undefined, 'maintenance', 'operator');
     app.clock.advance(10_000);
     await publishReading(client, 'BUMP-2', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 1500 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(smtp.mails.length, 0);
-    const [ended] = await parts.masks.unmask(['BUMP-2'], 'operator');
+    const [ended] = await testApi.unmaskDevices(['BUMP-2'], 'operator');
     assert.equal(ended.sn, 'BUMP-2');
     await eventually(() => smtp.mails.length === 1, 5000, 'the e-mail at the unmask');
-    const [alarm] = parts.alarmRepo.list({ sn: 'BUMP-2', type: 'HIGH' }).items;
-    const entries = parts.alarmRepo.journal(alarm.id);
+    const [alarm] = testApi.alarmRecords({ sn: 'BUMP-2', type: 'HIGH' }).items;
+    const entries = testApi.alarmJournal(alarm.id);
     const unmasked = entries.findIndex((e) => e.kind === 'unmasked');
     assert.ok(unmasked > entries.findIndex((e) => e.kind === 'masked'), 'masked, then unmasked');
     assert.match(entries[unmasked + 1].detail ?? '', /^raised: queued \(mask unmasked\)$/, 'queued in the unmasking transaction');

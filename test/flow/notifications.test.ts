@@ -77,9 +77,9 @@ async function withPlant(body: (t: { app: RunningApp; smtp: TestSmtp; robot: Rob
 
 test("the simulator's leak is one HIGH record, one e-mail and one signed DingTalk message; a second excursion within the debounce only counts", async () => {
   await withPlant(async ({ app, smtp, robot }) => {
-    const { parts } = app.app;
-    parts.alarmSettings.save(channelSettings(smtp, robot));
-    await parts.devices.add({ sn: 'LEAK-7', name: 'Boiler room', location: 'Hall 2', high_limit: 1000, credentials: 'factory' });
+    const { testApi } = app.app;
+    testApi.saveAlarmSettings(channelSettings(smtp, robot));
+    await testApi.addDevice({ sn: 'LEAK-7', name: 'Boiler room', location: 'Hall 2', high_limit: 1000, credentials: 'factory' });
     const clock = createManualClock(app.clock.now());
     const detector = createDetector({
       sn: 'LEAK-7', url: app.url, password: derivedDevicePassword('LEAK-7', SECRET), intervalMs: 10_000, clock, rng: createRng(5),
@@ -93,7 +93,7 @@ test("the simulator's leak is one HIGH record, one e-mail and one signed DingTal
         await eventually(() => detector.stats().acked === i + 1, 3000, `reading ${i}`);
       }
       await eventually(() => smtp.mails.length === 1 && robot.requests.length === 1, 5000, 'the notifications');
-      const high = parts.alarmRepo.list({ sn: 'LEAK-7', type: 'HIGH' }).items;
+      const high = testApi.alarmRecords({ sn: 'LEAK-7', type: 'HIGH' }).items;
       assert.equal(high.length, 1);
       assert.equal(high[0].state, 'cleared', 'cleared once the ramp went back below the deadband');
       assert.ok(high[0].peak! >= 1400);
@@ -110,7 +110,7 @@ test("the simulator's leak is one HIGH record, one e-mail and one signed DingTal
     await publishReading(client, 'LEAK-7', { seq: 100, ts: Math.floor(app.clock.now() / 1000), v_raw: 1800 });
     await client.endAsync();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const again = parts.alarmRepo.list({ sn: 'LEAK-7', type: 'HIGH' }).items;
+    const again = testApi.alarmRecords({ sn: 'LEAK-7', type: 'HIGH' }).items;
     assert.deepEqual([again.length, again[0].state, again[0].repeat_count], [1, 'active', 1]);
     assert.equal(smtp.mails.length, 1, 'no second e-mail');
     assert.equal(robot.requests.length, 1, 'no second DingTalk message');
@@ -119,17 +119,17 @@ test("the simulator's leak is one HIGH record, one e-mail and one signed DingTal
 
 test('outside the schedule an alarm is recorded, not sent; HIGH marked always-notify is sent', async () => {
   await withPlant(async ({ app, smtp, robot }) => {
-    const { parts } = app.app;
+    const { testApi } = app.app;
     // A schedule that is never open: no weekday at all.
-    parts.alarmSettings.save(channelSettings(smtp, robot, { always_notify: [] }));
-    const { password } = await parts.devices.add({ sn: 'SCHED-1', high_limit: 1000 });
+    testApi.saveAlarmSettings(channelSettings(smtp, robot, { always_notify: [] }));
+    const { password } = await testApi.addDevice({ sn: 'SCHED-1', high_limit: 1000 });
     const client = await connectDevice(app.url, 'SCHED-1', password!);
     await publishReading(client, 'SCHED-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(parts.alarmRepo.list({ sn: 'SCHED-1', type: 'HIGH' }).total, 1, 'recorded');
-    assert.equal(parts.notifier.outbox.backlog() + smtp.mails.length, 0, 'not sent');
+    assert.equal(testApi.alarmRecords({ sn: 'SCHED-1', type: 'HIGH' }).total, 1, 'recorded');
+    assert.equal(testApi.outboxBacklog() + smtp.mails.length, 0, 'not sent');
 
-    parts.alarmSettings.save(channelSettings(smtp, robot));
+    testApi.saveAlarmSettings(channelSettings(smtp, robot));
     await publishReading(client, 'SCHED-1', { seq: 2, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 }); // clears
     app.clock.advance(11 * 60_000); // past the debounce: a new alarm
     await publishReading(client, 'SCHED-1', { seq: 3, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
@@ -140,37 +140,35 @@ test('outside the schedule an alarm is recorded, not sent; HIGH marked always-no
 
 test('with the SMTP server down, the e-mail is retried and delivered when it is back; every attempt is recorded; the failing channel is a system alarm meanwhile', async () => {
   await withPlant(async ({ app, smtp, robot }) => {
-    const { parts } = app.app;
-    parts.alarmSettings.save({ ...channelSettings(smtp, robot), channels: { email: channelSettings(smtp, robot).channels.email } });
+    const { testApi } = app.app;
+    testApi.saveAlarmSettings({ ...channelSettings(smtp, robot), channels: { email: channelSettings(smtp, robot).channels.email } });
     const port = smtp.port;
     await smtp.close();
-    const { password } = await parts.devices.add({ sn: 'DOWN-1', high_limit: 1000 });
+    const { password } = await testApi.addDevice({ sn: 'DOWN-1', high_limit: 1000 });
     const client = await connectDevice(app.url, 'DOWN-1', password!);
     await publishReading(client, 'DOWN-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
     await client.endAsync();
-    const outbox = parts.notifier.outbox;
-    const [alarm] = parts.alarmRepo.list({ sn: 'DOWN-1', type: 'HIGH' }).items;
-    const rowId = () => outbox.forAlarm(alarm.id)[0]?.id ?? -1;
-    await eventually(() => outbox.attempts(rowId()).length === 1, 5000, 'the first attempt');
-    assert.equal(outbox.get(rowId())!.status, 'pending');
+    const [alarm] = testApi.alarmRecords({ sn: 'DOWN-1', type: 'HIGH' }).items;
+    const row = () => testApi.outboxRows(alarm.id)[0];
+    const attempts = () => testApi.deliveryAttempts(row()?.id ?? -1);
+    await eventually(() => attempts().length === 1, 5000, 'the first attempt');
+    assert.equal(row().status, 'pending');
     for (const backoff of [10_000, 20_000]) {
       app.clock.advance(backoff);
-      outbox.runDue();
-      await outbox.settled();
+      await testApi.deliverDueNotifications();
     }
-    const channelAlarm = () => parts.alarms.active().find((a) => a.type === 'CHANNEL' && a.source === 'channel:email');
-    await parts.writer.flush(); // the CHANNEL condition is committed with the writer's next batch
+    const channelAlarm = () => testApi.activeAlarms().find((a) => a.type === 'CHANNEL' && a.source === 'channel:email');
+    await testApi.flush(); // the CHANNEL condition is committed with the writer's next batch
     assert.ok(channelAlarm(), 'three failures in a row raise a CHANNEL system alarm');
     const back = await startSmtp(port);
     try {
       app.clock.advance(40_000); // the third backoff
-      outbox.runDue();
-      await outbox.settled();
-      assert.equal(outbox.get(rowId())!.status, 'sent');
-      assert.deepEqual(outbox.attempts(rowId()).map((a) => a.ok), [0, 0, 0, 1]);
-      assert.match(outbox.attempts(rowId())[0].detail!, /ECONNREFUSED|connect/i);
+      await testApi.deliverDueNotifications();
+      assert.equal(row().status, 'sent');
+      assert.deepEqual(attempts().map((a) => a.ok), [0, 0, 0, 1]);
+      assert.match(attempts()[0].detail!, /ECONNREFUSED|connect/i);
       assert.equal(back.mails.length, 1);
-      await parts.writer.flush();
+      await testApi.flush();
       assert.equal(channelAlarm(), undefined, 'and it clears when the channel delivers again');
     } finally {
       await back.close();
@@ -180,12 +178,12 @@ test('with the SMTP server down, the e-mail is retried and delivered when it is 
 
 test('a webhook that never answers does not hold up ingestion', async () => {
   await withPlant(async ({ app, smtp, robot }) => {
-    const { parts } = app.app;
+    const { testApi } = app.app;
     robot.hang = true;
-    parts.alarmSettings.save({ ...channelSettings(smtp, robot), channels: { dingtalk: channelSettings(smtp, robot).channels.dingtalk } });
+    testApi.saveAlarmSettings({ ...channelSettings(smtp, robot), channels: { dingtalk: channelSettings(smtp, robot).channels.dingtalk } });
     const clients = [];
     for (let d = 0; d < 10; d++) {
-      const { password } = await parts.devices.add({ sn: `HANG-${d}`, high_limit: 1000 });
+      const { password } = await testApi.addDevice({ sn: `HANG-${d}`, high_limit: 1000 });
       clients.push(await connectDevice(app.url, `HANG-${d}`, password!));
     }
     const ts = Math.floor(app.clock.now() / 1000) - 200;
@@ -196,8 +194,8 @@ test('a webhook that never answers does not hold up ingestion', async () => {
       for (let seq = 1; seq <= 100; seq++) await publishReading(c, `HANG-${d}`, { seq, ts: ts + seq, v_raw: 5000 });
     }));
     for (const c of clients) await c.endAsync();
-    assert.equal(parts.ingest.totals.stored, 10 * 101, 'every reading acknowledged and stored while the webhook hangs');
-    assert.equal(parts.alarmRepo.list({ type: 'HIGH' }).total, 10);
+    assert.equal(testApi.ingestTotals().stored, 10 * 101, 'every reading acknowledged and stored while the webhook hangs');
+    assert.equal(testApi.alarmRecords({ type: 'HIGH' }).total, 10);
   });
 });
 
@@ -207,24 +205,24 @@ test('after a restart active and acknowledged alarms are as they were and nothin
   const robot = await startDingTalkRobot();
   const config = testConfig(app.dataDir, { site: { timezone: 'UTC', language: 'zh-CN' } });
   try {
-    app.app.parts.alarmSettings.save(channelSettings(smtp, robot));
-    const { password } = await app.app.parts.devices.add({ sn: 'KEEP-1', high_limit: 1000, name: '锅炉房' });
+    app.app.testApi.saveAlarmSettings(channelSettings(smtp, robot));
+    const { password } = await app.app.testApi.addDevice({ sn: 'KEEP-1', high_limit: 1000, name: '锅炉房' });
     const client = await connectDevice(app.url, 'KEEP-1', password!);
     await publishReading(client, 'KEEP-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
     await eventually(() => smtp.mails.length === 1 && robot.requests.length === 1, 5000, 'the notifications');
     assert.match(robot.requests[0].body.markdown!.text, /锅炉房/);
-    const [alarm] = app.app.parts.alarmRepo.list({ type: 'HIGH' }).items;
-    await app.app.parts.writer.acknowledge([alarm.id], 'operator', '已处理', app.clock.now());
-    const before = app.app.parts.alarmRepo.list().items;
+    const [alarm] = app.app.testApi.alarmRecords({ type: 'HIGH' }).items;
+    await app.app.testApi.acknowledge([alarm.id], 'operator', '已处理');
+    const before = app.app.testApi.alarmRecords().items;
     client.end(true);
     await app.app.stop();
     const again = createApp({ config, log: silentLogger() });
     await again.start();
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const after = again.parts.alarmRepo.list().items;
+      const after = again.testApi.alarmRecords().items;
       assert.deepEqual(after, before);
-      assert.deepEqual(again.parts.alarms.active().map((a) => [a.id, a.ack_by]), [[alarm.id, 'operator']]);
+      assert.deepEqual(again.testApi.activeAlarms().map((a) => [a.id, a.ack_by]), [[alarm.id, 'operator']]);
       assert.equal(smtp.mails.length, 1);
       assert.equal(robot.requests.length, 1);
     } finally {
@@ -243,7 +241,7 @@ const aliyunEncode = (value: string) =>
 
 test('Aliyun SMS: the gateway checks the request signature; a throttled send is retried and recorded, then delivered', async () => {
   await withPlant(async ({ app, smtp, robot }) => {
-    const { parts } = app.app;
+    const { testApi } = app.app;
     const verdicts: string[] = [];
     const gateway = createServer((req, res) => {
       const query = (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1);
@@ -260,7 +258,7 @@ test('Aliyun SMS: the gateway checks the request signature; a throttled send is 
     await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/`;
-      parts.alarmSettings.save({
+      testApi.saveAlarmSettings({
         ...channelSettings(smtp, robot),
         channels: {
           sms: { enabled: true, settings: {
@@ -269,22 +267,20 @@ test('Aliyun SMS: the gateway checks the request signature; a throttled send is 
           } },
         },
       });
-      const { password } = await parts.devices.add({ sn: 'SMS-1', high_limit: 1000 });
+      const { password } = await testApi.addDevice({ sn: 'SMS-1', high_limit: 1000 });
       const client = await connectDevice(app.url, 'SMS-1', password!);
       await publishReading(client, 'SMS-1', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 5000 });
       await client.endAsync();
-      const outbox = parts.notifier.outbox;
-      const [alarm] = parts.alarmRepo.list({ sn: 'SMS-1', type: 'HIGH' }).items;
-      const row = () => outbox.forAlarm(alarm.id)[0];
-      await eventually(() => row() !== undefined && outbox.attempts(row().id).length === 1, 5000, 'the first SMS attempt');
+      const [alarm] = testApi.alarmRecords({ sn: 'SMS-1', type: 'HIGH' }).items;
+      const row = () => testApi.outboxRows(alarm.id)[0];
+      await eventually(() => row() !== undefined && testApi.deliveryAttempts(row().id).length === 1, 5000, 'the first SMS attempt');
       assert.equal(row().status, 'pending');
       assert.match(row().last_error!, /Throttling\.User/);
       app.clock.advance(10_000);
-      outbox.runDue();
-      await outbox.settled();
+      await testApi.deliverDueNotifications();
       assert.equal(row().status, 'sent');
       assert.deepEqual(verdicts, ['Throttling.User', 'OK'], 'both requests carried a valid signature');
-      assert.deepEqual(outbox.attempts(row().id).map((a) => a.ok), [0, 1]);
+      assert.deepEqual(testApi.deliveryAttempts(row().id).map((a) => a.ok), [0, 1]);
     } finally {
       gateway.closeAllConnections();
       await new Promise((resolve) => gateway.close(resolve));
@@ -294,9 +290,9 @@ test('Aliyun SMS: the gateway checks the request signature; a throttled send is 
 
 test('a flapping reading sends the raise and its first clearing, and nothing for the repeats', async () => {
   await withPlant(async ({ app, smtp, robot }) => {
-    const { parts } = app.app;
-    parts.alarmSettings.save({ ...channelSettings(smtp, robot, { notify_cleared: true }), channels: { email: channelSettings(smtp, robot).channels.email } });
-    const { password } = await parts.devices.add({ sn: 'FLAP-1', high_limit: 1000 });
+    const { testApi } = app.app;
+    testApi.saveAlarmSettings({ ...channelSettings(smtp, robot, { notify_cleared: true }), channels: { email: channelSettings(smtp, robot).channels.email } });
+    const { password } = await testApi.addDevice({ sn: 'FLAP-1', high_limit: 1000 });
     const client = await connectDevice(app.url, 'FLAP-1', password!);
     const ts = Math.floor(app.clock.now() / 1000) - 100;
     for (const [seq, vRaw] of [1200, 500, 1300, 400, 1250, 300].entries()) {
@@ -306,7 +302,7 @@ test('a flapping reading sends the raise and its first clearing, and nothing for
     await eventually(() => smtp.mails.length === 2, 5000, 'raise and clearing');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(smtp.mails.length, 2, 'the repeats and their clearings sent nothing');
-    const [alarm] = parts.alarmRepo.list({ sn: 'FLAP-1', type: 'HIGH' }).items;
+    const [alarm] = testApi.alarmRecords({ sn: 'FLAP-1', type: 'HIGH' }).items;
     assert.equal(alarm.repeat_count, 2);
   });
 });

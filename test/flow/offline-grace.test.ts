@@ -32,8 +32,8 @@ async function withPlant(body: (plant: Plant) => Promise<void>) {
   const transitions: string[] = [];
   const off = app.app.bus.on('device_status', (e) => transitions.push(`${e.sn}:${e.status}:${e.reason}`));
   const clients: MqttClient[] = [];
-  const { parts } = app.app;
-  parts.alarmSettings.save({
+  const { testApi } = app.app;
+  testApi.saveAlarmSettings({
     schedule: { notify_cleared: false, days: [], always_notify: ['OFFLINE'] },
     channels: { email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } } },
   });
@@ -41,7 +41,7 @@ async function withPlant(body: (plant: Plant) => Promise<void>) {
   const plant: Plant = {
     app, smtp, transitions,
     async detector(sn) {
-      const { password } = await parts.devices.add({ sn, high_limit: 1000 });
+      const { password } = await testApi.addDevice({ sn, high_limit: 1000 });
       const open = async () => {
         const client = await connectDevice(app.url, sn, password!, {
           will: { topic: statusTopic(sn), payload: Buffer.from(JSON.stringify({ status: 'offline', ts: 1 })), qos: 1, retain: true },
@@ -54,10 +54,10 @@ async function withPlant(body: (plant: Plant) => Promise<void>) {
     },
     async advance(ms) {
       app.clock.advance(ms);
-      parts.presence.sweep();
-      await parts.writer.flush();
+      testApi.sweepOffline();
+      await testApi.flush();
     },
-    offlineAlarms: (sn) => parts.alarmRepo.list({ sn, type: 'OFFLINE' }).items,
+    offlineAlarms: (sn) => testApi.alarmRecords({ sn, type: 'OFFLINE' }).items,
   };
   try {
     await body(plant);
@@ -76,26 +76,26 @@ function dropLink(client: MqttClient) {
 
 test('a detector that disconnects cleanly, then loses its link, and is back within the grace each time raises no OFFLINE and sends nothing', async () => {
   await withPlant(async ({ app, smtp, transitions, detector, advance, offlineAlarms }) => {
-    const { presence, deviceRepo } = app.app.parts;
+    const { testApi } = app.app;
     const sn = 'GRACE-1';
     const device = await detector(sn);
 
     await device.client.endAsync(); // a clean reboot: DISCONNECT, no Will
-    await eventually(() => presence.awayUntil(sn) !== null, 3000, 'the departure');
+    await eventually(() => testApi.awayUntil(sn) !== null, 3000, 'the departure');
     await advance((GRACE_S - 1) * 1000);
     const back = await device.reconnect();
-    assert.equal(presence.awayUntil(sn), null, 'back within the grace');
+    assert.equal(testApi.awayUntil(sn), null, 'back within the grace');
 
     dropLink(back); // the link drops: its Last Will
-    await eventually(() => presence.awayUntil(sn) !== null, 3000, 'the Last Will');
+    await eventually(() => testApi.awayUntil(sn) !== null, 3000, 'the Last Will');
     await advance((GRACE_S - 1) * 1000);
     await device.reconnect();
     await advance(60_000); // past where the grace would have ended, and past any OFFLINE storm hold
-    await app.app.parts.writer.flush();
+    await testApi.flush();
 
     assert.deepEqual(transitions, [`${sn}:online:reading`], 'online throughout');
     assert.deepEqual(offlineAlarms(sn), [], 'no OFFLINE record');
-    assert.equal(deviceRepo.get(sn)!.status, 'online');
+    assert.equal(testApi.storedDevice(sn)!.status, 'online');
     // The same appliance does mail an OFFLINE (the next test); give a wrong one the time to arrive.
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(smtp.mails.length, 0, 'no notification');
@@ -104,32 +104,32 @@ test('a detector that disconnects cleanly, then loses its link, and is back with
 
 test('a detector still away when the grace ends raises one OFFLINE through the writer, mailed, cleared when it returns', async () => {
   await withPlant(async ({ app, smtp, transitions, detector, advance, offlineAlarms }) => {
-    const { presence, deviceRepo } = app.app.parts;
+    const { testApi } = app.app;
     const sn = 'GRACE-2';
     const device = await detector(sn);
     dropLink(device.client);
-    await eventually(() => presence.awayUntil(sn) !== null, 3000, 'the Last Will');
+    await eventually(() => testApi.awayUntil(sn) !== null, 3000, 'the Last Will');
     await advance((GRACE_S - 1) * 1000);
     assert.deepEqual(offlineAlarms(sn), [], 'nothing yet within the grace');
 
     await advance(1_000);
     assert.deepEqual(transitions, [`${sn}:online:reading`, `${sn}:offline:will`]);
     assert.deepEqual(offlineAlarms(sn).map((a) => a.state), ['active']);
-    assert.equal(deviceRepo.get(sn)!.status, 'offline', 'status and alarm committed together');
+    assert.equal(testApi.storedDevice(sn)!.status, 'offline', 'status and alarm committed together');
 
     await advance(60_000); // past the OFFLINE storm hold (a lone OFFLINE notice waits for company first)
     assert.equal(offlineAlarms(sn).length, 1, 'one record, not one per sweep');
     await eventually(() => smtp.mails.length === 1, 5000, 'the OFFLINE mail');
     assert.match(smtp.mails[0].raw, /GRACE-2/);
     await device.reconnect();
-    await app.app.parts.writer.flush();
+    await testApi.flush();
     assert.deepEqual(offlineAlarms(sn).map((a) => a.state), ['cleared']);
   });
 });
 
 test('a reboot command through the API lets the detector stay away for the reboot grace, then OFFLINE applies again', async () => {
   await withPlant(async ({ app, detector, advance, offlineAlarms }) => {
-    const { presence } = app.app.parts;
+    const { testApi } = app.app;
     const sn = 'GRACE-3';
     const device = await detector(sn);
     const commands: unknown[] = [];
@@ -140,14 +140,14 @@ test('a reboot command through the API lets the detector stay away for the reboo
     await eventually(() => commands.length === 1, 3000, 'the reboot command');
 
     await device.client.endAsync(); // the detector reboots
-    await eventually(() => presence.awayUntil(sn) !== null, 3000, 'the departure');
+    await eventually(() => testApi.awayUntil(sn) !== null, 3000, 'the departure');
     await advance((REBOOT_GRACE_S - 10) * 1000); // long past the ordinary grace
     assert.deepEqual(offlineAlarms(sn), [], 'no OFFLINE within the reboot grace');
     const back = await device.reconnect();
 
     // The reboot grace was for that reboot: the next loss has the ordinary grace.
     dropLink(back);
-    await eventually(() => presence.awayUntil(sn) !== null, 3000, 'the Last Will');
+    await eventually(() => testApi.awayUntil(sn) !== null, 3000, 'the Last Will');
     await advance(GRACE_S * 1000);
     assert.deepEqual(offlineAlarms(sn).map((a) => a.state), ['active']);
   });

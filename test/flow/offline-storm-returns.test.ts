@@ -41,8 +41,8 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
   const receiver = await startHttpServer(() => ({ status: 200, json: { ok: true } }));
   const clients: MqttClient[] = [];
   try {
-    const { parts } = app.app;
-    parts.alarmSettings.save({
+    const { testApi } = app.app;
+    testApi.saveAlarmSettings({
       schedule: { notify_cleared: true }, // every day, all day, returns included
       offline_storm: { threshold: 5, window_s: 60, hold_s: 10 },
       channels: {
@@ -52,24 +52,21 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
       },
     });
     for (let i = 1; i <= FLEET; i++) {
-      await parts.devices.add({ sn: sn(i), name: `Detector ${i}`, location: `Zone ${1 + (i % 4)}`, high_limit: 1000, credentials: 'factory' });
+      await testApi.addDevice({ sn: sn(i), name: `Detector ${i}`, location: `Zone ${1 + (i % 4)}`, high_limit: 1000, credentials: 'factory' });
     }
-    const outbox = parts.notifier.outbox;
     const deliverAll = async () => {
-      outbox.runDue();
-      await outbox.settled();
+      await testApi.deliverDueNotifications();
       await new Promise((resolve) => setTimeout(resolve, 1000)); // a straggler would come with the next poll
-      outbox.runDue();
-      await outbox.settled();
+      await testApi.deliverDueNotifications();
     };
 
     clients.push(...await connectAndReport(app, 1, FLEET, 1));
-    await eventually(() => parts.presence.counts().online === FLEET, 20_000, 'the fleet online');
+    await eventually(() => testApi.presenceCounts().online === FLEET, 20_000, 'the fleet online');
 
     // The storm: every connection drops at once; its grouped OFFLINE notices go out after the hold.
     for (const client of clients.splice(0)) client.stream.destroy();
-    await eventually(() => parts.alarms.active().filter((a) => a.type === 'OFFLINE').length === FLEET, 30_000, '500 OFFLINE alarms');
-    await parts.writer.flush();
+    await eventually(() => testApi.activeAlarms().filter((a) => a.type === 'OFFLINE').length === FLEET, 30_000, '500 OFFLINE alarms');
+    await testApi.flush();
     app.clock.advance(10_000);
     await deliverAll();
     assert.deepEqual([smtp.mails.length, receiver.received.length], [1, 1], 'the storm itself: one notice per channel');
@@ -77,10 +74,10 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
     // Two minutes on, the cell is back: all but the last detector reconnect and report at once.
     app.clock.advance(2 * 60_000);
     clients.push(...await connectAndReport(app, 1, FLEET - 1, 2));
-    const stillOffline = () => parts.alarms.active().filter((a) => a.type === 'OFFLINE').length;
+    const stillOffline = () => testApi.activeAlarms().filter((a) => a.type === 'OFFLINE').length;
     await eventually(() => stillOffline() === 1, 30_000, '499 OFFLINE alarms cleared');
-    await parts.writer.flush();
-    assert.equal(outbox.backlog(), (FLEET - 1) * 2, 'one "cleared" outbox row per alarm and enabled channel');
+    await testApi.flush();
+    assert.equal(testApi.outboxBacklog(), (FLEET - 1) * 2, 'one "cleared" outbox row per alarm and enabled channel');
 
     await deliverAll();
     assert.deepEqual([smtp.mails.length, receiver.received.length], [1, 1], 'the returns are held while they gather');
@@ -88,7 +85,7 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
     await deliverAll();
     assert.equal(smtp.mails.length, 2, 'exactly one more e-mail for 499 returns');
     assert.equal(receiver.received.length, 2, 'exactly one more webhook call for 499 returns');
-    assert.equal(outbox.backlog(), 0, 'every row settled by the two deliveries');
+    assert.equal(testApi.outboxBacklog(), 0, 'every row settled by the two deliveries');
 
     const mail = unfoldQuotedPrintable(smtp.mails[1].raw);
     assert.match(mail, /Subject: \[CLEARED\] \[medium\] Device offline - 499 detectors/);
@@ -104,10 +101,10 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
     assert.ok(hook.notice.group!.every((d) => Math.abs(d.at - clearedAt) < 60_000), 'each listed at its return, not its departure');
 
     // Records and journals stay per detector: each cleared alarm carries both channels' one result.
-    const cleared = parts.alarmRepo.list({ type: 'OFFLINE', limit: 1000 }).items.filter((r) => r.state === 'cleared');
+    const cleared = testApi.alarmRecords({ type: 'OFFLINE', limit: 1000 }).items.filter((r) => r.state === 'cleared');
     assert.equal(new Set(cleared.map((r) => r.sn)).size, FLEET - 1);
     for (const record of cleared) {
-      const sent = parts.alarmRepo.journal(record.id).filter((j) => j.kind === 'notification' && j.detail?.startsWith('cleared ('));
+      const sent = testApi.alarmJournal(record.id).filter((j) => j.kind === 'notification' && j.detail?.startsWith('cleared ('));
       assert.deepEqual(sent.map((j) => j.actor).sort(), ['email', 'webhook'], `journal of ${record.sn}`);
       assert.ok(sent.every((j) => /^cleared \(one grouped notice for 499 detectors back online\): sent/.test(j.detail ?? '')), `journal of ${record.sn}`);
     }
@@ -116,7 +113,7 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
     app.clock.advance(10 * 60_000);
     clients.push(...await connectAndReport(app, FLEET, FLEET, 2));
     await eventually(() => stillOffline() === 0, 5000, 'the last OFFLINE cleared');
-    await parts.writer.flush();
+    await testApi.flush();
     app.clock.advance(10_000);
     await deliverAll();
     assert.deepEqual([smtp.mails.length, receiver.received.length], [3, 3]);

@@ -28,8 +28,8 @@ test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice
   const receiver = await startHttpServer(() => ({ status: 200, json: { ok: true } }));
   const clients: MqttClient[] = [];
   try {
-    const { parts } = app.app;
-    parts.alarmSettings.save({
+    const { testApi } = app.app;
+    testApi.saveAlarmSettings({
       schedule: { notify_cleared: false }, // every day, all day; the returns are not what this test is about
       offline_storm: { threshold: 5, window_s: 60, hold_s: 10 },
       channels: {
@@ -39,7 +39,7 @@ test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice
       },
     });
     for (let i = 1; i <= FLEET + 1; i++) {
-      await parts.devices.add({ sn: sn(i), name: `Detector ${i}`, location: `Zone ${1 + (i % 4)}`, high_limit: 1000, credentials: 'factory' });
+      await testApi.addDevice({ sn: sn(i), name: `Detector ${i}`, location: `Zone ${1 + (i % 4)}`, high_limit: 1000, credentials: 'factory' });
     }
     // The fleet connects and reports (online), 50 at a time.
     const ts = Math.floor(app.clock.now() / 1000);
@@ -48,29 +48,25 @@ test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice
       await Promise.all(batch.map((client, k) => publishReading(client, sn(start + k), { seq: 1, ts, v_raw: 100 })));
       clients.push(...batch);
     }
-    await eventually(() => parts.presence.counts().online === FLEET, 20_000, 'the fleet online');
+    await eventually(() => testApi.presenceCounts().online === FLEET, 20_000, 'the fleet online');
 
     // The cell goes: every connection drops at once, without a goodbye.
     for (const client of clients) client.stream.destroy();
-    const offline = () => parts.alarmRepo.list({ type: 'OFFLINE', limit: 1000 }).total;
+    const offline = () => testApi.alarmRecords({ type: 'OFFLINE', limit: 1000 }).total;
     await eventually(() => offline() === FLEET, 30_000, '500 OFFLINE records');
-    await parts.writer.flush();
-    const outbox = parts.notifier.outbox;
-    assert.equal(outbox.backlog(), FLEET * 2, 'one outbox row per alarm and enabled channel');
+    await testApi.flush();
+    assert.equal(testApi.outboxBacklog(), FLEET * 2, 'one outbox row per alarm and enabled channel');
 
-    outbox.runDue();
-    await outbox.settled();
+    await testApi.deliverDueNotifications();
     assert.deepEqual([smtp.mails.length, receiver.received.length], [0, 0], 'held while the storm gathers');
 
     app.clock.advance(10_000); // the hold
-    outbox.runDue();
-    await outbox.settled();
+    await testApi.deliverDueNotifications();
     await new Promise((resolve) => setTimeout(resolve, 1500)); // a straggler would come with the next poll
-    outbox.runDue();
-    await outbox.settled();
+    await testApi.deliverDueNotifications();
     assert.equal(smtp.mails.length, 1, 'exactly one e-mail');
     assert.equal(receiver.received.length, 1, 'exactly one webhook call');
-    assert.equal(outbox.backlog(), 0, 'every row settled by the two deliveries');
+    assert.equal(testApi.outboxBacklog(), 0, 'every row settled by the two deliveries');
 
     const mail = unfoldQuotedPrintable(smtp.mails[0].raw);
     assert.match(mail, /Subject: \[ALARM\] \[medium\] Device offline - 500 detectors/);
@@ -81,10 +77,10 @@ test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice
     assert.deepEqual(new Set(hook.notice.group!.map((d) => d.sn)), new Set(Array.from({ length: FLEET }, (_, k) => sn(k + 1))));
 
     // The records and journals stay per detector; each carries both channels' one result.
-    const records = parts.alarmRepo.list({ type: 'OFFLINE', limit: 1000 }).items;
+    const records = testApi.alarmRecords({ type: 'OFFLINE', limit: 1000 }).items;
     assert.equal(new Set(records.map((r) => r.sn)).size, FLEET);
     for (const record of records) {
-      const notifications = parts.alarmRepo.journal(record.id).filter((j) => j.kind === 'notification');
+      const notifications = testApi.alarmJournal(record.id).filter((j) => j.kind === 'notification');
       const sent = notifications.filter((j) => j.detail !== 'raised: queued');
       assert.equal(notifications.length - sent.length, 2, `queued for both channels: ${record.sn}`);
       assert.deepEqual(sent.map((j) => j.actor).sort(), ['email', 'webhook'], `journal of ${record.sn}`);
@@ -96,13 +92,12 @@ test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice
     const lone = sn(FLEET + 1);
     const client = await connectDevice(app.url, lone, derivedDevicePassword(lone, SECRET));
     await publishReading(client, lone, { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 });
-    await eventually(() => parts.presence.isOnline(lone), 5000, 'the lone detector online');
+    await eventually(() => testApi.isOnline(lone), 5000, 'the lone detector online');
     client.stream.destroy();
-    await eventually(() => parts.alarmRepo.list({ sn: lone, type: 'OFFLINE' }).total === 1, 5000, 'its OFFLINE record');
-    await parts.writer.flush();
+    await eventually(() => testApi.alarmRecords({ sn: lone, type: 'OFFLINE' }).total === 1, 5000, 'its OFFLINE record');
+    await testApi.flush();
     app.clock.advance(10_000);
-    outbox.runDue();
-    await outbox.settled();
+    await testApi.deliverDueNotifications();
     assert.deepEqual([smtp.mails.length, receiver.received.length], [2, 2]);
     assert.match(unfoldQuotedPrintable(smtp.mails[1].raw), new RegExp(`Subject: \\[ALARM\\] \\[medium\\] Device offline - Detector ${FLEET + 1} \\(${lone}\\)`));
     const single = JSON.parse(receiver.received[1].body) as { notice: AlarmNotice };

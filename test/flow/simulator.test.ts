@@ -18,7 +18,7 @@ async function withDetector(sn: string, scenario: Scenario | undefined, body: (t
 }) => Promise<void>) {
   // No OFFLINE grace (issue 15.4): the will takes the detector offline at once, as these tests expect.
   const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET }, ingest: { offline_grace_s: 0 } });
-  await app.app.parts.devices.add({ sn, credentials: 'factory', high_limit: 50_000 });
+  await app.app.testApi.addDevice({ sn, credentials: 'factory', high_limit: 50_000 });
   // The detector's clock starts where the appliance's is, so its timestamps are not skewed.
   const clock = createManualClock(app.clock.now());
   const events: DetectorEvent[] = [];
@@ -26,7 +26,7 @@ async function withDetector(sn: string, scenario: Scenario | undefined, body: (t
     sn, url: app.url, password: derivedDevicePassword(sn, SECRET), intervalMs: 10_000, clock, rng: createRng(3),
     scenario, reconnectDelayMs: 1000, onEvent: (e) => events.push(e),
   });
-  const stored = () => app.app.parts.readings.raw(sn, 0, Number.MAX_SAFE_INTEGER).map((r) => r.seq);
+  const stored = () => app.app.testApi.storedReadings(sn).map((r) => r.seq);
   try {
     await det.start();
     await body({ app, det, clock, events, stored });
@@ -44,22 +44,22 @@ function advance(t: { app: RunningApp; clock: ReturnType<typeof createManualCloc
 
 test('a detector that drops off (Last Will) and returns with a resend burst has every reading stored once', async () => {
   await withDetector('SIM-OFF-1', offline({ afterS: 20, offlineS: 30 }), async (t) => {
-    const presence = t.app.app.parts.presence;
+    const { testApi } = t.app.app;
     advance(t, 0); // the first reading is due at once
     await eventually(() => t.stored().length === 1, 3000, 'the first reading');
     advance(t, 10_000);
     await eventually(() => t.det.stats().acked === 2, 3000, 'the second reading acknowledged');
-    assert.ok(presence.isOnline('SIM-OFF-1'));
+    assert.ok(testApi.isOnline('SIM-OFF-1'));
     advance(t, 10_000); // the link drops without DISCONNECT: the broker publishes the will
-    await eventually(() => !presence.isOnline('SIM-OFF-1'), 3000, 'offline on the will');
+    await eventually(() => !testApi.isOnline('SIM-OFF-1'), 3000, 'offline on the will');
     advance(t, 10_000);
     advance(t, 10_000); // readings buffered while away
     advance(t, 10_000); // back: the buffer is resent in a burst
-    await eventually(() => presence.isOnline('SIM-OFF-1'), 5000, 'online again');
+    await eventually(() => testApi.isOnline('SIM-OFF-1'), 5000, 'online again');
     advance(t, 10_000);
     await eventually(() => t.stored().includes(6), 5000, 'the live reading after the burst');
     assert.deepEqual(t.stored(), [0, 1, 2, 3, 4, 5, 6], 'every reading once, in order');
-    const stats = t.app.app.parts.ingest.perDevice.get('SIM-OFF-1')!;
+    const stats = t.app.app.testApi.ingestStatsOf('SIM-OFF-1')!;
     assert.equal(stats.gaps, 0);
     assert.equal(stats.skewedReadings, 0, 'a buffered reading is not taken for a skewed clock');
   });
@@ -68,9 +68,9 @@ test('a detector that drops off (Last Will) and returns with a resend burst has 
 test("the malformed scenario's payloads are all dropped and counted, and nothing is stored", async () => {
   await withDetector('SIM-BAD-1', malformed(), async (t) => {
     for (let i = 0; i < MALFORMED_KINDS.length; i++) advance(t, i === 0 ? 0 : 10_000);
-    const ingest = t.app.app.parts.ingest;
-    await eventually(() => (ingest.perDevice.get('SIM-BAD-1')?.received ?? 0) === MALFORMED_KINDS.length, 5000, 'all payloads');
-    const dropped = Object.values(ingest.perDevice.get('SIM-BAD-1')!.dropped).reduce((a, b) => a + (b ?? 0), 0);
+    const { testApi } = t.app.app;
+    await eventually(() => (testApi.ingestStatsOf('SIM-BAD-1')?.received ?? 0) === MALFORMED_KINDS.length, 5000, 'all payloads');
+    const dropped = Object.values(testApi.ingestStatsOf('SIM-BAD-1')!.dropped).reduce((a, b) => a + (b ?? 0), 0);
     assert.equal(dropped, MALFORMED_KINDS.length);
     assert.deepEqual(t.stored(), []);
   });
@@ -82,7 +82,7 @@ test('a debug command from the appliance switches the detector to 1 s readings (
     // A command reaches a detector once it has subscribed (its SUBACK is not observable here), so
     // the command is repeated until it lands; debug is idempotent.
     for (let attempt = 0; attempt < 30 && t.det.stats().intervalMs !== 1000; attempt++) {
-      await t.app.app.parts.broker.sendCommand('SIM-CMD-1', { cmd: 'debug', duration: 60 });
+      await t.app.app.testApi.sendCommand('SIM-CMD-1', { cmd: 'debug', duration: 60 });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(t.det.stats().intervalMs, 1000);

@@ -14,7 +14,7 @@ import { connectDevice, eventually, publishReading, startApp, type RunningApp } 
 const FACTORY_SECRET = 'factory-secret-for-tests';
 
 async function register(app: RunningApp, sn: string, settings: Record<string, unknown> = {}) {
-  const { password } = await app.app.parts.devices.add({ sn, high_limit: 1000, ...settings }); // ALM-9: a new detector needs a setpoint
+  const { password } = await app.app.testApi.addDevice({ sn, high_limit: 1000, ...settings }); // ALM-9: a new detector needs a setpoint
   return password!;
 }
 
@@ -33,7 +33,7 @@ function connectPacketWithEmptyClientId(username: string, password: string): Buf
 const deviceTs = (app: RunningApp, offset = 0) => Math.floor(app.clock.now() / 1000) - 60 + offset;
 
 function storedReadings(app: RunningApp, sn: string) {
-  return app.app.parts.readings.raw(sn, 0, Number.MAX_SAFE_INTEGER);
+  return app.app.testApi.storedReadings(sn);
 }
 
 describe('detectors → broker → ingest → SQLite', () => {
@@ -78,8 +78,8 @@ describe('detectors → broker → ingest → SQLite', () => {
     await register(app, 'AUTH-1');
     await assert.rejects(connectDevice(app.url, 'AUTH-1', 'not-the-password'), /Bad username or password/);
     await assert.rejects(connectDevice(app.url, 'NOBODY-1', 'whatever-password'), /Not authorized/);
-    assert.ok((app.app.parts.broker.stats.refused.bad_password ?? 0) >= 1);
-    assert.ok((app.app.parts.broker.stats.refused.unknown_device ?? 0) >= 1);
+    assert.ok((app.app.testApi.brokerStats().refused.bad_password ?? 0) >= 1);
+    assert.ok((app.app.testApi.brokerStats().refused.unknown_device ?? 0) >= 1);
   });
 
   test("publishing to another device's topic disconnects the publisher and stores nothing", async () => {
@@ -91,7 +91,7 @@ describe('detectors → broker → ingest → SQLite', () => {
     await closed;
     client.end(true);
     assert.equal(storedReadings(app, 'ACL-2').length, 0);
-    assert.equal(app.app.parts.ingest.perDevice.get('ACL-1')?.dropped.acl_violation, 1);
+    assert.equal(app.app.testApi.ingestStatsOf('ACL-1')?.dropped.acl_violation, 1);
   });
 
   test('malformed payloads are dropped and counted by reason, and the pipeline keeps going', async () => {
@@ -109,7 +109,7 @@ describe('detectors → broker → ingest → SQLite', () => {
     for (const payload of bad) await publishReading(client, 'BAD-1', payload);
     await publishReading(client, 'BAD-1', { seq: 7, ts: deviceTs(app, 100), v_raw: 10 });
     await client.endAsync();
-    const dropped = app.app.parts.ingest.perDevice.get('BAD-1')!.dropped;
+    const dropped = app.app.testApi.ingestStatsOf('BAD-1')!.dropped;
     assert.deepEqual(dropped, { bad_json: 1, not_object: 1, missing_field: 1, wrong_type: 2, out_of_range: 1, too_large: 1 });
     assert.equal(storedReadings(app, 'BAD-1').length, 1, 'the valid reading after the garbage is stored');
   });
@@ -119,12 +119,12 @@ describe('detectors → broker → ingest → SQLite', () => {
     let client = await connectDevice(app.url, 'DUP-1', password);
     for (const seq of [1, 2, 3, 6]) await publishReading(client, 'DUP-1', { seq, ts: deviceTs(app, seq * 10) });
     await client.endAsync();
-    assert.equal(app.app.parts.ingest.perDevice.get('DUP-1')!.gaps, 2, 'seq 4 and 5 missing');
+    assert.equal(app.app.testApi.ingestStatsOf('DUP-1')!.gaps, 2, 'seq 4 and 5 missing');
     client = await connectDevice(app.url, 'DUP-1', password);
     // The detector resends its buffer after reconnecting: old readings again plus the missing ones.
     for (const seq of [2, 3, 4, 5, 6, 7]) await publishReading(client, 'DUP-1', { seq, ts: deviceTs(app, seq * 10) });
     await client.endAsync();
-    const stats = app.app.parts.ingest.perDevice.get('DUP-1')!;
+    const stats = app.app.testApi.ingestStatsOf('DUP-1')!;
     assert.deepEqual(storedReadings(app, 'DUP-1').map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7]);
     assert.equal(stats.duplicates, 3);
     assert.equal(stats.gaps, 0, 'the late readings filled the gap');
@@ -136,28 +136,28 @@ describe('detectors → broker → ingest → SQLite', () => {
     const password = await register(app, 'LIVE-1');
     const client = await connectDevice(app.url, 'LIVE-1', password, { keepalive: 0 });
     await publishReading(client, 'LIVE-1', { seq: 1 });
-    assert.ok(app.app.parts.presence.isOnline('LIVE-1'));
+    assert.ok(app.app.testApi.isOnline('LIVE-1'));
     app.clock.advance(89_000);
-    app.app.parts.presence.sweep();
-    assert.ok(app.app.parts.presence.isOnline('LIVE-1'), 'still online at 89 s');
+    app.app.testApi.sweepOffline();
+    assert.ok(app.app.testApi.isOnline('LIVE-1'), 'still online at 89 s');
     app.clock.advance(1_000);
-    app.app.parts.presence.sweep();
-    assert.ok(!app.app.parts.presence.isOnline('LIVE-1'), 'offline at 90 s');
+    app.app.testApi.sweepOffline();
+    assert.ok(!app.app.testApi.isOnline('LIVE-1'), 'offline at 90 s');
     await client.endAsync();
 
     const willClient = await connectDevice(app.url, 'LIVE-1', password, {
       will: { topic: statusTopic('LIVE-1'), payload: Buffer.from(JSON.stringify({ status: 'offline', ts: 1 })), qos: 1, retain: true },
     });
     await publishReading(willClient, 'LIVE-1', { seq: 2 });
-    assert.ok(app.app.parts.presence.isOnline('LIVE-1'));
+    assert.ok(app.app.testApi.isOnline('LIVE-1'));
     (willClient as unknown as { stream: { destroy(): void } }).stream.destroy(); // network loss, no DISCONNECT
-    await eventually(() => !app.app.parts.presence.isOnline('LIVE-1'), 3000, 'offline on will');
+    await eventually(() => !app.app.testApi.isOnline('LIVE-1'), 3000, 'offline on will');
     willClient.end(true);
     off();
     assert.deepEqual(events.slice(0, 3), ['LIVE-1:online:reading', 'LIVE-1:offline:timeout', 'LIVE-1:online:reading']);
     assert.match(events[3], /^LIVE-1:offline:(will|disconnect)$/);
-    await app.app.parts.writer.flush();
-    assert.equal(app.app.parts.deviceRepo.get('LIVE-1')!.status, 'offline', 'the transition is persisted');
+    await app.app.testApi.flush();
+    assert.equal(app.app.testApi.storedDevice('LIVE-1')!.status, 'offline', 'the transition is persisted');
   });
 
   test('removing, disabling or re-keying a device ends its connection and refuses it at CONNECT', async () => {
@@ -166,9 +166,9 @@ describe('detectors → broker → ingest → SQLite', () => {
       const password = await register(app, sn);
       const client = await connectDevice(app.url, sn, password);
       const closed = new Promise((resolve) => client.once('close', () => resolve(null)));
-      if (change === 'remove') app.app.parts.devices.remove(sn);
-      if (change === 'disable') app.app.parts.devices.update(sn, { enabled: false });
-      if (change === 'reset') app.app.parts.devices.resetPassword(sn);
+      if (change === 'remove') app.app.testApi.removeDevice(sn);
+      if (change === 'disable') app.app.testApi.updateDevice(sn, { enabled: false });
+      if (change === 'reset') app.app.testApi.resetDevicePassword(sn);
       await closed;
       client.end(true);
       await assert.rejects(connectDevice(app.url, sn, password), /Not authorized|Bad username or password/, change);
@@ -199,14 +199,14 @@ describe('detectors → broker → ingest → SQLite', () => {
     const sn = 'MCS-NEW-0001';
     const client = await connectDevice(app.url, sn, derivedDevicePassword(sn, FACTORY_SECRET));
     await publishReading(client, sn, { seq: 1 });
-    await app.app.parts.writer.flush();
+    await app.app.testApi.flush();
     assert.equal(storedReadings(app, sn).length, 0);
-    assert.equal(app.app.parts.devices.pending()[0]?.sn, sn);
-    await app.app.parts.devices.adopt({ sn, name: 'new one', high_limit: 1000 });
+    assert.equal(app.app.testApi.pendingDevices()[0]?.sn, sn);
+    await app.app.testApi.adoptDevice({ sn, name: 'new one', high_limit: 1000 });
     await publishReading(client, sn, { seq: 2 });
     await client.endAsync();
     assert.equal(storedReadings(app, sn).length, 1);
-    assert.equal(app.app.parts.devices.pending().length, 0);
+    assert.equal(app.app.testApi.pendingDevices().length, 0);
   });
 
   test('a device may subscribe to its own command topic and the broadcast only', async () => {
@@ -216,9 +216,9 @@ describe('detectors → broker → ingest → SQLite', () => {
     assert.deepEqual(granted.map((g) => g.qos), [1, 1]);
     await assert.rejects(client.subscribeAsync('mcs/#', { qos: 1 }), /Subscribe error/);
     await assert.rejects(client.subscribeAsync('mcs/OTHER/cmd', { qos: 1 }), /Subscribe error/);
-    assert.ok(app.app.parts.broker.stats.deniedSubscriptions >= 2);
+    assert.ok(app.app.testApi.brokerStats().deniedSubscriptions >= 2);
     const received = new Promise<string>((resolve) => client.once('message', (_t, payload) => resolve(payload.toString())));
-    await app.app.parts.broker.sendCommand('SUB-1', { cmd: 'debug', duration: 600 });
+    await app.app.testApi.sendCommand('SUB-1', { cmd: 'debug', duration: 600 });
     assert.deepEqual(JSON.parse(await received), { cmd: 'debug', duration: 600 });
     await client.endAsync();
   });
@@ -228,7 +228,7 @@ describe('when the disk is full', () => {
   test('a reading that cannot be committed is not acknowledged and the device is disconnected', async () => {
     const app = await startApp({}, { maxPageCount: 40, allowErrors: [/^group commit failed/] });
     try {
-      const { password } = await app.app.parts.devices.add({ sn: 'FULL-1', high_limit: 50_000 });
+      const { password } = await app.app.testApi.addDevice({ sn: 'FULL-1', high_limit: 50_000 });
       const client = await connectDevice(app.url, 'FULL-1', password!);
       let acked = 0;
       let closed = false;
@@ -241,9 +241,9 @@ describe('when the disk is full', () => {
       }
       await eventually(() => closed, 5000, 'disconnect on store failure');
       client.end(true);
-      assert.ok(app.app.parts.ingest.totals.dropped.store_failed > 0, 'store failures counted');
-      await app.app.parts.writer.flush();
-      const stored = app.app.parts.readings.raw('FULL-1', 0, Number.MAX_SAFE_INTEGER).length;
+      assert.ok(app.app.testApi.ingestTotals().dropped.store_failed > 0, 'store failures counted');
+      await app.app.testApi.flush();
+      const stored = app.app.testApi.storedReadings('FULL-1').length;
       assert.ok(stored >= acked, `every acknowledged reading is stored (acked ${acked}, stored ${stored})`);
     } finally {
       await app.stop();

@@ -61,8 +61,8 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
 
   before(async () => {
     api = await startApi({ mqtt: { port: 0, host: '127.0.0.1', factory_secret: 'factory-secret-for-tests' } }, { clock: wallClock() });
-    const { password } = await api.app.parts.devices.add({ sn: 'GD-1', high_limit: 1000, high2_limit: 2000 });
-    await api.app.parts.devices.add({ sn: 'GD-2', high_limit: 1000 });
+    const { password } = await api.app.testApi.addDevice({ sn: 'GD-1', high_limit: 1000, high2_limit: 2000 });
+    await api.app.testApi.addDevice({ sn: 'GD-2', high_limit: 1000 });
     device = await connectDevice(api.url, 'GD-1', password!);
     const saved = await api.call('PUT', '/api/config/uplink', {
       token: api.tokens.admin,
@@ -75,7 +75,7 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
       },
     });
     assert.equal(saved.status, 200, saved.text);
-    await eventually(() => api.app.parts.uplink.control.status().targets[0]?.connected === true, 10_000, 'the target connected');
+    await eventually(() => api.app.testApi.uplinkStatus().targets[0]?.connected === true, 10_000, 'the target connected');
   });
   after(async () => {
     await device?.endAsync();
@@ -99,7 +99,7 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
 
   test('outage: the plant goes on; after the cut every reading and alarm event arrives, live first, duplicates only with equal ids', async () => {
     proxy.cut();
-    await eventually(() => api.app.parts.uplink.control.status().targets[0].connected === false, 10_000, 'the cut seen');
+    await eventually(() => api.app.testApi.uplinkStatus().targets[0].connected === false, 10_000, 'the cut seen');
     const journalRows = () => {
       const db = new Database(dbFileIn(api.dataDir), { readonly: true });
       try {
@@ -123,11 +123,11 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
     await new Promise((resolve) => setTimeout(resolve, LIVE_SPLIT_MS + 1000));
     assert.equal(received.length, beforeRestore, 'nothing reached the cloud while cut');
     // Issue 17.7: the lag passed the target's threshold (10 s): a SYNC system alarm.
-    const syncAlarm = () => api.app.parts.alarms.active().find((a) => a.type === 'SYNC' && a.source === 'uplink:hq');
+    const syncAlarm = () => api.app.testApi.activeAlarms().find((a) => a.type === 'SYNC' && a.source === 'uplink:hq');
     await eventually(() => syncAlarm() !== undefined, 10_000, 'the SYNC alarm');
     proxy.restore();
     const liveTs = deviceTs() + 5;
-    await eventually(() => api.app.parts.uplink.control.status().targets[0].connected, 30_000, 'reconnected with backoff');
+    await eventually(() => api.app.testApi.uplinkStatus().targets[0].connected, 30_000, 'reconnected with backoff');
     await publishReading(device, 'GD-1', { seq: ++seq, ts: liveTs, v_raw: 20 });
     await eventually(() => during.every((ts) => readingsOf('GD-1').some((r) => second(r) === ts)), 20_000, 'every reading of the outage');
     await eventually(() => readingsOf('GD-1').some((r) => second(r) === liveTs), 5000, 'the live reading');
@@ -145,14 +145,14 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
       assert.equal(byId.get(record.id) ?? text, text, `a duplicate of ${record.id} differs`);
       byId.set(record.id, text);
     }
-    const status = api.app.parts.uplink.control.status().targets[0];
-    await eventually(() => api.app.parts.uplink.control.status().targets[0].backlog === 0, 5000, 'the backlog drained');
+    const status = api.app.testApi.uplinkStatus().targets[0];
+    await eventually(() => api.app.testApi.uplinkStatus().targets[0].backlog === 0, 5000, 'the backlog drained');
     await eventually(() => syncAlarm() === undefined, 10_000, 'the SYNC alarm cleared once caught up');
     assert.ok(status.last_ack_at !== null);
   });
 
   test('from the cloud: an acknowledgement lands in the journal with the remote user; a resend re-queues the range as historical', async () => {
-    const alarm = api.app.parts.alarms.listed().find((a) => a.source === 'GD-1');
+    const alarm = api.app.testApi.listedAlarms().find((a) => a.source === 'GD-1');
     assert.ok(alarm, 'the latched alarm of the outage is listed');
     await cloud.publishAsync('mcs/plant-a/cloud/cmd', JSON.stringify({ cmd: 'ack', alarm_ids: [alarm.id], by: 'alice', comment: 'crew on site' }), { qos: 1 });
     await eventually(() => received.some((r) => r.record.kind === 'alarm' && r.record.event === 'acknowledged' && r.record.actor === 'cloud:hq:alice'), 5000, 'the cloud acknowledgement journaled and sent back');
@@ -167,7 +167,7 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
 
   test('a frozen link (no reset) is found by keepalive and the box reconnects', async () => {
     proxy.freeze();
-    await eventually(() => api.app.parts.uplink.control.status().targets[0].connected === false, 15_000, 'the frozen link declared down');
+    await eventually(() => api.app.testApi.uplinkStatus().targets[0].connected === false, 15_000, 'the frozen link declared down');
     const ts = deviceTs() + 20;
     await publishReading(device, 'GD-1', { seq: ++seq, ts, v_raw: 30 });
     proxy.restore();

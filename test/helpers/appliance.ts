@@ -105,7 +105,7 @@ export async function startApp(overrides: Record<string, unknown> = {}, options:
     app,
     clock,
     dataDir: temp.dir,
-    url: `mqtt://127.0.0.1:${app.parts.broker.ports.mqtt}`,
+    url: `mqtt://127.0.0.1:${app.testApi.ports.mqtt}`,
     logs: captured.lines,
     stop: async () => {
       if (stopped) return;
@@ -126,9 +126,10 @@ export async function startApp(overrides: Record<string, unknown> = {}, options:
  * batch; resolves with the alarm record it left (the active one, or the last of its source).
  */
 export async function reportSystemAlarm(app: App, type: SystemAlarmType, source: string, detail: string | null): Promise<AlarmRecord> {
-  app.parts.reportCondition(type, source, detail === null ? { holds: false } : { holds: true, detail });
-  await app.parts.writer.flush();
-  const [record] = app.parts.alarmRepo.list({ type }).items.filter((a) => a.source === source);
+  const { testApi } = app;
+  testApi.reportSystemCondition(type, source, detail === null ? { holds: false } : { holds: true, detail });
+  await testApi.flush();
+  const [record] = testApi.alarmRecords({ type }).items.filter((a) => a.source === source);
   if (!record) throw new Error(`no ${type} alarm of ${source}`);
   return record;
 }

@@ -21,7 +21,7 @@ test('a locked appliance answers management writes with 403 and the license code
   const admin = api.tokens.admin;
   const file = join(api.dataDir, 'license.key');
   writeFileSync(file, '{"license": {"customer": "edited by hand"}, "signature": "x"}');
-  assert.equal(api.app.parts.license.refresh().mode, 'locked');
+  assert.equal(api.app.testApi.reevaluateLicense().mode, 'locked');
 
   const refused = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'LOCK-1', high_limit: 100 } });
   assert.equal(refused.status, 403);
@@ -36,7 +36,7 @@ test('a locked appliance answers management writes with 403 and the license code
   assert.equal(health.body.license.mode, 'locked');
 
   rmSync(file);
-  assert.equal(api.app.parts.license.refresh().mode, 'evaluation');
+  assert.equal(api.app.testApi.reevaluateLicense().mode, 'evaluation');
   assert.equal((await api.call('POST', '/api/devices', { token: admin, body: { sn: 'LOCK-1', high_limit: 100 } })).status, 201);
 });
 
@@ -46,7 +46,7 @@ test('the admin installs a license file through the API, also on a locked box; a
   try {
     const admin = licensed.tokens.admin;
     writeFileSync(join(licensed.dataDir, 'license.key'), 'not a license');
-    assert.equal(licensed.app.parts.license.refresh().mode, 'locked');
+    assert.equal(licensed.app.testApi.reevaluateLicense().mode, 'locked');
     const original = issue(keys, { features: ['offline'] }).text;
     const edited = original.replace('"max_devices": 100', '"max_devices": 900');
     assert.notEqual(edited, original);
@@ -90,20 +90,20 @@ test('a locked appliance answers history, raw and alarm exports for the last 24 
   const alarmsOf = async () => (await api.call('GET', `/api/alarms?sn=${SN}`, { token: operator })).body.data as { id: number; value: number }[];
   try {
     // Two days ago a leak (a HIGH alarm) that ended; now a new one (another HIGH alarm); both stored before the lock.
-    const stored = api.app.parts.readings.count();
+    const stored = api.app.testApi.readingCount();
     await publishReading(device, SN, { seq: 1, ts: second(), v_raw: 1500 });
     await publishReading(device, SN, { seq: 2, ts: second() + 1, v_raw: 100 });
     api.clock.advance(48 * HOUR);
     operator = await api.login('operator', 'operator-pass-2'); // the tokens have expired meanwhile
     await publishReading(device, SN, { seq: 3, ts: second(), v_raw: 1600 });
-    await eventually(() => api.app.parts.readings.count() === stored + 3, 3000, 'the readings stored');
+    await eventually(() => api.app.testApi.readingCount() === stored + 3, 3000, 'the readings stored');
     await until(async () => (await alarmsOf()).length === 2, 'two HIGH alarms');
     const alarms = await alarmsOf();
     const [oldId, recentId] = [1500, 1600].map((value) => String(alarms.find((a) => a.value === value)!.id));
     api.clock.advance(10 * 60_000);
 
     writeFileSync(file, 'not a license');
-    assert.equal(api.app.parts.license.refresh().mode, 'locked');
+    assert.equal(api.app.testApi.reevaluateLicense().mode, 'locked');
     const now = api.clock.now();
     const at = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
     const lastHour = `start=${at(now - HOUR)}&end=${at(now)}`;
@@ -153,14 +153,14 @@ test('a locked appliance answers history, raw and alarm exports for the last 24 
     }
 
     rmSync(file);
-    assert.equal(api.app.parts.license.refresh().mode, 'evaluation');
+    assert.equal(api.app.testApi.reevaluateLicense().mode, 'evaluation');
     assert.equal((await api.call('GET', `/api/devices/${SN}/history?${twoDaysAgo}`, { token: operator })).status, 200, 'unlocked: any range');
     const all = await api.call('GET', `/api/alarms/export?sn=${SN}`, { token: operator });
     assert.doesNotMatch(String(all.headers['content-disposition']), /last-24h/);
     assert.ok(ids(all.text).includes(oldId) && ids(all.text).includes(recentId));
   } finally {
     rmSync(file, { force: true });
-    api.app.parts.license.refresh();
+    api.app.testApi.reevaluateLicense();
     await device.endAsync();
   }
 });

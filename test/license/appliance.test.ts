@@ -19,7 +19,7 @@ async function register(app: RunningApp, count: number, prefix = 'DEV') {
   const passwords = new Map<string, string>();
   for (let i = 1; i <= count; i++) {
     const sn = `${prefix}-${i}`;
-    passwords.set(sn, (await app.app.parts.devices.add({ sn, high_limit: 1000, calib: { k: 1, b: 0 } })).password!);
+    passwords.set(sn, (await app.app.testApi.addDevice({ sn, high_limit: 1000, calib: { k: 1, b: 0 } })).password!);
   }
   return passwords;
 }
@@ -34,24 +34,24 @@ test('no license file: evaluation mode, 10 devices connect, the 11th is refused 
   const app = await startApp();
   const clients: MqttClient[] = [];
   try {
-    assert.equal(app.app.parts.license.state().mode, 'evaluation');
+    assert.equal(app.app.testApi.licenseState().mode, 'evaluation');
     assert.equal(app.app.summary().license, 'evaluation');
     const passwords = await register(app, 11);
     const [last, lastPassword] = [...passwords].pop()!;
     passwords.delete(last);
     clients.push(...(await connectAll(app, passwords)));
     await assert.rejects(connectDevice(app.url, last, lastPassword), /Not authorized/i);
-    assert.equal(app.app.parts.broker.stats.refused.license, 1);
-    assert.equal(app.app.parts.license.state().devices_used, 10);
+    assert.equal(app.app.testApi.brokerStats().refused.license, 1);
+    assert.equal(app.app.testApi.licenseState().devices_used, 10);
     // A device already connected reconnecting (taking over its own session) is admitted.
     clients.push(await connectDevice(app.url, 'DEV-1', passwords.get('DEV-1')!));
     const ts = Math.floor(app.clock.now() / 1000);
     await publishReading(clients[clients.length - 1], 'DEV-1', { seq: 1, ts });
     await publishReading(clients[1], 'DEV-2', { seq: 1, ts });
-    assert.equal(app.app.parts.readings.count(), 2);
+    assert.equal(app.app.testApi.readingCount(), 2);
     // A place freed is a place taken.
     await clients[9].endAsync();
-    await eventually(() => app.app.parts.broker.connectedDevices() === 9, 2000, 'the disconnect');
+    await eventually(() => app.app.testApi.connectedDevices() === 9, 2000, 'the disconnect');
     clients.push(await connectDevice(app.url, last, lastPassword));
   } finally {
     for (const client of clients) client.end(true);
@@ -67,19 +67,20 @@ test("a license's max_devices caps connected devices: the extra device is refuse
   const app = await startApp({ license: { server_url: server.url, machine_id: MACHINE_A } }, { licensePublicKeyPem: keys.publicPem, clock });
   const clients: MqttClient[] = [];
   try {
-    assert.equal(app.app.parts.license.mode(), 'evaluation');
-    app.app.parts.license.install(text);
-    await app.app.parts.license.checkIn();
-    assert.deepEqual([app.app.parts.license.state().mode, app.app.parts.license.maxDevices()], ['valid', 12]);
+    assert.equal(app.app.testApi.licenseState().mode, 'evaluation');
+    app.app.testApi.installLicense(text);
+    await app.app.testApi.licenseCheckIn();
+    const { mode, max_devices } = app.app.testApi.licenseState();
+    assert.deepEqual([mode, max_devices], ['valid', 12]);
     const passwords = await register(app, 13);
     const [last, lastPassword] = [...passwords].pop()!;
     passwords.delete(last);
     clients.push(...(await connectAll(app, passwords)));
     await assert.rejects(connectDevice(app.url, last, lastPassword), /Not authorized/i);
-    assert.equal(app.app.parts.broker.stats.refused.license, 1);
+    assert.equal(app.app.testApi.brokerStats().refused.license, 1);
     const ts = Math.floor(clock.now() / 1000);
     await Promise.all(clients.map((c, i) => publishReading(c, `DEV-${i + 1}`, { seq: 1, ts })));
-    assert.equal(app.app.parts.readings.count(), 12);
+    assert.equal(app.app.testApi.readingCount(), 12);
   } finally {
     for (const client of clients) client.end(true);
     await app.stop();
@@ -97,54 +98,54 @@ test('locked: a leak is stored, alarmed, shown on the kiosk and notified as when
   const clients: MqttClient[] = [];
   let kiosk: ReturnType<typeof openDashboard> | null = null;
   try {
-    const { parts } = app.app;
+    const { testApi } = app.app;
     writeFileSync(join(app.dataDir, 'license.key'), text);
-    parts.license.refresh();
-    await parts.license.checkIn();
-    assert.equal(parts.license.mode(), 'valid');
+    testApi.reevaluateLicense();
+    await testApi.licenseCheckIn();
+    assert.equal(testApi.licenseState().mode, 'valid');
     // Only HIGH is sent (no schedule window; HIGH always-notify): LICENSE alarms are recorded, not mailed.
-    parts.alarmSettings.save({ schedule: { days: [], always_notify: ['HIGH'], notify_cleared: false }, channels: { webhook: { enabled: true, settings: { url: `${webhook.url}/hook` } } } });
+    testApi.saveAlarmSettings({ schedule: { days: [], always_notify: ['HIGH'], notify_cleared: false }, channels: { webhook: { enabled: true, settings: { url: `${webhook.url}/hook` } } } });
     const passwords = await register(app, 2, 'GAS');
     clients.push(...(await connectAll(app, passwords)));
 
     // The license server goes away; the token runs out; grace runs out: locked.
     await server.down();
     clock.advance(24 * HOUR + 72 * HOUR);
-    assert.equal((await parts.license.checkIn())?.result, 'unreachable');
-    assert.equal(parts.license.mode(), 'locked');
-    await parts.writer.flush(); // the LICENSE condition rides the next commit
-    assert.deepEqual(parts.alarms.active().map((a) => `${a.type}:${a.source}`), ['LICENSE:license:locked']);
+    assert.equal((await testApi.licenseCheckIn())?.result, 'unreachable');
+    assert.equal(testApi.licenseState().mode, 'locked');
+    await testApi.flush(); // the LICENSE condition rides the next commit
+    assert.deepEqual(testApi.activeAlarms().map((a) => `${a.type}:${a.source}`), ['LICENSE:license:locked']);
     kiosk = openDashboard(app, await app.login('viewer', 'viewer-pass-2'));
     await eventually(() => kiosk!.of('snapshot').length === 1, 3000, 'the kiosk snapshot');
 
     const ts = Math.floor(clock.now() / 1000);
     await publishReading(clients[0], 'GAS-1', { seq: 1, ts, v_raw: 5000 }); // a leak while locked
     // The PUBACK came: the reading and its HIGH are committed, with the outbox row (ALM-8).
-    assert.equal(parts.readings.count(), 1, 'LIC-4: the reading is stored');
-    const [high] = parts.alarmRepo.list({ type: 'HIGH' }).items;
+    assert.equal(testApi.readingCount(), 1, 'LIC-4: the reading is stored');
+    const [high] = testApi.alarmRecords({ type: 'HIGH' }).items;
     assert.deepEqual([high?.sn, high?.state, high?.value], ['GAS-1', 'active', 5000], 'the HIGH record');
-    assert.equal(parts.notifier.outbox.forAlarm(high.id).length, 1, 'its notification is queued in the same commit');
+    assert.equal(testApi.outboxRows(high.id).length, 1, 'its notification is queued in the same commit');
     await eventually(() => kiosk!.of('alarm').some((m) => m.data.id === high.id && m.kind === 'raised'), 2000, 'the alarm on the kiosk');
     await eventually(() => kiosk!.of('realtime').some((m) => m.data.some((d) => d.sn === 'GAS-1' && d.ppm === 5000 && d.status === 'alarm')), 3000, 'the red marker');
     await eventually(() => webhook.received.length === 1, 5000, 'the notification while locked');
     assert.match(webhook.received[0].body, /GAS-1/);
-    const archive = await parts.scheduler.runNow('archive');
+    const archive = await testApi.runJob('archive');
     assert.deepEqual([archive.ok, archive.result], [true, { skipped: 'license locked' }], 'LIC-4: no archiving while locked');
     const write = await app.call('POST', '/api/devices', { token: await app.login('admin', ADMIN_PASSWORD), body: { sn: 'NEW-1', high_limit: 100 } });
     assert.deepEqual([write.status, write.body.code], [403, 20001], 'LIC-4: management writes stop');
 
     // The server is back: the next check-in unlocks without a restart.
     await server.up();
-    assert.equal((await parts.license.checkIn())?.result, 'valid');
-    assert.equal(parts.license.mode(), 'valid');
-    await parts.writer.flush();
-    assert.ok(!parts.alarms.active().some((a) => a.type === 'LICENSE'), 'the LICENSE alarm clears');
+    assert.equal((await testApi.licenseCheckIn())?.result, 'valid');
+    assert.equal(testApi.licenseState().mode, 'valid');
+    await testApi.flush();
+    assert.ok(!testApi.activeAlarms().some((a) => a.type === 'LICENSE'), 'the LICENSE alarm clears');
     await publishReading(clients[1], 'GAS-2', { seq: 1, ts: ts + 1, v_raw: 6000 });
     await eventually(() => webhook.received.length === 2, 5000, 'the notification after unlocking');
     assert.match(webhook.received[1].body, /GAS-2/);
-    assert.equal(parts.readings.count(), 2);
-    assert.notDeepEqual((await parts.scheduler.runNow('archive')).result, { skipped: 'license locked' }, 'archiving resumes');
-    const checkInJob = await parts.scheduler.runNow('license-check-in');
+    assert.equal(testApi.readingCount(), 2);
+    assert.notDeepEqual((await testApi.runJob('archive')).result, { skipped: 'license locked' }, 'archiving resumes');
+    const checkInJob = await testApi.runJob('license-check-in');
     assert.equal((checkInJob.result as { result: string }).result, 'valid', 'the 03:00 job is the guard check-in');
   } finally {
     kiosk?.socket.close();

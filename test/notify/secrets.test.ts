@@ -100,7 +100,7 @@ test('keys in URLs and header values saved through the API: sealed in the databa
     form.channels.wecom.settings.url = `${server.url}/cgi-bin/webhook/send?debug=0&key=${REDACTED}`;
     const again = await api.call('PUT', '/api/config/alarm', { token: admin, body: form });
     assert.equal(again.status, 200, again.text);
-    const current = api.app.parts.alarmSettings.current().channels;
+    const current = api.app.testApi.alarmSettings().channels;
     assert.equal(current.wecom!.settings.url, `${server.url}/cgi-bin/webhook/send?debug=0&key=${WECOM_KEY}`);
     assert.equal(current.dingtalk!.settings.url, channels(server.url).dingtalk.settings.url);
     assert.equal(current.feishu!.settings.url, channels(server.url).feishu.settings.url);
@@ -115,7 +115,7 @@ test('keys in URLs and header values saved through the API: sealed in the databa
     assert.match(refused.text, /wecom.url: still holds/);
     const testMoved = await api.call('POST', '/api/config/alarm/test', { token: admin, body: { channel: 'wecom', settings: moved.channels.wecom.settings } });
     assert.equal(testMoved.body.code, 50001, 'nor is it tried in a test send');
-    assert.equal(api.app.parts.alarmSettings.current().channels.wecom!.settings.url, current.wecom!.settings.url);
+    assert.equal(api.app.testApi.alarmSettings().channels.wecom!.settings.url, current.wecom!.settings.url);
 
     // A test send of the form with a masked key goes out with the real one.
     const before = server.received.length;
@@ -145,7 +145,7 @@ test('keys in URLs and header values saved through the API: sealed in the databa
     const local = gunzipSync(readFileSync(join(api.dataDir, 'backups', backup.body.file)));
     assert.ok(local.toString('latin1').includes('enc:v1:'), 'the backup holds the sealed settings');
     assert.deepEqual(found(local), [], 'the local backup');
-    const bucket = createS3(api.app.parts.storageSettings.current());
+    const bucket = createS3(api.app.testApi.storageSettings());
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of await bucket.get(backup.body.uploaded_key)) chunks.push(chunk as Buffer);

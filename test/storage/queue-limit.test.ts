@@ -77,7 +77,7 @@ test('through MQTT: a reading beyond ingest.queue_limit gets no PUBACK, is count
     const detectors: { sn: string; password: string; client: Awaited<ReturnType<typeof connectDevice>>; closed: boolean }[] = [];
     for (let i = 1; i <= 10; i++) {
       const sn = `QL-${i}`;
-      const { password } = await app.app.parts.devices.add({ sn, high_limit: 1000 });
+      const { password } = await app.app.testApi.addDevice({ sn, high_limit: 1000 });
       const client = await connectDevice(app.url, sn, password!);
       const detector = { sn, password: password!, client, closed: false };
       client.on('close', () => (detector.closed = true));
@@ -93,16 +93,16 @@ test('through MQTT: a reading beyond ingest.queue_limit gets no PUBACK, is count
         });
       }
     }
-    const { totals } = app.app.parts.ingest;
+    const totals = app.app.testApi.ingestTotals(); // the live counters
     await eventually(() => totals.dropped.queue_full > 0, 4000, 'a reading refused on the full queue');
     // The refusal is not acknowledged: aedes closes the connection, the detector resends later.
     await eventually(() => detectors.some((d) => d.closed), 4000, 'a refused publisher disconnected');
     assert.equal(acked, 0, 'nothing acknowledged while the writer is held up');
-    assert.equal(app.app.parts.writer.backlog(), 1000);
+    assert.equal(app.app.testApi.writerBacklog(), 1000);
     release();
     release = null;
     for (const { client } of detectors) client.end(true);
-    await app.app.parts.writer.flush();
+    await app.app.testApi.flush();
     assert.equal(totals.dropped.store_failed, 0, 'refused by the queue, not failed commits');
 
     const metrics = await app.app.api.inject({ method: 'GET', url: '/metrics' });
@@ -114,7 +114,7 @@ test('through MQTT: a reading beyond ingest.queue_limit gets no PUBACK, is count
     const again = await connectDevice(app.url, 'QL-1', detectors[0].password);
     await publishReading(again, 'QL-1', { ts: base + 10, seq: 4000 });
     await again.endAsync();
-    assert.ok(app.app.parts.readings.raw('QL-1', base * 1000 + 10_000, base * 1000 + 11_000).length === 1, 'the resend after the refusal is stored');
+    assert.ok(app.app.testApi.storedReadings('QL-1', base * 1000 + 10_000, base * 1000 + 11_000).length === 1, 'the resend after the refusal is stored');
   } finally {
     release?.();
     await app.stop();

@@ -79,7 +79,7 @@ test('the due report shows due soon in yellow and overdue in red; a passing cali
       [['calibration', true, 'admin', 'CH4 50 %LEL', 46, 50]],
     );
     assert.equal(Date.parse(records.body.due.calibration_due_at), calibratedAt + 300 * DAY);
-    const alarms = api.app.parts.alarmRepo.list({ sn: LATE, type: 'CAL_OVERDUE' }).items;
+    const alarms = api.app.testApi.alarmRecords({ sn: LATE, type: 'CAL_OVERDUE' }).items;
     assert.ok(alarms.every((a) => a.state !== 'active'), 'no CAL_OVERDUE left active on the calibrated detector');
 
     // The CSV: each detector's due date, site-local.

@@ -69,7 +69,7 @@ before(async () => {
   const client = await connectDevice(appliance.mqttUrl, 'DQ-BOILER', 'dq-password-1');
   const second = Math.floor(Date.now() / 1000);
   await publishReading(client, 'DQ-BOILER', { seq: 1, ts: second - 30, v_raw: 75 });
-  await eventually(() => appliance.app.parts.alarmRepo.list({ sn: 'DQ-BOILER', type: 'HIGH' }).items.length > 0, 5000, 'the HIGH alarm');
+  await eventually(() => appliance.app.testApi.alarmRecords({ sn: 'DQ-BOILER', type: 'HIGH' }).items.length > 0, 5000, 'the HIGH alarm');
   await publishReading(client, 'DQ-BOILER', { seq: 2, ts: second - 20, v_raw: 5 });
   await publishReading(client, 'DQ-BOILER', { seq: 3, ts: second - 10, v_raw: 5 });
   await client.endAsync();

@@ -33,10 +33,10 @@ before(async () => {
   const deviceNow = () => Math.floor(Date.now() / 1000) + SKEW_S;
   const fields = { bat: 15, rssi: -105, temp: 31.5, humi: 40, ver: '2.3.1' };
   await publishReading(detector, SN, { ...fields, seq: 1, ts: deviceNow(), v_raw: 26 });
-  await eventually(() => appliance.app.parts.alarms.active().some((a) => a.sn === SN && a.type === 'HIGH'), 5000, 'the HIGH alarm');
+  await eventually(() => appliance.app.testApi.activeAlarms().some((a) => a.sn === SN && a.type === 'HIGH'), 5000, 'the HIGH alarm');
   await publishReading(detector, SN, { ...fields, seq: 2, ts: deviceNow(), v_raw: 12.5 });
   await publishReading(detector, SN, { ...fields, seq: 4, ts: deviceNow(), v_raw: 12.5 });
-  await eventually(() => appliance.app.parts.live.figures(SN).stored === 3, 5000, 'three readings stored');
+  await eventually(() => appliance.app.testApi.liveFigures(SN).stored === 3, 5000, 'three readings stored');
 });
 
 after(async () => {
@@ -65,7 +65,7 @@ test('the device page on a phone shows every figure from the detector, and reboo
   assert.match(await figure('temperature'), /31\.5 °C/);
   assert.match(await figure('humidity'), /40 % RH/);
   assert.match(await figure('firmware'), /2\.3\.1/);
-  const received = appliance.app.parts.live.figures(SN).lastReceivedAt!;
+  const received = appliance.app.testApi.liveFigures(SN).lastReceivedAt!;
   const hhmmss = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: await siteZone() }).format(received);
   assert.ok((await figure('last-reading')).includes(hhmmss), `last reading at ${hhmmss}: ${await figure('last-reading')}`);
   assert.match(await figure('loss'), /25 % 1 missing since start/, '1 of 4 sequence numbers missing');

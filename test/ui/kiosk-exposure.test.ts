@@ -71,10 +71,10 @@ before(async () => {
   }
   seedReadings(Date.now());
   // The exposure job (every minute) judges now rather than at the next minute: EXPOSURE_STEL raised.
-  const outcome = await appliance.app.parts.scheduler.runNow('exposure');
+  const outcome = await appliance.app.testApi.runJob('exposure');
   assert.equal(outcome.ok, true, outcome.error);
-  await appliance.app.parts.writer.flush();
-  assert.ok(appliance.app.parts.alarms.active().some((a) => a.sn === CO_SN && a.type === 'EXPOSURE_STEL'), 'the STEL alarm raised');
+  await appliance.app.testApi.flush();
+  assert.ok(appliance.app.testApi.activeAlarms().some((a) => a.sn === CO_SN && a.type === 'EXPOSURE_STEL'), 'the STEL alarm raised');
   const kiosk = await appliance.api('POST', '/api/auth/kiosk-tokens', { name: 'boiler house' }, token);
   assert.equal(kiosk.status, 201, JSON.stringify(kiosk.body));
   kioskUrl = `${appliance.http}/dashboard?token=${encodeURIComponent(kiosk.body.token)}`;

@@ -62,7 +62,7 @@ before(async () => {
     clients.push(client);
     await publishReading(client, sn, { seq: 1, ts, v_raw: sn === LEAK_SN ? 1500 : 20 });
   }
-  await eventually(() => appliance.app.parts.alarms.active().some((a) => a.sn === LEAK_SN && a.type === 'HIGH'), 5000, 'the leak alarm');
+  await eventually(() => appliance.app.testApi.activeAlarms().some((a) => a.sn === LEAK_SN && a.type === 'HIGH'), 5000, 'the leak alarm');
   kioskUrl = `${appliance.http}/dashboard?token=${encodeURIComponent((await appliance.api('POST', '/api/auth/kiosk-tokens', { name: 'warehouse' }, token)).body.token)}`;
 });
 
