@@ -23,6 +23,16 @@ export interface UplinkCursor {
   updated_at: number;
 }
 
+/** SYNC-5: a cloud's "resend this range" request, worked through device by device. */
+export interface ResendRequest {
+  id: number;
+  from_ts: number;
+  to_ts: number;
+  sns: string | null;
+  next_sn_id: number;
+  next_ts: number;
+}
+
 export interface BatchRow {
   id: number;
   at: number;
@@ -104,6 +114,12 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     pruneDeviceEvents: db.prepare<[number, number]>('DELETE FROM uplink_device_events WHERE id IN (SELECT id FROM uplink_device_events WHERE id <= ? ORDER BY id LIMIT ?)'),
     readingsIn: db.prepare<[number, number], number>('SELECT coalesce(sum(n), 0) FROM uplink_batches WHERE id > ? AND id <= ?').pluck(),
     changes: db.prepare<[], number>('SELECT version FROM device_changes').pluck(),
+    resendNext: db.prepare<[string], ResendRequest>('SELECT id, from_ts, to_ts, sns, next_sn_id, next_ts FROM uplink_resends WHERE target = ? ORDER BY id LIMIT 1'),
+    resendAdvance: db.prepare<[number, number, number]>('UPDATE uplink_resends SET next_sn_id = ?, next_ts = ? WHERE id = ?'),
+    resendDone: db.prepare<[number]>('DELETE FROM uplink_resends WHERE id = ?'),
+    resendAdd: db.prepare<[string, number, number, string | null, number, number]>(
+      'INSERT INTO uplink_resends (target, from_ts, to_ts, sns, next_ts, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    resendCount: db.prepare<[string], number>('SELECT count(*) FROM uplink_resends WHERE target = ?').pluck(),
     cutKeys: db.prepare<[number, number]>(
       'UPDATE uplink_batches SET keys = NULL WHERE id IN (SELECT id FROM uplink_batches WHERE at < ? AND keys IS NOT NULL ORDER BY id LIMIT ?)'),
     logBytes: db.prepare<[], number>('SELECT coalesce(sum(length(keys)), 0) + 40 * count(*) FROM uplink_batches').pluck(),
@@ -321,6 +337,16 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
         minute += MINUTE;
       }
       return { records, through: minute, nextFrom: minute, readings: records.length, oldestAt: records.length ? from : null, downsampled: 0, gaps: 0 };
+    },
+
+    /** SYNC-5: a target's resend requests, oldest first; each keeps its position as it is worked through. */
+    resends: {
+      next: (target: string): ResendRequest | undefined => q.resendNext.get(target),
+      advance: (id: number, snId: number, ts: number) => void q.resendAdvance.run(snId, ts, id),
+      done: (id: number) => void q.resendDone.run(id),
+      add: (target: string, from: number, to: number, sns: string[] | undefined, at: number) =>
+        void q.resendAdd.run(target, from, to, sns?.length ? JSON.stringify(sns) : null, from, at),
+      count: (target: string): number => q.resendCount.get(target)!,
     },
 
     /** SYNC-5 resend: readings of [from, to) device by device, historical, from the stored position. */

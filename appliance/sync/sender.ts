@@ -6,9 +6,10 @@
 // the lane again from its cursor (at-least-once; the receiver drops duplicates by record id).
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { Db } from '../storage/db.ts';
-import type { UplinkFrame, UplinkLane, UplinkTarget, UplinkTransport, UplinkTargetStatus } from '../contract/uplink.ts';
-import type { BatchRow, BuiltFrame, UplinkCursor, UplinkQueue } from './queue.ts';
+import type { UplinkFrame, UplinkTarget, UplinkTransport, UplinkTargetStatus } from '../contract/uplink.ts';
+import { createTelemetryBudget } from './budget.ts';
+import { acknowledged, createLane, handOut, pass, rewind, type Lane } from './lanes.ts';
+import type { BatchRow, BuiltFrame, ResendRequest, UplinkCursor, UplinkQueue } from './queue.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -22,27 +23,9 @@ const TALLY_EVERY_MS = 10_000;
 /** Records per frame, per lane kind; Aliyun's messages are limited to 256 KB. */
 const frameLimits = (kind: UplinkTarget['kind']) => (kind === 'aliyun' ? { events: 50, telemetry: 100 } : { events: 200, telemetry: 500 });
 
-interface Lane {
-  name: UplinkLane | 'resend';
-  /** Acknowledged through (contiguously) and handed out through. */
-  acked: number;
-  sent: number;
-  /** Frames in flight in hand-out order. */
-  flying: { through: number; done: boolean }[];
-}
-
-interface Resend {
-  id: number;
-  from_ts: number;
-  to_ts: number;
-  sns: string | null;
-  next_sn_id: number;
-  next_ts: number;
-}
 
 export interface SenderOptions {
   target: UplinkTarget;
-  db: Db;
   queue: UplinkQueue;
   transport: UplinkTransport;
   clock: Clock;
@@ -52,20 +35,13 @@ export interface SenderOptions {
 }
 
 export function createSender(options: SenderOptions) {
-  const { db, queue, transport, clock, log } = options;
+  const { queue, transport, clock, log } = options;
   let target = options.target;
   const aggregate = () => target.telemetry === 'aggregate';
   let cursor: UplinkCursor = queue.cursor(target.id) ?? queue.ensureCursor(target.id, clock.now(), aggregate());
-  const resendQ = {
-    next: db.prepare<[string], Resend>('SELECT id, from_ts, to_ts, sns, next_sn_id, next_ts FROM uplink_resends WHERE target = ? ORDER BY id LIMIT 1'),
-    advance: db.prepare<[number, number, number]>('UPDATE uplink_resends SET next_sn_id = ?, next_ts = ? WHERE id = ?'),
-    done: db.prepare<[number]>('DELETE FROM uplink_resends WHERE id = ?'),
-    add: db.prepare<[string, number, number, string | null, number, number]>(
-      'INSERT INTO uplink_resends (target, from_ts, to_ts, sns, next_ts, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    count: db.prepare<[string], number>('SELECT count(*) FROM uplink_resends WHERE target = ?').pluck(),
-  };
+  const resends = queue.resends;
 
-  const lane = (name: Lane['name'], at: number): Lane => ({ name, acked: at, sent: at, flying: [] });
+  const lane = createLane;
   let alarm = lane('alarm', cursor.journal_id);
   let device = lane('device', cursor.device_event_id);
   // The newest telemetry (`live`), and while the box catches up after an outage the backlog before
@@ -74,7 +50,7 @@ export function createSender(options: SenderOptions) {
   let backfill: Lane | null = cursor.live_from === null ? null : lane('backfill', cursor.batch_id);
   let minutes = lane('live', cursor.minute_ts ?? 0);
   let resend = lane('resend', 0);
-  let resendRow: Resend | undefined;
+  let resendRow: ResendRequest | undefined;
 
   let generation = 0;
   let inFlight = 0;
@@ -85,13 +61,8 @@ export function createSender(options: SenderOptions) {
   let retryAt = 0;
   let failures = 0;
 
-  const stats = {
-    lastAckAt: null as number | null, bytesToday: 0, recordsToday: 0, day: -1, downsampled: 0, gaps: 0,
-    acks: [] as { at: number; records: number }[],
-  };
-  // Telemetry budgets (SYNC-2): a token bucket of records per second and bytes per (UTC) day.
-  let tokens = 0;
-  let tokensAt = clock.now();
+  const stats = { lastAckAt: null as number | null, downsampled: 0, gaps: 0, acks: [] as { at: number; records: number }[] };
+  const budget = createTelemetryBudget(clock.now()); // SYNC-2: records per second, bytes per day
   // Readings owed per telemetry lane, kept as running counts: summed once at start, then the new
   // batches added as they appear and acknowledged frames taken off — a sum over a day of batch log
   // at every status call would stall the event loop.
@@ -112,10 +83,7 @@ export function createSender(options: SenderOptions) {
   function restartLanes() {
     generation++;
     inFlight = 0;
-    for (const l of lanes()) {
-      l.sent = l.acked;
-      l.flying = [];
-    }
+    for (const l of lanes()) rewind(l);
     resendRow = undefined;
   }
 
@@ -175,18 +143,9 @@ export function createSender(options: SenderOptions) {
     }, PERSIST_EVERY_MS);
   }
 
-  /** The cursor moves over the frames acknowledged without a gap before them. */
-  function acknowledged(l: Lane, entry: { through: number; done: boolean }) {
-    entry.done = true;
-    while (l.flying.length && l.flying[0].done) l.acked = Math.max(l.acked, l.flying.shift()!.through);
-  }
-
-  /** A stretch of a lane with nothing to send (empty batches, minutes without readings): passed in order, as if acknowledged. */
+  /** A stretch of a lane with nothing to send: passed in order, as if acknowledged (sync/lanes.ts). */
   function skip(l: Lane, through: number) {
-    const entry = { through, done: false };
-    l.flying.push(entry);
-    l.sent = through;
-    acknowledged(l, entry);
+    pass(l, through);
     schedulePersist();
   }
 
@@ -205,20 +164,6 @@ export function createSender(options: SenderOptions) {
     return false;
   }
 
-  function telemetryAllowed(now: number): boolean {
-    const day = Math.floor(now / (24 * HOUR));
-    if (day !== stats.day) {
-      stats.day = day;
-      stats.bytesToday = 0;
-      stats.recordsToday = 0;
-    }
-    if (target.max_bytes_per_day > 0 && stats.bytesToday >= target.max_bytes_per_day) return false;
-    if (target.max_records_per_s <= 0) return true;
-    tokens = Math.min(target.max_records_per_s, tokens + ((now - tokensAt) / 1000) * target.max_records_per_s);
-    tokensAt = now;
-    return tokens >= 1;
-  }
-
   /** The next frame by lane priority, or null when nothing is due (or the budget says wait). */
   function nextFrame(): { l: Lane; frame: UplinkFrame; built: BuiltFrame; after?: () => void } | null {
     const now = clock.now();
@@ -233,8 +178,8 @@ export function createSender(options: SenderOptions) {
       const built = queue.deviceFrame(device.sent, limits.events, false);
       if (built.records.length) return { l: device, frame: { kind: 'device', historical: false, records: built.records }, built };
     }
-    if (!telemetryAllowed(now)) return null;
-    const maxRecords = target.max_records_per_s > 0 ? Math.max(1, Math.min(limits.telemetry, Math.floor(tokens))) : limits.telemetry;
+    if (!budget.allows(now, target)) return null;
+    const maxRecords = budget.maxRecords(limits.telemetry, target);
     if (aggregate()) {
       if (minutes.sent === 0) minutes.sent = minutes.acked = queue.minuteWatermark();
       const built = queue.minuteFrame(minutes.sent, maxRecords, now - AGGREGATE_LIVE_MS);
@@ -258,14 +203,14 @@ export function createSender(options: SenderOptions) {
     }
     // SYNC-5: a resend request from the cloud, device by device, historical.
     if (resend.flying.length === 0) {
-      resendRow ??= resendQ.next.get(target.id);
+      resendRow ??= resends.next(target.id);
       if (resendRow) {
         const made = queue.resendFrame(resendRow, maxRecords);
         const row = resendRow;
         const built: BuiltFrame = { records: made.records, through: resend.sent + 1, readings: made.records.length, oldestAt: null, downsampled: 0, gaps: 0 };
         const after = () => {
-          if (made.done) resendQ.done.run(row.id);
-          else resendQ.advance.run(made.next.sn_id, made.next.ts, row.id);
+          if (made.done) resends.done(row.id);
+          else resends.advance(row.id, made.next.sn_id, made.next.ts);
           resendRow = undefined;
         };
         if (!made.records.length) {
@@ -306,11 +251,9 @@ export function createSender(options: SenderOptions) {
   }
 
   function send(l: Lane, frame: UplinkFrame, built: BuiltFrame, after?: () => void) {
-    const entry = { through: built.through, done: false };
-    l.flying.push(entry);
-    l.sent = built.through;
+    const entry = handOut(l, built.through);
     inFlight++;
-    if (frame.kind === 'reading' || frame.kind === 'aggregate') tokens -= frame.records.length;
+    if (frame.kind === 'reading' || frame.kind === 'aggregate') budget.spend(frame.records.length);
     const sentIn = generation;
     transport.send(frame).then(
       (bytes) => {
@@ -321,8 +264,7 @@ export function createSender(options: SenderOptions) {
         after?.();
         const now = clock.now();
         stats.lastAckAt = now;
-        stats.bytesToday += bytes;
-        stats.recordsToday += frame.records.length;
+        budget.acknowledged(now, frame.records.length, bytes);
         stats.downsampled += built.downsampled;
         stats.gaps += built.gaps;
         stats.acks.push({ at: now, records: built.readings || frame.records.length });
@@ -360,9 +302,9 @@ export function createSender(options: SenderOptions) {
     }
     countNew(queue.heads().batch);
     rows.push({ lane: 'live', depth: owed.live, oldest_at: owed.live > 0 ? queue.firstBatchAfter(live.acked)?.at ?? null : null });
-    const resends = resendQ.count.get(target.id)!;
-    if (backfill) rows.push({ lane: 'backfill', depth: owed.backfill + resends, oldest_at: queue.firstBatchAfter(backfill.acked)?.at ?? null });
-    else rows.push({ lane: 'backfill', depth: resends, oldest_at: null });
+    const requested = resends.count(target.id);
+    if (backfill) rows.push({ lane: 'backfill', depth: owed.backfill + requested, oldest_at: queue.firstBatchAfter(backfill.acked)?.at ?? null });
+    else rows.push({ lane: 'backfill', depth: requested, oldest_at: null });
     return rows;
   }
 
@@ -397,7 +339,7 @@ export function createSender(options: SenderOptions) {
     },
     /** SYNC-5: re-queues [from, to) (of these devices) as historical readings. */
     requestResend(from: number, to: number, sns: string[] | undefined) {
-      resendQ.add.run(target.id, from, to, sns?.length ? JSON.stringify(sns) : null, from, clock.now());
+      resends.add(target.id, from, to, sns, clock.now());
       pump();
     },
     status(): UplinkTargetStatus {
@@ -414,7 +356,7 @@ export function createSender(options: SenderOptions) {
         connected: state.connected, last_error: state.lastError, last_ack_at: stats.lastAckAt,
         lanes, backlog, lag_s: Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0,
         rate_per_s: Math.round(rate * 10) / 10, drain_estimate_s: rate > 0 && backlog > 0 ? Math.round(backlog / rate) : null,
-        bytes_today: stats.bytesToday, records_today: stats.recordsToday, downsampled: stats.downsampled, gaps: stats.gaps,
+        bytes_today: budget.today.bytes, records_today: budget.today.records, downsampled: stats.downsampled, gaps: stats.gaps,
       };
     },
     async stop() {

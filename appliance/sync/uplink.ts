@@ -49,7 +49,7 @@ export function createUplink(options: UplinkOptions) {
   function startSender(target: UplinkTarget): Sender {
     const transportLog = log.child({ stage: 'uplink', target: target.id });
     const transport = options.createTransport(target, { boxId: settings.boxId(), log: transportLog });
-    const sender = createSender({ target, db, queue, transport, clock, log: transportLog });
+    const sender = createSender({ target, queue, transport, clock, log: transportLog });
     let wasConnected = false;
     transport.onState((state) => {
       if (state.connected && !wasConnected) sender.reconnected();

@@ -93,7 +93,7 @@ const readingIds = (frames: UplinkFrame[]) => records(frames).filter((r) => r.ki
 
 function makeSender(transport: UplinkTransport, over: Partial<UplinkTarget> = {}): Sender {
   const queue = createUplinkQueue(db, { boxId: () => 'B1', clockUnsyncedAt: () => false });
-  return createSender({ target: target(over), db, queue, transport, clock, log: silentLogger() });
+  return createSender({ target: target(over), queue, transport, clock, log: silentLogger() });
 }
 
 beforeEach(() => {
