@@ -120,6 +120,7 @@ describe('e-mail', () => {
     const result = await CHANNELS.email.send(notice, rendered, settings, { timeoutMs: 1500 });
     assert.equal(result.ok, false);
     assert.match(result.detail, /self[- ]signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)/i);
+    assert.doesNotMatch(result.detail, /--use-system-ca/, "no Node.js command-line hint an operator cannot act on");
     assert.equal(!result.ok && result.retryable, false);
   });
 

@@ -77,9 +77,13 @@ interface SmtpError extends Error {
 // Errors that repeat until someone changes the settings or the server's configuration.
 const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS', 'ETLS', 'EMAXRECIPIENTS']);
 
+const NODE_CA_HINT = /;?\s*if the root CA is installed locally, try running Node\.js with --use-system-ca/i;
+
 /** ALM-6: 4xx replies and lost connections retry; 5xx replies, login, TLS and certificate failures do not. */
 export function smtpFailure(err: SmtpError): SendResult {
-  const reason = (err.response ?? err.message).replace(/\s+/g, ' ').trim();
+  // Node 24 appends a hint to certificate errors ("…; if the root CA is installed locally, try running
+  // Node.js with --use-system-ca") that an operator of the appliance cannot act on: dropped.
+  const reason = (err.response ?? err.message).replace(NODE_CA_HINT, '').replace(/\s+/g, ' ').trim();
   const original = err.originalCode && err.originalCode !== err.code ? ` (${err.originalCode})` : '';
   const detail = `${err.code ? `${err.code}: ` : ''}${reason}${original}`;
   if (typeof err.responseCode === 'number') {
