@@ -2,11 +2,13 @@
 // process on a temp data dir, registers N detectors, optionally pre-fills the hot store, drives
 // them from a separate load-generator process (simulator load mode, SIM-3) at a fixed rate at
 // QoS 1, then counts what SQLite holds and times the STO-5 queries. Prints one JSON line.
+// With --sync (issue 17) it runs twice, cloud sync off then on (every reading to a local Mosquitto),
+// and adds what the cloud received, the uplink's lag and bytes, and the batch log's cost.
 // A benchmark, not a test: it never fails on slow figures.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serials } from '../simulator/cli.ts';
 import { dbFileIn, openDb } from '../appliance/storage/db.ts';
@@ -25,7 +27,12 @@ import { createAlarmSettings } from '../appliance/notify/alarm-settings.ts';
 import { createConfigRepository } from '../appliance/storage/config.ts';
 import { startApiProbe } from './api-probe.ts';
 import { writeDevLicense } from '../licensing/dev-license.ts';
-import { benchArgs, numberOption } from './args.ts';
+import { benchArgs, EXIT_USAGE, numberOption } from './args.ts';
+import { startBenchMosquitto } from './mosquitto.ts';
+import { measureBatchLogCost } from './batch-log-cost.ts';
+import {
+  adminSession, BENCH_BOX_ID, brokerFromUrl, sampleProcess, startCloudSubscriber, waitUntil, type AdminSession, type Broker, type CloudSubscriber,
+} from './uplink-cloud.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SECRET = 'bench-factory-secret';
@@ -50,12 +57,27 @@ times. Prints one JSON line (figures in BENCHMARKS.md). A benchmark, not a test.
   --hung-webhook         the probe's notifications go to a webhook that never answers (ALM-6)
   --api-probe            time the device page and a 24 h history while the load runs (issue 4)
   --ws-clients N         dashboard WebSocket clients of the API probe (default 50)
-  --node-args "FLAGS"    extra node flags for the appliance, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --node-args=FLAGS      extra node flags for the appliance, e.g. --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
   --keep                 keep the temp data dir
   -h, --help             this text
 
+Cloud sync (issue 17):
+  --sync                 run the load twice on fresh data dirs, sync off then on: with one MQTT target
+                         sending every reading (telemetry raw, unthrottled) to a local Mosquitto and a
+                         counting subscriber on it. Adds the cloud's figures (readings received,
+                         duplicates, lost = stored readings whose id never arrived, lag from
+                         /api/system/uplink every second and from receive time to arrival, uplink
+                         bytes, catch-up after the load), the batch log's size per reading, its
+                         writer cost (a commit micro-benchmark, log on vs off) and the cost against
+                         the sync-off run
+  --sync-url URL         the cloud broker instead of a local Mosquitto: mqtt://user:pass@host:port
+                         (the subscriber uses the same account)
+  --no-baseline          with --sync: only the sync-on run
+  --drain-timeout S      with --sync: seconds to wait after the load for the backlog to reach 0 (default 120)
+
 Examples:
   npm run bench -- --devices 1000 --rate 20000 --duration 60 --prefill 10000000
+  npm run bench -- --devices 1000 --rate 20000 --duration 60 --sync
   npm run bench -- --devices 20 --rate 200 --duration 3 --from-source     # a few seconds`;
 
 const values = benchArgs('bench', USAGE, {
@@ -74,12 +96,25 @@ const values = benchArgs('bench', USAGE, {
   'api-probe': { type: 'boolean', default: false },
   'ws-clients': { type: 'string', default: '50' },
   'node-args': { type: 'string', default: '' },
+  sync: { type: 'boolean', default: false },
+  'sync-url': { type: 'string' },
+  'no-baseline': { type: 'boolean', default: false },
+  'drain-timeout': { type: 'string', default: '120' },
 });
 const devices = numberOption('bench', 'devices', values.devices, 1);
 const rate = numberOption('bench', 'rate', values.rate, 1);
 const duration = numberOption('bench', 'duration', values.duration, 1);
 const prefill = numberOption('bench', 'prefill', values.prefill);
 const qos = numberOption('bench', 'qos', values.qos);
+const drainTimeoutS = numberOption('bench', 'drain-timeout', values['drain-timeout'], 1);
+if (values.url && values.sync) {
+  process.stderr.write('bench: --url drives another broker without an appliance; it cannot be combined with --sync (see --help)\n');
+  process.exit(EXIT_USAGE);
+}
+if ((values['sync-url'] || values['no-baseline']) && !values.sync) {
+  process.stderr.write('bench: --sync-url and --no-baseline go with --sync (see --help)\n');
+  process.exit(EXIT_USAGE);
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -268,14 +303,6 @@ function alarmFigures(latencies: number[], probeReadingsAcked: number) {
   };
 }
 
-/** CPU seconds and RSS of a process, from /proc. */
-function sampleProcess(pid: number): { cpuS: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const cpuTicks = Number(stat[11]) + Number(stat[12]);
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-  return { cpuS: cpuTicks / 100, rssMb: rssKb / 1024 };
-}
-
 /** Median time of `repeat` runs after one warm-up run (JIT, page cache). */
 function timeMs(fn: () => unknown, repeat = 15): number {
   fn();
@@ -288,12 +315,101 @@ function timeMs(fn: () => unknown, repeat = 15): number {
   return Math.round(times.sort((a, b) => a - b)[Math.floor(repeat / 2)] * 100) / 100;
 }
 
-async function main() {
-  if (values.url) {
-    // Same load against any broker (e.g. a bare Mosquitto or aedes) for comparison.
-    console.log(JSON.stringify({ broker: values.url, ...(await runLoad(values.url)) }));
-    return;
+/** The cloud side of a sync-on run: where the box sends, and the account the counting subscriber uses. */
+interface SyncRun {
+  box: Broker;
+  cloud: Broker;
+  /** Mosquitto's pid when the benchmark started it (its CPU is reported). */
+  brokerPid: number | null;
+}
+
+/** The uplink while the load runs: the status every second, the batch log's rows as they are written. */
+function startSyncSampling(session: AdminSession, file: string, brokerPid: number | null) {
+  const lags: number[] = [];
+  const statusMs: number[] = [];
+  let backlogMax = 0;
+  let failures = 0;
+  // The batch log's rows are read before the uplink prunes them (acknowledged rows go within seconds;
+  // rows_sampled against rows_written says how many were seen).
+  const log = { rows: 0, readings: 0, keyBytes: 0, lastId: 0 };
+  const reader = openDb(file, { readonly: true });
+  const newRows = reader.prepare<[number], { id: number; n: number; bytes: number | null }>(
+    'SELECT id, n, length(keys) AS bytes FROM uplink_batches WHERE id > ? ORDER BY id');
+  const readLog = () => {
+    for (const row of newRows.iterate(log.lastId)) {
+      log.rows++;
+      log.readings += row.n;
+      log.keyBytes += row.bytes ?? 0;
+      log.lastId = row.id;
+    }
+  };
+  const brokerBefore = brokerPid ? sampleProcess(brokerPid) : null;
+  const startedAt = performance.now();
+  let busy = false;
+  const timer = setInterval(() => {
+    readLog();
+    if (busy) return;
+    busy = true;
+    session.status().then(({ target, ms }) => {
+      statusMs.push(ms);
+      if (target) {
+        lags.push(target.lag_s);
+        backlogMax = Math.max(backlogMax, target.backlog);
+      }
+    }, () => failures++).finally(() => (busy = false));
+  }, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      readLog();
+      const written = (reader.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'uplink_batches'").pluck().get() as number | undefined) ?? 0;
+      reader.close();
+      const sorted = [...lags].sort((a, b) => a - b);
+      const brokerAfter = brokerPid ? sampleProcess(brokerPid) : null;
+      const wallS = (performance.now() - startedAt) / 1000;
+      return {
+        status_samples: lags.length, status_failures: failures,
+        lag_status_max_s: sorted.length ? round(sorted.at(-1)!, 1) : null,
+        lag_status_p99_s: sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))], 1) : null,
+        backlog_max: backlogMax,
+        status_request_max_ms: statusMs.length ? Math.round(Math.max(...statusMs)) : null,
+        broker_cpu_pct: brokerBefore && brokerAfter ? Math.round(((brokerAfter.cpuS - brokerBefore.cpuS) / wallS) * 100) : null,
+        batchLog: {
+          rows_written: written, rows_sampled: log.rows, readings_sampled: log.readings,
+          readings_per_row: log.rows ? round(log.readings / log.rows, 1) : null,
+          key_bytes_per_reading: log.readings ? round(log.keyBytes / log.readings, 2) : null,
+        },
+      };
+    },
+  };
+}
+
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * SYNC-1's promise, checked: every reading the box stored after the target was configured reached
+ * the cloud (its id seen by the subscriber). Readings stored before (a pre-fill) are not the
+ * target's: a new target starts at the present.
+ */
+function readingsNotInCloud(file: string, since: number, seen: Map<string, Set<number>>) {
+  const db = openDb(file, { readonly: true });
+  try {
+    let expected = 0;
+    let missing = 0;
+    const rows = db.prepare<[number], { sn: string; ts: number }>(
+      'SELECT s.sn, r.ts FROM readings r JOIN serials s ON s.id = r.sn_id WHERE r.ts + r.recv_delta >= ?');
+    for (const { sn, ts } of rows.iterate(since)) {
+      expected++;
+      if (!seen.get(sn)?.has(ts)) missing++;
+    }
+    return { expected, missing };
+  } finally {
+    db.close();
   }
+}
+
+/** One run of the appliance under the load; with `sync`, a cloud target sends every reading. */
+async function runOnce(sync: SyncRun | null): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcs-bench-'));
   const file = dbFileIn(dataDir);
   try {
@@ -317,9 +433,9 @@ async function main() {
 
     // What ships is the bundle (PKG-1); --from-source measures the tsx run of `npm start`.
     const entry = values['from-source'] ? ['--import', 'tsx', join(ROOT, 'appliance/main.ts')] : [join(ROOT, 'dist/main.js')];
-    if (!values['from-source']) await buildAppliance();
     const port = await freePort();
     const httpPort = await freePort();
+    const http = `http://127.0.0.1:${httpPort}`;
     const nodeArgs = values['node-args']!.split(' ').filter(Boolean);
     const appliance = spawn(process.execPath, ['--max-semi-space-size=16', ...nodeArgs, ...entry], {
       cwd: ROOT,
@@ -333,60 +449,178 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const alarmLatencies = collectAlarmLatencies(appliance.stdout!);
-    const exited = new Promise((resolve) => appliance.on('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // started (log level warn prints nothing)
-    const before = sampleProcess(appliance.pid!);
-    let peakRss = before.rssMb;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, sampleProcess(appliance.pid!).rssMb)), 1000);
-    const loadStarted = performance.now();
-    const probing = values['alarm-probe'] || values['hung-webhook'];
-    const probe = probing ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
-    const ackProbe = values['alarm-probe'] ? await startAckProbe(`http://127.0.0.1:${httpPort}`) : null;
-    const apiProbe = values['api-probe']
-      ? await startApiProbe({ http: `http://127.0.0.1:${httpPort}`, username: 'admin', password: 'bench-admin-pass', sn: sns[0], wsClients: Number(values['ws-clients']), rate: 5, devices })
-      : null;
-    const load = await runLoad(`mqtt://127.0.0.1:${port}`);
-    const probeReadingsAcked = (await probe?.stop()) ?? 0;
-    const ackFigures = await ackProbe?.stop();
-    const apiFigures = await apiProbe?.stop();
-    const wallS = (performance.now() - loadStarted) / 1000;
-    clearInterval(sampler);
-    const after = sampleProcess(appliance.pid!);
-    appliance.kill('SIGTERM');
-    await exited;
-    hung?.close();
+    let running = true;
+    const exited = new Promise((resolve) => appliance.on('exit', resolve)).finally(() => (running = false));
+    // A benchmark that fails half-way must not leave the appliance running.
+    const stopOnFailure = () => {
+      if (running) appliance.kill('SIGTERM');
+    };
+    process.once('exit', stopOnFailure);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // started (log level warn prints nothing)
+      // A slow start (tsx compiling on a busy box): wait for the API to answer.
+      const answering = await waitUntil(() => fetch(`${http}/api/system/health`).then((r) => r.ok, () => false), 60_000, 250);
+      if (!answering) throw new Error(`the appliance did not answer on ${http} within 60 s`);
 
-    const check = openDb(file, { readonly: true });
-    const readings = createReadingRepository(check);
-    const probeRows = probing ? readings.raw(PROBE_SN, 0, Number.MAX_SAFE_INTEGER).length : 0;
-    const stored = readings.count() - prefill - probeRows - (values['api-probe'] ? 8640 : 0);
-    const pageSize = check.pragma('page_size', { simple: true }) as number;
-    const readingsPages = (check.prepare("SELECT count(*) AS n FROM dbstat WHERE name = 'readings'").get() as { n: number }).n;
-    const totalRows = readings.count();
-    check.close();
-    const acked = Number(load.acked);
-    console.log(JSON.stringify({
-      devices, qos, target_per_s: rate, duration_s: duration, synchronous: values.synchronous,
-      runtime: values['from-source'] ? 'tsx' : 'bundle',
-      sent: load.sent, acked, stored,
-      readings_per_s: Math.round(stored / Number(load.duration_s ?? duration)),
-      lost: Math.max(0, acked - stored),
-      p50_ack_ms: load.p50_ack_ms, p90_ack_ms: load.p90_ack_ms, p99_ack_ms: load.p99_ack_ms, max_ack_ms: load.max_ack_ms,
-      connect_failed: load.connect_failed,
-      rss_mb: Math.round(after.rssMb), peak_rss_mb: Math.round(peakRss),
-      cpu_pct: Math.round(((after.cpuS - before.cpuS) / wallS) * 100),
-      hot_rows_prefilled: prefill, prefill_and_rollup_s: Math.round(prefillS),
-      ...(probing ? alarmFigures(alarmLatencies, probeReadingsAcked) : {}),
-      ...(ackFigures ?? {}),
-      ...(hung ? { hung_webhook_requests: hung.requests() } : {}),
-      ...(apiFigures ? { api: apiFigures } : {}),
-      bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,
-      // Query times on the store before the load (a device reporting every 10 s) and after it.
-      queries_before_load: queriesBefore,
-      queries_after_load: queryFigures(file, sns[0]),
-    }));
+      // Issue 17: the target is configured the way an admin does it, before the load; from then on
+      // every commit appends its keys to the batch log and the sender sends them.
+      const seen = new Map<string, Set<number>>();
+      let cloud: CloudSubscriber | null = null;
+      let session: AdminSession | null = null;
+      let syncSince = 0;
+      if (sync) {
+        session = await adminSession(http, 'bench-admin-pass');
+        cloud = await startCloudSubscriber(sync.cloud, (sn, ts) => {
+          let tss = seen.get(sn);
+          if (!tss) seen.set(sn, (tss = new Set()));
+          const fresh = !tss.has(ts);
+          tss.add(ts);
+          return fresh;
+        });
+        syncSince = Date.now();
+        await session.configureTarget(sync.box);
+        const up = await waitUntil(async () => (await session!.status()).target?.connected === true, 15_000);
+        if (!up) throw new Error(`the cloud target did not connect to ${sync.box.url}: ${JSON.stringify((await session.status()).target)}`);
+      }
+      const syncSampling = sync && session ? startSyncSampling(session, file, sync.brokerPid) : null;
+
+      const before = sampleProcess(appliance.pid!);
+      let peakRss = before.rssMb;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, sampleProcess(appliance.pid!).rssMb)), 1000);
+      const loadStarted = performance.now();
+      const loadAverageBefore = loadavg()[0];
+      const probing = values['alarm-probe'] || values['hung-webhook'];
+      const probe = probing ? await startAlarmProbe(`mqtt://127.0.0.1:${port}`) : null;
+      const ackProbe = values['alarm-probe'] ? await startAckProbe(http) : null;
+      const apiProbe = values['api-probe']
+        ? await startApiProbe({ http, username: 'admin', password: 'bench-admin-pass', sn: sns[0], wsClients: Number(values['ws-clients']), rate: 5, devices })
+        : null;
+      const load = await runLoad(`mqtt://127.0.0.1:${port}`);
+      const probeReadingsAcked = (await probe?.stop()) ?? 0;
+      const ackFigures = await ackProbe?.stop();
+      const apiFigures = await apiProbe?.stop();
+      const wallS = (performance.now() - loadStarted) / 1000;
+      const loadAverageAfter = loadavg()[0];
+      clearInterval(sampler);
+      const after = sampleProcess(appliance.pid!);
+
+      // After the load: how long until the cloud has everything (the backlog at 0, the subscriber quiet).
+      let catchUpS: number | null = null;
+      let finalStatus: Awaited<ReturnType<AdminSession['status']>>['target'] | undefined;
+      if (session && cloud) {
+        const loadEnded = performance.now();
+        const drained = await waitUntil(async () => {
+          finalStatus = (await session!.status()).target;
+          return finalStatus?.backlog === 0;
+        }, drainTimeoutS * 1000, 100);
+        if (drained) catchUpS = round((performance.now() - loadEnded) / 1000, 1);
+        await waitUntil(() => performance.now() - cloud!.lastAt() > 1000, 30_000, 100);
+      }
+      const syncFigures = syncSampling?.stop();
+      await cloud?.stop();
+      appliance.kill('SIGTERM');
+      await exited;
+      hung?.close();
+
+      const check = openDb(file, { readonly: true });
+      const readings = createReadingRepository(check);
+      const probeRows = probing ? readings.raw(PROBE_SN, 0, Number.MAX_SAFE_INTEGER).length : 0;
+      const stored = readings.count() - prefill - probeRows - (values['api-probe'] ? 8640 : 0);
+      const pageSize = check.pragma('page_size', { simple: true }) as number;
+      const readingsPages = (check.prepare("SELECT count(*) AS n FROM dbstat WHERE name = 'readings'").get() as { n: number }).n;
+      const totalRows = readings.count();
+      check.close();
+      const acked = Number(load.acked);
+      const figures: Record<string, unknown> = {
+        devices, qos, target_per_s: rate, duration_s: duration, synchronous: values.synchronous,
+        runtime: values['from-source'] ? 'tsx' : 'bundle',
+        sent: load.sent, acked, stored,
+        readings_per_s: Math.round(stored / Number(load.duration_s ?? duration)),
+        lost: Math.max(0, acked - stored),
+        p50_ack_ms: load.p50_ack_ms, p90_ack_ms: load.p90_ack_ms, p99_ack_ms: load.p99_ack_ms, max_ack_ms: load.max_ack_ms,
+        connect_failed: load.connect_failed,
+        rss_mb: Math.round(after.rssMb), peak_rss_mb: Math.round(peakRss),
+        cpu_pct: Math.round(((after.cpuS - before.cpuS) / wallS) * 100),
+        hot_rows_prefilled: prefill, prefill_and_rollup_s: Math.round(prefillS),
+        ...(probing ? alarmFigures(alarmLatencies, probeReadingsAcked) : {}),
+        ...(ackFigures ?? {}),
+        ...(hung ? { hung_webhook_requests: hung.requests() } : {}),
+        ...(apiFigures ? { api: apiFigures } : {}),
+        bytes_per_reading: Math.round((readingsPages * pageSize) / Math.max(1, totalRows) * 10) / 10,
+        // Query times on the store before the load (a device reporting every 10 s) and after it.
+        queries_before_load: queriesBefore,
+        queries_after_load: queryFigures(file, sns[0]),
+      };
+      // The machine is shared: its 1-minute load average when the load began and ended.
+      if (values.sync) figures.load_average = [round(loadAverageBefore, 1), round(loadAverageAfter, 1)];
+      if (sync && cloud && syncFigures) {
+        const { expected, missing } = readingsNotInCloud(file, syncSince, seen);
+        const { batchLog, ...uplink } = syncFigures;
+        const bytes = finalStatus?.bytes_today ?? null;
+        figures.sync = {
+          target: values['sync-url'] ? 'mqtt (--sync-url)' : 'mqtt, local Mosquitto (plain TCP, password)',
+          box_id: BENCH_BOX_ID,
+          // SYNC-1: zero lost = every stored reading's id arrived.
+          readings_stored_since_configured: expected, cloud_readings: cloud.counts.readings,
+          cloud_unique_readings: cloud.counts.readings - cloud.counts.duplicates, duplicates: cloud.counts.duplicates,
+          lost: missing, other_records: cloud.counts.other, historical_records: cloud.counts.historical,
+          // Receive time at the box → arrival at the cloud subscriber, per live reading.
+          lag_p50_ms: cloud.lag.percentile(0.5), lag_p99_ms: cloud.lag.percentile(0.99), lag_max_ms: cloud.lag.max(),
+          ...uplink,
+          catch_up_after_load_s: catchUpS,
+          uplink_bytes: bytes, uplink_bytes_per_reading: bytes !== null && expected ? round(bytes / expected, 1) : null,
+          cloud_messages: cloud.counts.messages, cloud_payload_bytes: cloud.counts.bytes,
+          records_per_message: cloud.counts.messages ? Math.round(cloud.counts.records / cloud.counts.messages) : null,
+        };
+        figures.batch_log = batchLog;
+      }
+      return figures;
+    } finally {
+      stopOnFailure();
+      await exited;
+      process.off('exit', stopOnFailure);
+    }
   } finally {
     if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  if (values.url) {
+    // Same load against any broker (e.g. a bare Mosquitto or aedes) for comparison.
+    console.log(JSON.stringify({ broker: values.url, ...(await runLoad(values.url)) }));
+    return;
+  }
+  if (!values['from-source']) await buildAppliance();
+  if (!values.sync) {
+    console.log(JSON.stringify(await runOnce(null)));
+    return;
+  }
+  const passwords = { box: 'bench-box-pass', cloud: 'bench-cloud-pass' };
+  const local = values['sync-url'] ? null : await startBenchMosquitto(passwords);
+  try {
+    const given = values['sync-url'] ? brokerFromUrl(values['sync-url']) : null;
+    const box = given ?? { url: local!.url, username: 'box', password: passwords.box };
+    const cloudAccount = given ?? { url: local!.url, username: 'cloud', password: passwords.cloud };
+    // The baseline first, on its own fresh data dir, then the same load with the target on.
+    const off = values['no-baseline'] ? null : await runOnce(null);
+    const on = await runOnce({ box, cloud: cloudAccount, brokerPid: local?.pid ?? null });
+    const batchLog = on.batch_log as { readings_per_row: number | null };
+    // The writer's cost of the log alone, without the load's noise: commits of the batch size this
+    // run had, and of one reading (a field rate: 1,000 detectors at 10 s gives commits of 1-2).
+    const perRow = Math.max(1, Math.round(batchLog.readings_per_row ?? 1));
+    on.batch_log = { ...batchLog, writer: [measureBatchLogCost({ batchRows: perRow, devices }), measureBatchLogCost({ batchRows: 1, devices })] };
+    const delta = (key: string) => (off && typeof on[key] === 'number' && typeof off[key] === 'number' ? round((on[key] as number) - (off[key] as number), 1) : null);
+    console.log(JSON.stringify({
+      ...on,
+      sync_off: off,
+      sync_cost: off ? {
+        readings_per_s: delta('readings_per_s'), lost: delta('lost'), cpu_pct: delta('cpu_pct'), peak_rss_mb: delta('peak_rss_mb'),
+        p50_ack_ms: delta('p50_ack_ms'), p99_ack_ms: delta('p99_ack_ms'), max_ack_ms: delta('max_ack_ms'),
+      } : null,
+    }));
+  } finally {
+    await local?.stop();
   }
 }
 

@@ -30,6 +30,7 @@ const SCRIPTS: Script[] = [
   { name: 'npm run bench:alarms', file: 'bench/alarms.ts', usageExit: SCRIPT_USAGE },
   { name: 'npm run bench:archive', file: 'bench/archive.ts', usageExit: SCRIPT_USAGE },
   { name: 'npm run bench:packet-attack', file: 'bench/packet-attack.ts', usageExit: SCRIPT_USAGE },
+  { name: 'npm run bench:uplink-drain', file: 'bench/uplink-drain.ts', usageExit: SCRIPT_USAGE },
   { name: 'npm run bench:ui', file: 'bench/ui.ts', usageExit: SCRIPT_USAGE },
   { name: 'npm run bench:package', file: 'bench/package.ts', usageExit: SCRIPT_USAGE },
   { name: 'npm run simulate', file: 'simulator/main.ts', usageExit: SCRIPT_USAGE },
