@@ -129,15 +129,25 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
   let serialInfo = new Map<number, SerialInfo>();
   let serialsVersion = -1;
   function infoOf(snId: number): SerialInfo {
-    const version = q.changes.get()!;
-    if (version !== serialsVersion || !serialInfo.has(snId)) {
-      serialInfo = new Map(q.serials.all().map((row) => [row.id, { sn: row.sn, gas: row.gas ?? '', unit: row.unit ?? '' }]));
-      serialsVersion = version;
-    }
+    if (!serialInfo.has(snId)) reloadSerials(); // a serial newer than the frame's look
     return serialInfo.get(snId) ?? { sn: `#${snId}`, gas: '', unit: '' };
   }
+  function reloadSerials() {
+    serialInfo = new Map(q.serials.all().map((row) => [row.id, { sn: row.sn, gas: row.gas ?? '', unit: row.unit ?? '' }]));
+  }
 
-  const box = options.boxId;
+  // Looked up once per frame, not per record: the box id (a settings read) and whether a device
+  // changed (measured: these two were a quarter of the main thread's time in a drain, BENCHMARKS.md).
+  let boxId = '';
+  function beginFrame() {
+    boxId = options.boxId();
+    const version = q.changes.get()!;
+    if (version !== serialsVersion) {
+      reloadSerials();
+      serialsVersion = version;
+    }
+  }
+  const box = () => boxId;
   const flags = (at: number, historical: boolean) => ({ historical, clock_unsynced: options.clockUnsyncedAt(at) });
 
   function readingRecord(snId: number, row: NonNullable<ReturnType<typeof q.reading.get>>, historical: boolean): ReadingRecord {
@@ -229,6 +239,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
 
     /** SYNC-2 alarm lane: journal entries after `after`, with their alarm as it stands. */
     alarmFrame(after: number, limit: number, historical: boolean): BuiltFrame<AlarmRecord> {
+      beginFrame();
       const rows = q.journal.all(after, limit);
       return {
         records: rows.map((row) => ({
@@ -243,6 +254,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
 
     /** SYNC-2 device lane: online / offline / configuration / removal, with the device's settings now. */
     deviceFrame(after: number, limit: number, historical: boolean): BuiltFrame<DeviceRecord> {
+      beginFrame();
       const rows = q.deviceEvents.all(after, limit);
       return {
         records: rows.map((row) => ({
@@ -260,6 +272,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
      * (SYNC-3), or its readings are no longer stored: then aggregates, or a gap record.
      */
     batchFrame(after: number, upTo: number, maxRecords: number, historical: boolean, downsampleIf: (batch: BatchRow) => boolean): BuiltFrame {
+      beginFrame();
       const records: UplinkRecord[] = [];
       let through = after;
       let readings = 0;
@@ -328,6 +341,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
 
     /** Telemetry as 1-minute aggregates (a target's `telemetry: aggregate`): final minutes from `from`. */
     minuteFrame(from: number, maxRecords: number, historicalBefore: number): BuiltFrame & { nextFrom: number } {
+      beginFrame();
       const watermark = q.minuteWatermark.get() ?? 0;
       const records: UplinkRecord[] = [];
       let minute = from;
@@ -351,6 +365,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
 
     /** SYNC-5 resend: readings of [from, to) device by device, historical, from the stored position. */
     resendFrame(resend: { from_ts: number; to_ts: number; sns: string | null; next_sn_id: number; next_ts: number }, maxRecords: number) {
+      beginFrame();
       const wanted = resend.sns ? new Set((JSON.parse(resend.sns) as string[]).map((sn) => q.serialId.get(sn)).filter((id): id is number => id !== undefined)) : null;
       const records: UplinkRecord[] = [];
       let snId = resend.next_sn_id;
