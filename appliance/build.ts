@@ -26,7 +26,7 @@ export async function buildAppliance(outdir = `${ROOT}dist`): Promise<void> {
     outdir,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'esm',
     packages: 'external',
     sourcemap: true,

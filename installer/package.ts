@@ -7,7 +7,7 @@ import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { buildUi } from '../ui/build.ts';
@@ -126,8 +126,8 @@ async function bundleAppliance(version: string, outdir: string): Promise<void> {
     outExtension: { '.js': '.cjs' },
     bundle: true,
     platform: 'node',
-    target: 'node20',
-    format: 'cjs', // Node 20's single executable runs one CommonJS script
+    target: 'node24',
+    format: 'cjs', // a Node 24 single executable runs one CommonJS script
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
@@ -169,6 +169,23 @@ export function stampInstaller(script: string, release: { version: string; relea
   };
   const versioned = stamp(script, 'MCS_VERSION', release.version);
   return release.releaseUrl ? stamp(versioned, 'MCS_RELEASE_URL', release.releaseUrl.replace(/\/+$/, '')) : versioned;
+}
+
+/**
+ * Issue 18.7: the Node.js the executable is made of is the LTS build pinned in package.json
+ * (node-linux-<arch>), the one npm scripts run on and the native addons are built for (.npmrc),
+ * never simply the node running this script: started with the machine's own Node (`node --test`
+ * outside npm), the release would carry that Node and addons it cannot load.
+ */
+export function pinnedNode(): string {
+  const runtime = `node-${process.platform}-${process.arch}`;
+  let dir: string;
+  try {
+    dir = dirname(require.resolve(`${runtime}/package.json`));
+  } catch {
+    throw new Error(`the pinned Node.js LTS (${runtime}, an optional dependency in package.json) is not installed: run npm install / 未安装 package.json 固定的 Node.js LTS（${runtime}，可选依赖）：请运行 npm install`);
+  }
+  return join(dir, 'bin', 'node');
 }
 
 function platformName(): string {
@@ -214,17 +231,18 @@ export async function packageRelease(options: PackageOptions = {}): Promise<Rele
     useCodeCache: true,
     assets: { [SEA_MANIFEST_KEY]: manifestFile, ...assets },
   }, null, 2));
-  run(process.execPath, ['--experimental-sea-config', seaConfig]);
+  const nodeBinary = pinnedNode();
+  run(nodeBinary, ['--experimental-sea-config', seaConfig]);
 
-  log(`injecting it into a copy of ${process.execPath}`);
-  const node = readFileSync(process.execPath);
-  if (!node.includes(SEA_FUSE)) throw new Error(`${process.execPath} has no single-executable fuse (a Node.js ≥ 20.12 official build is needed)`);
+  log(`injecting it into a copy of ${nodeBinary}`);
+  const node = readFileSync(nodeBinary);
+  if (!node.includes(SEA_FUSE)) throw new Error(`${nodeBinary} has no single-executable fuse (an official Node.js build is needed)`);
   const stage = join(work, name);
   mkdirSync(stage, { recursive: true });
   const binary = join(stage, 'mcs-edge');
-  copyFileSync(process.execPath, binary);
+  copyFileSync(nodeBinary, binary);
   chmodSync(binary, 0o755);
-  // Debug symbols (~13 MB of 99) and the build-attribute notes postject's ELF reader warns about.
+  // Debug symbols (~18 MB of Node 24's 127) and the build-attribute notes postject's ELF reader warns about.
   const stripped = spawnSync('strip', ['--strip-all', '--remove-section=.gnu.build.attributes', binary]);
   if (stripped.status !== 0) log('strip is not available: the binary keeps its symbols');
   // Issue 16.5: no code from NODE_OPTIONS or OPENSSL_CONF (installer/sealed-node.ts).

@@ -4,9 +4,9 @@
 // … in the main thread and in every worker thread) and OPENSSL_CONF (an OpenSSL configuration
 // whose provider section dlopens any shared library). Either was enough to swap the vendor key.
 //
-// Node 20's SEA configuration has no switch for this (`execArgvExtension: "none"` arrived with
-// the SEA `execArgv` field in Node 24, and a Node built `--without-node-options` is not what the
-// release copies). So the release's copy of the node binary gets the same effect: the C string
+// Node's SEA configuration has no switch for OPENSSL_CONF (Node 24's `execArgvExtension: "none"`
+// covers NODE_OPTIONS only, and a Node built `--without-node-options` is not what the release
+// copies). So the release's copy of the node binary gets the same effect: the C string
 // each name is looked up with (one `getenv` literal in .rodata, shared by every lookup of that name)
 // is emptied, and `getenv("")` never finds anything. Process environments, `process.env` and child
 // processes are untouched; only Node's own start-up stops seeing the two names.

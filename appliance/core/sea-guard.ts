@@ -5,7 +5,7 @@
 // The executable's Node runtime never reads NODE_OPTIONS or OPENSSL_CONF (installer/sealed-node.ts),
 // so those can no longer load code; here they are only named as ignored. What this module still
 // stops, before any other module has run:
-// - Node options of any other origin (process.execArgv is empty in a Node 20 single executable:
+// - Node options of any other origin (process.execArgv is empty in a Node single executable:
 //   its command line belongs to the appliance);
 // - a native library preloaded by the dynamic loader (LD_PRELOAD, LD_AUDIT: e.g. a fake clock
 //   for an expired license). Such a library has run already and a careful one hides itself; this
