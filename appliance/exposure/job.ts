@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.ts';
 import type { ReportDeviceCondition } from '../core/system-conditions.ts';
 import type { DeviceConditionType } from '../contract/alarm.ts';
 import { exposureFigures, type ExposureFigures, type WindowFigures } from './figures.ts';
-import { TWA_WINDOW_MS, type Sample } from './exposure.ts';
+import { TWA_WINDOW_MS, watchesExposure, type Sample } from './exposure.ts';
 
 export interface ExposureDevice {
   sn: string;
@@ -46,6 +46,8 @@ export interface ExposureRunResult {
 
 /** One minute bucket's value starts at the bucket start, up to a minute before the reading: it may hold one minute longer. */
 export const BUCKET_MS = 60_000;
+/** Watched detectors read between two turns of the event loop. */
+const YIELD_EVERY = 25;
 const EXPOSURE_TYPES = ['EXPOSURE_STEL', 'EXPOSURE_TWA'] as const satisfies readonly DeviceConditionType[];
 
 export function createExposureJob(deps: ExposureJobDeps) {
@@ -53,7 +55,9 @@ export function createExposureJob(deps: ExposureJobDeps) {
 
   /** One detector's figures now, from its stored minutes (also what the API shows). */
   function figuresOf(device: ExposureDevice, now = deps.clock.now()): ExposureFigures {
-    const samples = deps.minutes(device.sn, now - TWA_WINDOW_MS - holdMs, now);
+    // A detector without exposure limits (methane, oxygen…) reads nothing: with 1,000 of them the
+    // 8-hour reads held the main thread ~0.9 s every minute (BENCHMARKS.md, the drain bench).
+    const samples = watchesExposure(device) ? deps.minutes(device.sn, now - TWA_WINDOW_MS - holdMs, now) : [];
     return exposureFigures(device, samples, now, holdMs, {
       stel: deps.isActive('EXPOSURE_STEL', device.sn),
       twa: deps.isActive('EXPOSURE_TWA', device.sn),
@@ -78,7 +82,10 @@ export function createExposureJob(deps: ExposureJobDeps) {
     async run(): Promise<ExposureRunResult> {
       const now = deps.clock.now();
       const result: ExposureRunResult = { watched: 0, raised: [], cleared: [] };
+      let read = 0;
       for (const device of deps.devices()) {
+        // The broker's PUBACKs are served between detectors' reads, not after a whole fleet's.
+        if (watchesExposure(device) && ++read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
         const disabled = device.enabled === false || device.enabled === 0;
         const figures = disabled ? null : figuresOf(device, now);
         if (!figures?.watched) {

@@ -78,3 +78,19 @@ test("a disabled detector's exposure alarm is cleared; an enabled one with no re
   assert.equal(active.size, 0);
   assert.match(reports.at(-1)!.condition.detail!, /no longer watched/);
 });
+
+test('a detector without exposure limits reads no minutes (1,000 methane detectors held the main thread ~0.9 s a minute)', async () => {
+  const read: string[] = [];
+  const devices = [{ sn: 'CH4-1', gas: 'CH4', unit: '%LEL', enabled: true }, { sn: 'NH3-1', gas: 'NH3', unit: 'mg/m3', enabled: true }];
+  const job = createExposureJob({
+    devices: () => devices,
+    minutes: (sn) => (read.push(sn), []),
+    report: () => {},
+    isActive: () => false,
+    deadbandPct: () => 5,
+    clock: manualClock(T0),
+    maxHoldMs: 90_000,
+  });
+  assert.deepEqual(await job.run(), { watched: 1, raised: [], cleared: [] });
+  assert.deepEqual(read, ['NH3-1'], 'only the watched detector was read');
+});
