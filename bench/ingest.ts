@@ -6,7 +6,7 @@
 // and adds what the cloud received, the uplink's lag and bytes, and the batch log's cost.
 // A benchmark, not a test: it never fails on slow figures.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,7 @@ times. Prints one JSON line (figures in BENCHMARKS.md). A benchmark, not a test.
   --api-probe            time the device page and a 24 h history while the load runs (issue 4)
   --ws-clients N         dashboard WebSocket clients of the API probe (default 50)
   --node-args=FLAGS      extra node flags for the appliance, e.g. --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --appliance-log FILE   keep the appliance's log (JSON lines) in FILE, to explain what a run shows
   --keep                 keep the temp data dir
   -h, --help             this text
 
@@ -96,6 +97,7 @@ const values = benchArgs('bench', USAGE, {
   'api-probe': { type: 'boolean', default: false },
   'ws-clients': { type: 'string', default: '50' },
   'node-args': { type: 'string', default: '' },
+  'appliance-log': { type: 'string', default: '' },
   sync: { type: 'boolean', default: false },
   'sync-url': { type: 'string' },
   'no-baseline': { type: 'boolean', default: false },
@@ -449,6 +451,7 @@ async function runOnce(sync: SyncRun | null): Promise<Record<string, unknown>> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const alarmLatencies = collectAlarmLatencies(appliance.stdout!);
+    if (values['appliance-log']) appliance.stdout!.pipe(createWriteStream(values['appliance-log']!));
     let running = true;
     const exited = new Promise((resolve) => appliance.on('exit', resolve)).finally(() => (running = false));
     // A benchmark that fails half-way must not leave the appliance running.
