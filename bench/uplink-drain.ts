@@ -25,6 +25,7 @@ import { serials } from '../simulator/cli.ts';
 import { benchArgs, numberOption } from './args.ts';
 import { startBenchMosquitto } from './mosquitto.ts';
 import {
+import { createRng } from '../simulator/rng.ts';
   adminSession, BENCH_BOX_ID, BENCH_TARGET_ID, createHistogram, sampleProcess, startCloudSubscriber, waitUntil,
 } from './uplink-cloud.ts';
 
@@ -92,17 +93,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A small deterministic generator (mulberry32): the detectors' phases are the same on every run. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Day {
   start: number;
@@ -135,7 +125,7 @@ function fillDay(file: string, sns: string[]): Day {
   queue.ensureCursor(BENCH_TARGET_ID, start - 1000, false);
   const store = createReadingStore(db);
 
-  const next = random(17);
+  const next = createRng(17); // deterministic: the detectors' phases are the same on every run
   const phase = Int32Array.from(sns, () => Math.floor(next() * intervalMs));
   const order = Array.from(sns.keys()).sort((a, b) => phase[a] - phase[b]);
   const maxRows = 4000; // the writer's commit_max_rows default order of magnitude
