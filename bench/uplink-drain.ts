@@ -24,8 +24,8 @@ import { writeDevLicense } from '../licensing/dev-license.ts';
 import { serials } from '../simulator/cli.ts';
 import { benchArgs, numberOption } from './args.ts';
 import { startBenchMosquitto } from './mosquitto.ts';
-import {
 import { createRng } from '../simulator/rng.ts';
+import {
   adminSession, BENCH_BOX_ID, BENCH_TARGET_ID, createHistogram, sampleProcess, startCloudSubscriber, waitUntil,
 } from './uplink-cloud.ts';
 
