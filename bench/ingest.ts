@@ -7,7 +7,6 @@
 // A benchmark, not a test: it never fails on slow figures.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serials } from '../simulator/cli.ts';
@@ -30,6 +29,7 @@ import { writeDevLicense } from '../licensing/dev-license.ts';
 import { benchArgs, EXIT_USAGE, numberOption } from './args.ts';
 import { startBenchMosquitto } from './mosquitto.ts';
 import { measureBatchLogCost } from './batch-log-cost.ts';
+import { freePort } from '../test/helpers/ports.ts';
 import {
   adminSession, BENCH_BOX_ID, brokerFromUrl, sampleProcess, startCloudSubscriber, waitUntil, type AdminSession, type Broker, type CloudSubscriber,
 } from './uplink-cloud.ts';
@@ -118,14 +118,6 @@ if ((values['sync-url'] || values['no-baseline']) && !values.sync) {
   process.exit(EXIT_USAGE);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function runLoad(url: string): Promise<Record<string, number | string>> {
   const args = [

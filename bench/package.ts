@@ -3,11 +3,11 @@
 // extracts the runtime and creates the database; the others find both), and idle RSS.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRelease } from '../installer/package.ts';
 import { benchArgs, numberOption } from './args.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 const USAGE = `Usage: npm run bench:package -- [--runs N] [--idle-s S]
 
@@ -23,12 +23,6 @@ const values = benchArgs('bench:package', USAGE, { runs: { type: 'string', defau
 const runs = numberOption('bench:package', 'runs', values.runs, 1);
 const idleS = numberOption('bench:package', 'idle-s', values['idle-s']);
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
 
 const rssMb = (pid: number) => {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);

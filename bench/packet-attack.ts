@@ -11,10 +11,11 @@
 // appliance grows by what it is sent), and --bytes-per-socket caps what each socket sends.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs, EXIT_USAGE } from './args.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const MAX_REMAINING_LENGTH = 268_435_455;
@@ -53,14 +54,6 @@ const durationMs = Number(values['duration-s']) * 1000;
 const bytesPerSocket = Number(values['bytes-per-socket']);
 const rssCapMb = Number(values['rss-cap-mb']);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,7 @@
 // stores a batch, one uplink_batches row holding the (sn_id, ts) keys of the readings it stored —
 // only while a target exists (uplink_cursors has a row), so a box without sync pays nothing. The
 // keys are varints (sn_id, ts − ts_min): 3–5 bytes a reading instead of a second copy of it.
-// Hand-written because it is eleven lines and the format is the product's own.
+// The varint coding is written here (a few lines) because the format is the product's own.
 import type { Db } from './db.ts';
 
 export interface ReadingKey {

@@ -49,8 +49,6 @@ export interface BuiltFrame<R extends UplinkRecord = UplinkRecord> {
   through: number;
   /** Readings the frame covers (telemetry), for the backlog tally and the rate budget. */
   readings: number;
-  /** The oldest time recorded among them (for the lag). */
-  oldestAt: number | null;
   /** SYNC-3: readings sent as aggregates, gap records made. */
   downsampled: number;
   gaps: number;
@@ -122,7 +120,6 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     resendCount: db.prepare<[string], number>('SELECT count(*) FROM uplink_resends WHERE target = ?').pluck(),
     cutKeys: db.prepare<[number, number]>(
       'UPDATE uplink_batches SET keys = NULL WHERE id IN (SELECT id FROM uplink_batches WHERE at < ? AND keys IS NOT NULL ORDER BY id LIMIT ?)'),
-    logBytes: db.prepare<[], number>('SELECT coalesce(sum(length(keys)), 0) + 40 * count(*) FROM uplink_batches').pluck(),
   };
 
   // sn_id → serial, gas and unit, read again when a device changed (device_changes, migration 001).
@@ -163,7 +160,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
   }
 
   /** A device's 1-minute roll-ups in [from, to) as aggregate records, and the minutes that had none. */
-  function aggregatesOf(snId: number, from: number, to: number, historical: boolean): { records: AggregateRecord[]; covered: number } {
+  function aggregatesOf(snId: number, from: number, to: number, historical: boolean): AggregateRecord[] {
     const info = infoOf(snId);
     const start = from - (from % MINUTE);
     const records = q.minutes.all(snId, start, to).map((m): AggregateRecord => ({
@@ -172,7 +169,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
       avg: Math.round(m.ppm_sum / m.n) / R.VALUE_SCALE, last: nullableScaled(q.lastIn.get(snId, m.ts, m.ts + MINUTE)),
       unit: info.unit, gas: info.gas,
     }));
-    return { records, covered: records.length };
+    return records;
   }
 
   function gapRecord(key: string, sn: string | null, from: number, to: number, reason: string, historical: boolean): GapRecord {
@@ -190,7 +187,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     let gaps = 0;
     for (const [snId, minutes] of bySerial) {
       const starts = [...minutes.keys()].sort((a, b) => a - b);
-      const { records: aggregates } = aggregatesOf(snId, starts[0], starts.at(-1)! + MINUTE, historical);
+      const aggregates = aggregatesOf(snId, starts[0], starts.at(-1)! + MINUTE, historical);
       const rolled = new Set(aggregates.map((a) => a.ts));
       records.push(...aggregates.filter((a) => minutes.has(a.ts)));
       let gap: { from: number; to: number } | null = null;
@@ -248,7 +245,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
           level: row.level ?? row.alarm_level, priority: row.priority, state: row.state, value: row.value, threshold: row.threshold,
           actor: row.actor, detail: row.detail,
         })),
-        through: rows.at(-1)?.id ?? after, readings: 0, oldestAt: rows[0]?.at ?? null, downsampled: 0, gaps: 0,
+        through: rows.at(-1)?.id ?? after, readings: 0, downsampled: 0, gaps: 0,
       };
     },
 
@@ -262,7 +259,7 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
           sn: row.sn, event: row.event, at: row.at, name: row.name ?? '', location: row.location ?? '', gas: row.gas ?? '',
           unit: row.unit ?? '', enabled: row.enabled === 1, high_limit: row.high_limit, high2_limit: row.high2_limit, low_limit: row.low_limit,
         })),
-        through: rows.at(-1)?.id ?? after, readings: 0, oldestAt: rows[0]?.at ?? null, downsampled: 0, gaps: 0,
+        through: rows.at(-1)?.id ?? after, readings: 0, downsampled: 0, gaps: 0,
       };
     },
 
@@ -276,7 +273,6 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
       const records: UplinkRecord[] = [];
       let through = after;
       let readings = 0;
-      let oldestAt: number | null = null;
       // What goes as aggregates is gathered over the whole frame, so a device's minute is sent once
       // per frame however many batches it spans.
       const deleted = new Map<number, Map<number, number>>();
@@ -290,7 +286,6 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
       };
       for (const batch of q.batches.all(after, upTo, 256)) {
         if (records.length && records.length + batch.n > maxRecords) break;
-        oldestAt ??= batch.at;
         readings += batch.n;
         through = batch.id;
         if (batch.keys === null) {
@@ -324,33 +319,29 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
       if (deleted.size) addMade(downsample(deleted, 'the readings were deleted (archived or pruned) before they were sent', historical));
       if (cut) {
         // Aggregates of every device over the span, or one gap for the whole box.
-        let covered = 0;
-        for (const snId of q.serialIds.all()) {
-          const { records: aggregates } = aggregatesOf(snId, cut.from, cut.to + 1, historical);
-          covered += aggregates.length;
-          records.push(...aggregates);
-        }
+        const aggregates = q.serialIds.all().flatMap((snId) => aggregatesOf(snId, cut!.from, cut!.to + 1, historical));
+        records.push(...aggregates);
         downsampled += cut.count;
-        if (!covered) {
+        if (!aggregates.length) {
           records.push(gapRecord(`${cut.first}:*`, null, cut.from, cut.to, 'the backlog was cut to keep the disk from filling (STO-4)', historical));
           gaps++;
         }
       }
-      return { records, through, readings, oldestAt, downsampled, gaps };
+      return { records, through, readings, downsampled, gaps };
     },
 
     /** Telemetry as 1-minute aggregates (a target's `telemetry: aggregate`): final minutes from `from`. */
-    minuteFrame(from: number, maxRecords: number, historicalBefore: number): BuiltFrame & { nextFrom: number } {
+    minuteFrame(from: number, maxRecords: number, historicalBefore: number): BuiltFrame {
       beginFrame();
       const watermark = q.minuteWatermark.get() ?? 0;
       const records: UplinkRecord[] = [];
       let minute = from;
       // A minute at a time over every device, so a frame ends on a whole minute.
       while (minute < watermark && records.length < maxRecords) {
-        for (const snId of q.serialIds.all()) records.push(...aggregatesOf(snId, minute, minute + MINUTE, minute < historicalBefore).records);
+        for (const snId of q.serialIds.all()) records.push(...aggregatesOf(snId, minute, minute + MINUTE, minute < historicalBefore));
         minute += MINUTE;
       }
-      return { records, through: minute, nextFrom: minute, readings: records.length, oldestAt: records.length ? from : null, downsampled: 0, gaps: 0 };
+      return { records, through: minute, readings: records.length, downsampled: 0, gaps: 0 };
     },
 
     /** SYNC-5: a target's resend requests, oldest first; each keeps its position as it is worked through. */
@@ -394,8 +385,6 @@ export function createUplinkQueue(db: Db, options: QueueOptions) {
     cutKeys(before: number, limit = 10_000): number {
       return q.cutKeys.run(before, limit).changes;
     },
-    /** The batch log's size in bytes (key lists), for the disk guard and the status page. */
-    logBytes: (): number => q.logBytes.get() ?? 0,
 
     /** Log rows every target has acknowledged are deleted (the queue holds only what is owed). */
     prune(limit = 20_000): { batches: number; deviceEvents: number } {

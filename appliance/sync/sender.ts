@@ -30,8 +30,6 @@ export interface SenderOptions {
   transport: UplinkTransport;
   clock: Clock;
   log: Logger;
-  /** Metrics: records and bytes acknowledged, by lane. */
-  onAcknowledged?: (lane: string, records: number, bytes: number) => void;
 }
 
 export function createSender(options: SenderOptions) {
@@ -207,7 +205,7 @@ export function createSender(options: SenderOptions) {
       if (resendRow) {
         const made = queue.resendFrame(resendRow, maxRecords);
         const row = resendRow;
-        const built: BuiltFrame = { records: made.records, through: resend.sent + 1, readings: made.records.length, oldestAt: null, downsampled: 0, gaps: 0 };
+        const built: BuiltFrame = { records: made.records, through: resend.sent + 1, readings: made.records.length, downsampled: 0, gaps: 0 };
         const after = () => {
           if (made.done) resends.done(row.id);
           else resends.advance(row.id, made.next.sn_id, made.next.ts);
@@ -281,7 +279,6 @@ export function createSender(options: SenderOptions) {
         while (stats.acks.length && stats.acks[0].at < now - MINUTE) stats.acks.shift();
         if (l === backfill) owed.backfill = Math.max(0, owed.backfill - built.readings);
         else if (l === live) owed.live = Math.max(0, owed.live - built.readings);
-        options.onAcknowledged?.(l.name, frame.records.length, bytes);
         schedulePersist();
         pump();
       },

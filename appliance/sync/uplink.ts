@@ -41,7 +41,6 @@ export function createUplink(options: UplinkOptions) {
   const queue = createUplinkQueue(db, { boxId: () => settings.boxId(), clockUnsyncedAt: options.clockUnsyncedAt });
   const senders = new Map<string, Sender>();
   const lagging = new Set<string>();
-  const counters = { commands: 0, commandErrors: 0 };
   let lagTimer: NodeJS.Timeout | null = null;
   let pruneTimer: NodeJS.Timeout | null = null;
   let unsubscribe: (() => void) | null = null;
@@ -63,9 +62,7 @@ export function createUplink(options: UplinkOptions) {
 
   /** SYNC-5: an acknowledgement (journaled with the remote user's name) or a resend request. */
   async function applyCommand(target: UplinkTarget, sender: Sender, raw: unknown) {
-    counters.commands++;
     if (!Value.Check(CloudCommandSchema, raw)) {
-      counters.commandErrors++;
       const problem = [...Value.Errors(CloudCommandSchema, raw)][0];
       log.warn({ target: target.id, problem: problem ? `${problem.path} ${problem.message}` : 'invalid' }, 'uplink: a cloud command was not understood and is ignored');
       return;
@@ -77,7 +74,6 @@ export function createUplink(options: UplinkOptions) {
         await options.acknowledge(command.alarm_ids, `cloud:${target.id}:${command.by}`, command.comment);
         log.info({ target: target.id, alarms: command.alarm_ids, by: command.by }, 'uplink: alarms acknowledged from the cloud');
       } catch (err) {
-        counters.commandErrors++;
         log.warn({ target: target.id, err: (err as Error).message }, 'uplink: a cloud acknowledgement could not be applied');
       }
     } else {
@@ -170,7 +166,7 @@ export function createUplink(options: UplinkOptions) {
         try {
           queue.prune();
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'uplink: acknowledged log rows could not be pruned now; tried again in a minute');
+          log.warn({ err: (err as Error).message }, 'uplink: acknowledged log rows could not be pruned now; tried again shortly');
         }
       }, PRUNE_EVERY_MS);
       lagTimer.unref?.();
@@ -183,11 +179,7 @@ export function createUplink(options: UplinkOptions) {
       await Promise.all([...senders.values()].map((s) => s.stop()));
       senders.clear();
     },
-    /** OPS-1: /metrics and health figures. */
-    figures() {
-      return { targets: [...senders.values()].map((s) => s.status()), ...counters };
-    },
-    /** Tests: the queue's own view. */
+    /** The batch log's queue: the disk guard cuts its oldest keys (STO-4, app.ts). */
     queue,
   };
 }

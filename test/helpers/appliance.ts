@@ -2,7 +2,6 @@
 // a real SQLite file in a temp dir, and real MQTT clients.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -10,6 +9,8 @@ import { createApp, type App } from '../../appliance/app.ts';
 import { loadConfig, type Config } from '../../appliance/core/config.ts';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { afterEach } from 'node:test';
+import { freePort } from './ports.ts';
+export { freePort };
 import { pino } from 'pino';
 import { writeDevLicense } from '../../licensing/dev-license.ts';
 import { deviceUsername, upTopic } from '../../appliance/contract/topics.ts';
@@ -171,16 +172,6 @@ export async function eventually(predicate: () => boolean, timeoutMs = 5000, wha
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ChildAppliance {
   child: ChildProcess;
