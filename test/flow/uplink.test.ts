@@ -162,7 +162,10 @@ describe('cloud sync to a real Mosquitto (SYNC-1..4)', () => {
     await eventually(() => readingsOf('GD-1').length >= before + 40, 10_000, 'the range sent again');
     assert.ok(readingsOf('GD-1').slice(before).every((r) => r.historical), 'resent as historical');
     // Garbage on the command topic is refused and changes nothing.
+    const journalBefore = received.filter((r) => r.record.kind === 'alarm').length;
     await cloud.publishAsync('mcs/plant-a/cloud/cmd', '{"cmd":"format-disk"}', { qos: 1 });
+    await eventually(() => api.logs.some((l) => l.msg.includes('a cloud command was not understood')), 5000, 'the refusal said in the log');
+    assert.equal(received.filter((r) => r.record.kind === 'alarm').length, journalBefore, 'nothing journaled for it');
   });
 
   test('a frozen link (no reset) is found by keepalive and the box reconnects', async () => {
@@ -215,6 +218,7 @@ describe('SIGKILL mid-drain (SYNC-1)', () => {
       await eventually(() => ids().size >= 400, 30_000, 'the drain under way');
       appliance.child.kill('SIGKILL');
       await appliance.exited;
+      const killedOutput = appliance.output();
       await new Promise((resolve) => setTimeout(resolve, 300)); // what was in flight lands
       const beforeKill = received.filter((r) => r.record.box === 'plant-k').length;
       const seenBeforeKill = ids();
@@ -225,6 +229,11 @@ describe('SIGKILL mid-drain (SYNC-1)', () => {
       } finally {
         appliance.child.kill('SIGTERM');
         await appliance.exited;
+      }
+      // Both processes' logs: nothing at error level (the flow's failures are said at warn: a cut link, a retry).
+      for (const [which, output] of [['killed', killedOutput], ['restarted', appliance.output()]]) {
+        const errors = output.split('\n').filter((line) => /"level":(50|60)/.test(line));
+        assert.deepEqual(errors, [], `the ${which} appliance logged errors`);
       }
       const after = received.filter((r) => r.record.box === 'plant-k').slice(beforeKill);
       const resent = after.filter((r) => seenBeforeKill.has(r.record.id)).length;
