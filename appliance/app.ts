@@ -62,7 +62,7 @@ import { testApiOf, type AppTestApi } from './test-api.ts';
 import { createUplinkSettings } from './sync/settings.ts';
 import { createUplink } from './sync/uplink.ts';
 import { createClockTrust, systemNtpProbe } from './sync/clock-trust.ts';
-import { createTransport } from './sync/transports/index.ts';
+import { createTransport, type BackoffOptions } from './sync/transports/index.ts';
 import { readMachineId } from '../licensing/machine-id.ts';
 
 export interface AppOptions {
@@ -88,11 +88,13 @@ export interface AppOptions {
   failEvaluation?: { sn: string; times: number };
   /** Test hook (SYNC-6): whether NTP has synchronised the clock; default the system's (timesyncd, timedatectl). */
   ntpSynced?: () => boolean;
+  /** Test hook (SYNC-4): the cloud links' reconnect pacing; default from 1 s up to 60 s with full jitter. */
+  uplinkBackoff?: BackoffOptions;
 }
 
 const STATS_LOG_EVERY_MS = 60_000;
 
-export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', statfs, licensePublicKeyPem, licenseFetch, failEvaluation, ntpSynced }: AppOptions) {
+export function createApp({ config, log, clock = systemClock, maxPageCount, onFatal, version = '0.0.0', statfs, licensePublicKeyPem, licenseFetch, failEvaluation, ntpSynced, uplinkBackoff }: AppOptions) {
   const dbFile = dbFileIn(config.data_dir);
   const bus = createBus();
   let db: Db | null = null;
@@ -227,7 +229,8 @@ export function createApp({ config, log, clock = systemClock, maxPageCount, onFa
     });
     const clockTrust = createClockTrust({ db, clock, log: log.child({ stage: 'clock' }), ntpSynced: ntpSynced ?? systemNtpProbe() });
     const uplink = createUplink({
-      db, clock, log: log.child({ stage: 'uplink' }), settings: uplinkSettings, createTransport,
+      db, clock, log: log.child({ stage: 'uplink' }), settings: uplinkSettings,
+      createTransport: (target, context) => createTransport(target, { ...context, backoff: uplinkBackoff }),
       clockUnsyncedAt: clockTrust.unsyncedAt, clockSynced: clockTrust.synced,
       acknowledge: (ids, by, comment) => writer.acknowledge(ids, by, comment, clock.now()),
       reportCondition, onAlarm: (listener) => bus.on('alarm', listener),

@@ -82,6 +82,8 @@ export interface StartAppOptions {
   dataDir?: string;
   /** SYNC-6: whether NTP says the clock is synchronised (default: yes, so records are not flagged). */
   ntpSynced?: () => boolean;
+  /** SYNC-4: the cloud links' reconnect pacing (default the product's: 1 s doubling up to 60 s, full jitter). */
+  uplinkBackoff?: import('../../appliance/sync/transports/index.ts').BackoffOptions;
 }
 
 /** The wall clock in the shape of the hand-driven one, for tests under real, continuous load. */
@@ -98,7 +100,7 @@ export async function startApp(overrides: Record<string, unknown> = {}, options:
   const app = createApp({
     config: testConfig(temp.dir, license ? { ...overrides, license: { machine_id: license.machineId } } : overrides), log: captured.log, clock,
     maxPageCount: options.maxPageCount, licensePublicKeyPem: license?.publicPem ?? options.licensePublicKeyPem, failEvaluation: options.failEvaluation,
-    ntpSynced: options.ntpSynced ?? (() => true),
+    ntpSynced: options.ntpSynced ?? (() => true), uplinkBackoff: options.uplinkBackoff,
   });
   await app.start();
   let stopped = false;
