@@ -141,6 +141,14 @@ test('a leak on the second plan while the kiosk shows the first brings the secon
   await page.reload();
   await page.locator(`.kiosk[data-plan="${plan.hall}"][data-link="live"]`).waitFor({ timeout: 10_000 });
   assert.equal(await page.locator(`.kiosk-plan .marker[data-sn="${LEAK_SN}"]`).count(), 0, 'the second plan is not on screen');
+  await page.locator(`[data-plan-tile="${plan.tanks}"] .n-total`).waitFor();
+  const tileBoxes = () => page.evaluate(() =>
+    [...document.querySelectorAll('.plan-tile')].map((el, _, all) => {
+      const r = el.getBoundingClientRect();
+      const row = r.top - all[0]!.getBoundingClientRect().top; // an alarm bar above may move the tiles down together
+      return `${(el as HTMLElement).dataset.planTile}: x ${Math.round(r.left)} row ${Math.round(row)} w ${Math.round(r.width)}`;
+    }));
+  const tilesBefore = await tileBoxes();
 
   const leak = createDetector({ sn: LEAK_SN, url: appliance.mqttUrl, password, intervalMs: 1000, reconnectDelayMs: 500, scenario: createScenario('leak', { highLimit: 1000, leakStartS: 2, leakRampS: 2, leakHoldS: 900 }) });
   detectors.push(leak);
@@ -150,6 +158,9 @@ test('a leak on the second plan while the kiosk shows the first brings the secon
   assert.ok(Number(await marker.locator('.marker-value').textContent()) > 1000);
   assert.equal(await page.locator(`[data-plan-tile="${plan.tanks}"]`).getAttribute('data-state'), 'alarm');
   assert.match((await page.locator(`[data-plan-tile="${plan.tanks}"]`).getAttribute('class'))!, /current/);
+  // The alarm's count on the tile wraps inside it: no tile moved or grew sideways under the operator's finger.
+  await page.locator(`[data-plan-tile="${plan.tanks}"] .n-alarm`).waitFor();
+  assert.deepEqual(await tileBoxes(), tilesBefore);
   await page.locator('.kiosk-alarms .alarm-item', { hasText: 'Tank 3 valve' }).waitFor();
   // It stays while the alarm is active: a tap on another plan does not hide it.
   await page.locator(`[data-plan-tile="${plan.hall}"]`).click();
