@@ -105,7 +105,12 @@ export function createLoad(o: LoadOptions) {
     });
     client.on('error', (err) => (firstError ||= err.message)); // the 'close' that follows is what counts
     client.on('close', () => {
-      if (conn.ready) c.dropped++, c.connected--;
+      if (conn.ready) {
+        c.dropped++, c.connected--;
+        // The first drop is said when it happens, with why mqtt.js closed (e.g. "Keepalive timeout"):
+        // a count at the end cannot tell a broker that closed connections from a client that gave up.
+        if (c.dropped === 1) log(`load: first connection dropped (${conn.sn}): ${firstError || 'closed by the broker'}`);
+      }
       conn.ready = false;
       client.end(true); // fails the callbacks of anything in flight: counted as failed
       if (!settled) (settled = true), c.connectFailed++, settle();
@@ -235,7 +240,7 @@ export function createLoad(o: LoadOptions) {
       await closeAll();
       await ackedLog?.close();
       if (c.skipped > 0) log(`load: ${c.skipped} readings not sent: every in-flight window was full (the broker is behind)`);
-      if (c.dropped > 0) log(`load: ${c.dropped} connections dropped during the run`);
+      if (c.dropped > 0) log(`load: ${c.dropped} connections dropped during the run (first error: ${firstError || 'none: closed by the broker'})`);
       const ackSpanMs = lastAckAt > sendStart ? Math.max(sendMs, lastAckAt - sendStart) : sendMs;
       const ms = (us: number) => round(us / 1000, 3);
       return {
