@@ -1,7 +1,8 @@
 // The writer thread: owns the one connection that writes readings and alarms, so SQLite's commit
 // work runs beside the broker's event loop instead of on it (ARCHITECTURE: "the one event loop is
-// the ceiling"). Speaks the small message protocol of group-commit.ts; the work itself is
-// writer-core.ts (readings, alarm rules and outbox rows in one transaction, ALM-8).
+// the ceiling"). Speaks the small message protocol of writer-protocol.ts, whose other end is
+// writer-channel.ts; the work itself is writer-core.ts (readings, alarm rules and outbox rows in one
+// transaction, ALM-8).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AlarmEvent } from '../contract/alarm.ts';
 import { openDb } from './db.ts';
