@@ -5,6 +5,7 @@
 import { Chart, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
 import { useEffect, useRef } from 'preact/hooks';
 import { formatTime } from '../i18n/i18n.ts';
+import { lineChartBase, timeAxis, valueAxis } from './line-options.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip);
 
@@ -56,15 +57,10 @@ export function LineChart(props: { series: Series[]; yLabel?: string; limit?: nu
       type: 'line',
       data: { datasets },
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        normalized: true,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        ...lineChartBase(),
         scales: {
-          x: { type: 'linear', min: props.xMin, max: props.xMax, ticks: { color: '#9aa4b2', font: { size: fontSize }, maxTicksLimit: 8, callback: (v) => tickLabel(Number(v), span) }, grid: { color: '#ffffff14' } },
-          y: { type: 'linear', beginAtZero: true, title: { display: !!props.yLabel, text: props.yLabel ?? '', color: '#9aa4b2' }, ticks: { color: '#9aa4b2', font: { size: fontSize } }, grid: { color: '#ffffff14' } },
+          x: { ...timeAxis({ maxTicksLimit: 8, callback: (v) => tickLabel(Number(v), span) }, fontSize), min: props.xMin, max: props.xMax },
+          y: valueAxis({ display: !!props.yLabel, text: props.yLabel ?? '' }, fontSize),
         },
         plugins: { tooltip: { callbacks: { title: (items) => (items[0] ? formatTime(items[0].parsed.x ?? 0) : '') } } },
       },

@@ -9,6 +9,7 @@ import zoomPlugin from 'chartjs-plugin-zoom';
 import { useEffect, useRef } from 'preact/hooks';
 import { formatNumber, formatTime } from '../i18n/i18n.ts';
 import { MIN_VIEW_MS } from '../lib/zoom-interval.ts';
+import { lineChartBase, timeAxis, valueAxis } from './line-options.ts';
 import { siteClock, tickStep, tickText, timeTicks, type SiteClock } from './time-axis.ts';
 
 // No legend: the page names each device beside its colour (the chips and the summary table).
@@ -140,28 +141,22 @@ export function QueryChart(props: {
       type: 'line',
       data: { datasets: [] },
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        normalized: true,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        ...lineChartBase(),
         scales: {
           x: {
-            type: 'linear',
-            afterBuildTicks: (scale) => {
-              scale.ticks = timeTicks(scale.min, scale.max, clock.current).map((value) => ({ value }));
-            },
-            ticks: {
-              color: '#9aa4b2', maxRotation: 0, autoSkip: false,
+            ...timeAxis({
+              maxRotation: 0, autoSkip: false,
               callback: function (value) {
                 const span = this.max - this.min;
                 return tickText(Number(value), span, tickStep(span), clock.current);
               },
+            }),
+            afterBuildTicks: (scale) => {
+              scale.ticks = timeTicks(scale.min, scale.max, clock.current).map((value) => ({ value }));
             },
-            grid: { color: '#ffffff14' },
           },
-          y: { type: 'linear', beginAtZero: true, title: { display: true, text: '', color: '#9aa4b2' }, ticks: { color: '#9aa4b2' }, grid: { color: '#ffffff14' } },
+          // The title is the unit, set with the data below; its line is kept even while empty.
+          y: valueAxis({ display: true, text: '' }),
         },
         plugins: {
           tooltip: {
