@@ -66,12 +66,17 @@ before(async () => {
   }
   seedReadings(Date.now());
   // A real HIGH episode of the boiler room: a leak reading over the level-1 setpoint, then clean air.
+  // Three minutes back: well inside the final 10-minute view, whose end lands some 30 s before the
+  // preset's "now" (each drag stops a pixel short of the right edge). 30 s back fell outside it
+  // whenever the page was quick to open, so the episode was not drawn (once in the fresh-machine run).
+  // Off the 20 s grid of the seeded rows, so no reading is a duplicate the alarm rules never see.
   const client = await connectDevice(appliance.mqttUrl, 'DQ-BOILER', 'dq-password-1');
+  const offGrid = (ts: number) => (ts % (STEP_MS / 1000) === 0 ? ts + 1 : ts);
   const second = Math.floor(Date.now() / 1000);
-  await publishReading(client, 'DQ-BOILER', { seq: 1, ts: second - 30, v_raw: 75 });
+  await publishReading(client, 'DQ-BOILER', { seq: 1, ts: offGrid(second - 180), v_raw: 75 });
   await eventually(() => appliance.app.testApi.alarmRecords({ sn: 'DQ-BOILER', type: 'HIGH' }).items.length > 0, 5000, 'the HIGH alarm');
-  await publishReading(client, 'DQ-BOILER', { seq: 2, ts: second - 20, v_raw: 5 });
-  await publishReading(client, 'DQ-BOILER', { seq: 3, ts: second - 10, v_raw: 5 });
+  await publishReading(client, 'DQ-BOILER', { seq: 2, ts: offGrid(second - 170), v_raw: 5 });
+  await publishReading(client, 'DQ-BOILER', { seq: 3, ts: offGrid(second - 160), v_raw: 5 });
   await client.endAsync();
 
   browser = await launchBrowser();
