@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createScheduler } from '../../appliance/jobs/scheduler.ts';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
-import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { createJobRunRepository } from '../../appliance/storage/job-runs.ts';
-import { eventually, tempDir } from '../helpers/appliance.ts';
+import { eventually } from '../helpers/appliance.ts';
+import { tempDbForEachTest } from '../helpers/temp-db.ts';
 
 describe('job scheduler (OPS-2)', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: Db;
-  beforeEach(() => {
-    temp = tempDir();
-    db = openDb(dbFileIn(temp.dir));
-  });
-  afterEach(() => {
-    db.close();
-    temp.remove();
-  });
+  const sqlite = tempDbForEachTest();
 
   const make = (jobs: Parameters<typeof createScheduler>[0]['jobs'], clock = manualClock()) =>
-    createScheduler({ jobs, timezone: 'Asia/Shanghai', clock, log: silentLogger(), runs: createJobRunRepository(db) });
+    createScheduler({ jobs, timezone: 'Asia/Shanghai', clock, log: silentLogger(), runs: createJobRunRepository(sqlite.db) });
 
   test('runNow runs a job and records its start, duration and result', async () => {
     const clock = manualClock(Date.UTC(2026, 0, 1));

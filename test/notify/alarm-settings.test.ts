@@ -1,28 +1,17 @@
 // The alarm configuration in system_config: validation (50001), secrets sealed at rest and
 // redacted in output (API-7), redacted values keeping the stored secret.
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { AppError } from '../../appliance/core/errors.ts';
 import { createSecretBox, REDACTED } from '../../appliance/core/secrets.ts';
 import { createAlarmSettings, DEFAULT_ALARM_SETTINGS } from '../../appliance/notify/alarm-settings.ts';
 import { createConfigRepository } from '../../appliance/storage/config.ts';
-import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
-import { tempDir } from '../helpers/appliance.ts';
+import { tempDbForEachTest } from '../helpers/temp-db.ts';
 
-let temp: ReturnType<typeof tempDir>;
-let db: Db;
-const store = () => createAlarmSettings({ config: createConfigRepository(db), box: createSecretBox(temp.dir), clock: manualClock() });
+const sqlite = tempDbForEachTest();
+const store = () => createAlarmSettings({ config: createConfigRepository(sqlite.db), box: createSecretBox(sqlite.dir), clock: manualClock() });
 const email = { host: 'smtp.plant.example', port: 465, secure: true, user: 'alarm', pass: 'smtp-password', from: 'alarm@plant.example', recipients: ['a@plant.example'] };
-
-beforeEach(() => {
-  temp = tempDir();
-  db = openDb(dbFileIn(temp.dir));
-});
-afterEach(() => {
-  db.close();
-  temp.remove();
-});
 
 test('with nothing saved the defaults apply: 10 min debounce, 5 % deadband, no channel', () => {
   const settings = store().current();
@@ -33,7 +22,7 @@ test('with nothing saved the defaults apply: 10 min debounce, 5 % deadband, no c
 
 test('secrets are sealed in the database, in clear for sending, and redacted for display', () => {
   store().save({ channels: { email: { enabled: true, settings: email }, dingtalk: { enabled: false, settings: { url: 'https://oapi.dingtalk.com/robot/send?access_token=x', secret: 'SECabc' } } } });
-  const raw = (db.prepare("SELECT value FROM system_config WHERE key = 'alarm'").get() as { value: string }).value;
+  const raw = (sqlite.db.prepare("SELECT value FROM system_config WHERE key = 'alarm'").get() as { value: string }).value;
   assert.doesNotMatch(raw, /smtp-password|SECabc/);
   assert.match(raw, /enc:v1:/);
   const fresh = store();
@@ -68,7 +57,7 @@ test('bad settings are refused with 50001 listing every problem, and nothing is 
   assert.ok(error instanceof AppError);
   assert.equal(error.code, 50001);
   assert.match(error.message, /debounce_min/);
-  assert.equal(db.prepare("SELECT count(*) AS n FROM system_config WHERE key = 'alarm'").pluck().get(), 0);
+  assert.equal(sqlite.db.prepare("SELECT count(*) AS n FROM system_config WHERE key = 'alarm'").pluck().get(), 0);
 
   // With the top level sound, every channel's problems are listed together.
   try {

@@ -1,9 +1,8 @@
 // ALM-13: escalation timing on a hand-driven clock, on a real SQLite file with the real alarm
 // settings store: step 1 at N minutes, step 2 at M, nothing after an acknowledgement, nothing twice,
 // and a restart in between neither loses nor repeats a step.
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualClock } from '../../appliance/core/clock.ts';
 import { AppError } from '../../appliance/core/errors.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { createSecretBox } from '../../appliance/core/secrets.ts';
@@ -11,17 +10,15 @@ import { createAlarmSettings } from '../../appliance/notify/alarm-settings.ts';
 import { createEscalation } from '../../appliance/notify/escalation.ts';
 import { createAlarmRepository, createAlarmWriteRepository, type AlarmRecord } from '../../appliance/storage/alarms.ts';
 import { createConfigRepository } from '../../appliance/storage/config.ts';
-import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
-import { tempDir } from '../helpers/appliance.ts';
+import { dbAndClockForEachTest } from './support.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 2, 0); // a Monday, 10:00 in Shanghai
 
-let temp: ReturnType<typeof tempDir>;
-let db: Db;
-let clock: ReturnType<typeof manualClock>;
+const fixture = dbAndClockForEachTest(T0);
+const { clock } = fixture;
 
-const settingsStore = () => createAlarmSettings({ config: createConfigRepository(db), box: createSecretBox(temp.dir), clock });
+const settingsStore = () => createAlarmSettings({ config: createConfigRepository(fixture.db), box: createSecretBox(fixture.dir), clock });
 const email = { host: 'smtp.plant.example', from: 'alarm@plant.example', recipients: ['shift@plant.example'], escalation_to: ['supervisor@plant.example'] };
 const sms = { access_key_id: 'LTAI', access_key_secret: 's3cret', sign_name: 'MCS', template_code: 'SMS_1', phone_numbers: ['13800000001'] };
 
@@ -36,13 +33,13 @@ function configure(extra: Record<string, unknown> = {}) {
 
 function escalation() {
   const store = settingsStore();
-  return createEscalation({ db, clock, log: silentLogger(), settings: () => store.current(), timezone: 'Asia/Shanghai' });
+  return createEscalation({ db: fixture.db, clock, log: silentLogger(), settings: () => store.current(), timezone: 'Asia/Shanghai' });
 }
 
 /** An alarm raised now, with its journal entry, as the writer thread writes it. */
 function raise(fields: { type?: string; level?: number | null; priority?: string; sn?: string } = {}): AlarmRecord {
-  const repo = createAlarmWriteRepository(db);
-  return db.transaction(() => {
+  const repo = createAlarmWriteRepository(fixture.db);
+  return fixture.db.transaction(() => {
     const { type = 'HIGH', level = 2, priority = 'critical', sn = 'GAS-1' } = fields;
     const record = repo.insert({ sn, source: sn, type, level, priority, value: 60, threshold: 50, detail: null, at: clock.now() });
     repo.journal({ alarmId: record.id, at: clock.now(), kind: 'raised', level, value: 60 });
@@ -51,19 +48,9 @@ function raise(fields: { type?: string; level?: number | null; priority?: string
 }
 
 const escalated = (alarmId: number) =>
-  db.prepare("SELECT step, detail FROM alarm_journal WHERE alarm_id = ? AND kind = 'escalated' ORDER BY id").all(alarmId) as { step: number; detail: string }[];
+  fixture.db.prepare("SELECT step, detail FROM alarm_journal WHERE alarm_id = ? AND kind = 'escalated' ORDER BY id").all(alarmId) as { step: number; detail: string }[];
 const outbox = (alarmId: number) =>
-  db.prepare('SELECT channel, event, escalation_step FROM notification_outbox WHERE alarm_id = ? ORDER BY id').all(alarmId) as { channel: string; event: string; escalation_step: number }[];
-
-beforeEach(() => {
-  temp = tempDir();
-  db = openDb(dbFileIn(temp.dir));
-  clock = manualClock(T0);
-});
-afterEach(() => {
-  db.close();
-  temp.remove();
-});
+  fixture.db.prepare('SELECT channel, event, escalation_step FROM notification_outbox WHERE alarm_id = ? ORDER BY id').all(alarmId) as { channel: string; event: string; escalation_step: number }[];
 
 test('an unacknowledged critical alarm escalates at 5 min (step 1) and 15 min (step 2), to the channels with escalation recipients only', () => {
   configure();
@@ -103,7 +90,7 @@ test('acknowledgement stops the escalation: no step after it', () => {
   clock.advance(5 * MIN);
   assert.equal(steps.runDue().length, 1);
   clock.advance(MIN);
-  createAlarmRepository(db).acknowledge([alarm.id], 'wang', 'valve closed', clock.now());
+  createAlarmRepository(fixture.db).acknowledge([alarm.id], 'wang', 'valve closed', clock.now());
   clock.advance(60 * MIN);
   assert.deepEqual(steps.runDue(), []);
   assert.deepEqual(escalated(alarm.id).map((e) => e.step), [1]);
@@ -113,8 +100,8 @@ test('an alarm acknowledged before its first step never escalates; a cleared unl
   configure();
   const acked = raise({ sn: 'GAS-1' });
   const fault = raise({ sn: 'GAS-2', type: 'FAULT', level: null, priority: 'critical' });
-  createAlarmRepository(db).acknowledge([acked.id], 'wang', 'checked', clock.now() + MIN);
-  createAlarmWriteRepository(db).clear(fault.id, clock.now() + MIN); // FAULT does not latch
+  createAlarmRepository(fixture.db).acknowledge([acked.id], 'wang', 'checked', clock.now() + MIN);
+  createAlarmWriteRepository(fixture.db).clear(fault.id, clock.now() + MIN); // FAULT does not latch
   clock.advance(60 * MIN);
   assert.deepEqual(escalation().runDue(), []);
 });
@@ -124,10 +111,9 @@ test('a restart in between neither loses nor repeats a step', () => {
   const alarm = raise();
   clock.advance(5 * MIN);
   assert.equal(escalation().runDue().length, 1);
-  // The appliance stops (the database closes) and is down through step 2's time.
-  db.close();
+  // The appliance stops (the database closes) and is down through step 2's time, then starts again.
   clock.advance(30 * MIN);
-  db = openDb(dbFileIn(temp.dir));
+  fixture.reopen();
   const restarted = escalation();
   assert.deepEqual(restarted.runDue().map((s) => s.step), [2], 'step 1 not again, step 2 not lost');
   assert.deepEqual(restarted.runDue(), []);
@@ -161,8 +147,8 @@ test('the steps follow the priority: high at 15 and 60 min; medium and low do no
 
 test('a re-raise after an acknowledgement starts the count anew; a flapping alarm nobody acknowledged keeps its first raise', () => {
   configure();
-  const repo = createAlarmWriteRepository(db);
-  const reopen = (id: number) => db.transaction(() => {
+  const repo = createAlarmWriteRepository(fixture.db);
+  const reopen = (id: number) => fixture.db.transaction(() => {
     repo.reopen(id, { value: 70, peak: 70, detail: null, level: 2, priority: 'critical', threshold: 50 }, clock.now());
     repo.journal({ alarmId: id, at: clock.now(), kind: 'repeat', level: 2, value: 70 });
   })();
@@ -170,7 +156,7 @@ test('a re-raise after an acknowledgement starts the count anew; a flapping alar
   const handled = raise({ sn: 'GAS-2' });
   const steps = escalation();
   clock.advance(3 * MIN);
-  createAlarmRepository(db).acknowledge([handled.id], 'wang', 'ventilated', clock.now());
+  createAlarmRepository(fixture.db).acknowledge([handled.id], 'wang', 'ventilated', clock.now());
   repo.clear(flapping.id, clock.now());
   repo.clear(handled.id, clock.now());
   clock.advance(MIN);
@@ -213,7 +199,7 @@ test('the settings refuse a second step that does not come after the first, and 
 });
 
 test('settings saved before escalation existed read with its defaults; ack comments default to critical only', () => {
-  createConfigRepository(db).set('alarm', { debounce_min: 5, deadband_pct: 5, low_battery_pct: 20, priorities: {}, schedule: {}, channels: {} }, T0);
+  createConfigRepository(fixture.db).set('alarm', { debounce_min: 5, deadband_pct: 5, low_battery_pct: 20, priorities: {}, schedule: {}, channels: {} }, T0);
   const store = settingsStore();
   assert.deepEqual(store.current().escalation, { critical: [5, 15], high: [15, 60], medium: [], low: [] });
   assert.deepEqual(store.ackPolicy(), { critical: true, high: false, medium: false, low: false });

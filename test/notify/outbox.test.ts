@@ -1,28 +1,15 @@
 // ALM-6: the outbox on a real SQLite file, with scripted channels and a hand-driven clock.
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { createOutbox, type Deliver, type DeliveryResult, type OutboxOptions } from '../../appliance/notify/outbox.ts';
-import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
-import { tempDir } from '../helpers/appliance.ts';
+import { dbAndClockForEachTest } from './support.ts';
 
-let temp: ReturnType<typeof tempDir>;
-let db: Db;
-let clock: ReturnType<typeof manualClock>;
-
-beforeEach(() => {
-  temp = tempDir();
-  db = openDb(dbFileIn(temp.dir));
-  clock = manualClock(Date.UTC(2026, 0, 1));
-});
-afterEach(() => {
-  db.close();
-  temp.remove();
-});
+const fixture = dbAndClockForEachTest(Date.UTC(2026, 0, 1));
+const { clock } = fixture;
 
 function outbox(deliver: Deliver, extra: Partial<OutboxOptions> = {}) {
-  return createOutbox({ db, clock, log: silentLogger(), deliver, baseBackoffMs: 1000, maxBackoffMs: 8000, maxAttempts: 5, ...extra });
+  return createOutbox({ db: fixture.db, clock, log: silentLogger(), deliver, baseBackoffMs: 1000, maxBackoffMs: 8000, maxAttempts: 5, ...extra });
 }
 
 /** A channel answering with the scripted results in turn (the last one forever). */

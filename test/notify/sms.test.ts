@@ -6,21 +6,12 @@ import { createHmac } from 'node:crypto';
 import { CHANNELS, testSend } from '../../appliance/notify/channels/index.ts';
 import { aliyunSignature } from '../../appliance/notify/channels/sms.ts';
 import { renderAlarmMessage } from '../../appliance/notify/message.ts';
-import { assertAppError, closedPort, notice, startHttpServer, type LocalHttpServer } from './support.ts';
+import { aliyunSpecEncode, assertAppError, closedPort, notice, startHttpServer, type LocalHttpServer } from './support.ts';
 
 const ACCESS_KEYS: Record<string, string> = { LTAI5tTestKeyId: 'testAccessKeySecret/+=' };
 const rendered = renderAlarmMessage(notice, { language: 'zh-CN', timezone: 'Asia/Shanghai' });
 
 // ---- the server side, written from Aliyun's documentation, not from the client code ----
-/** Percent-encode every UTF-8 byte except A-Z a-z 0-9 - _ . ~ (upper-case hex). */
-function specEncode(value: string): string {
-  let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-_.~]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
 
 /** Decodes the raw query as Aliyun's gateway does (%XX; '+' is a literal only when encoded). */
 function parseRawQuery(rawUrl: string): Map<string, string> {
@@ -51,9 +42,9 @@ function aliyunGateway(rawUrl: string, method: string): Verdict {
   if (secret === undefined) return { status: 404, json: { Code: 'InvalidAccessKeyId.NotFound', Message: 'Specified access key is not found.' } };
   const canonical = [...params.keys()]
     .sort()
-    .map((name) => `${specEncode(name)}=${specEncode(params.get(name)!)}`)
+    .map((name) => `${aliyunSpecEncode(name)}=${aliyunSpecEncode(params.get(name)!)}`)
     .join('&');
-  const stringToSign = `${method}&${specEncode('/')}&${specEncode(canonical)}`;
+  const stringToSign = `${method}&${aliyunSpecEncode('/')}&${aliyunSpecEncode(canonical)}`;
   const expected = createHmac('sha1', `${secret}&`).update(stringToSign).digest('base64');
   if (signature !== expected) {
     return { status: 400, json: { Code: 'SignatureDoesNotMatch', Message: `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}` } };

@@ -2,15 +2,13 @@
 // and grouped per channel like the storm itself, judged on the clearing times alone, never mixed
 // with 'raised' notices. The decision (pure), the rendering in both languages, and the outbox on a
 // real SQLite file with a hand-driven clock.
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { renderAlarmMessage, type AlarmNotice, type OfflineDetector } from '../../appliance/notify/message.ts';
 import { createOutbox, type Deliver, type OutboxRow } from '../../appliance/notify/outbox.ts';
 import { stormEventOf, type OfflineStorm } from '../../appliance/notify/policy.ts';
-import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
-import { tempDir } from '../helpers/appliance.ts';
+import { dbAndClockForEachTest, drainOutbox, notificationJournal } from './support.ts';
 
 const STORM: OfflineStorm = { enabled: true, threshold: 5, window_s: 60, hold_s: 10 };
 const T0 = Date.UTC(2026, 0, 1, 8);
@@ -57,26 +55,15 @@ test('a grouped notice of returns says cleared and back online, with the return 
 
 // ---- the outbox on real SQLite --------------------------------------------------------------------
 
-let temp: ReturnType<typeof tempDir>;
-let db: Db;
-let clock: ReturnType<typeof manualClock>;
-
-beforeEach(() => {
-  temp = tempDir();
-  db = openDb(dbFileIn(temp.dir));
-  clock = manualClock(T0);
-});
-afterEach(() => {
-  db.close();
-  temp.remove();
-});
+const fixture = dbAndClockForEachTest(T0);
+const { clock } = fixture;
 
 let serial = 0;
 /** OFFLINE (or `type`) alarms raised now, each with a 'raised' row per channel, as the writer commits them. */
 function raise(count: number, channels: string[], type = 'OFFLINE'): number[] {
-  const alarm = db.prepare(`INSERT INTO alarms (sn, source, type, state, triggered_at, updated_at) VALUES (@sn, @sn, @type, 'active', @at, @at)`);
+  const alarm = fixture.db.prepare(`INSERT INTO alarms (sn, source, type, state, triggered_at, updated_at) VALUES (@sn, @sn, @type, 'active', @at, @at)`);
   const alarms: number[] = [];
-  db.transaction(() => {
+  fixture.db.transaction(() => {
     for (let i = 0; i < count; i++) {
       const id = Number(alarm.run({ sn: `SN-${++serial}`, type, at: clock.now() }).lastInsertRowid);
       alarms.push(id);
@@ -87,16 +74,16 @@ function raise(count: number, channels: string[], type = 'OFFLINE'): number[] {
 }
 /** The alarms clear now, each with a 'cleared' row per channel. */
 function clear(alarms: number[], channels: string[]) {
-  db.transaction(() => {
+  fixture.db.transaction(() => {
     for (const id of alarms) {
-      db.prepare("UPDATE alarms SET state = 'cleared', cleared_at = ?, updated_at = ? WHERE id = ?").run(clock.now(), clock.now(), id);
+      fixture.db.prepare("UPDATE alarms SET state = 'cleared', cleared_at = ?, updated_at = ? WHERE id = ?").run(clock.now(), clock.now(), id);
       queue(id, 'cleared', channels);
     }
   })();
 }
 function queue(alarmId: number, event: string, channels: string[]) {
   for (const channel of channels) {
-    db.prepare(`INSERT INTO notification_outbox (alarm_id, event, channel, status, next_attempt_at, created_at, updated_at)
+    fixture.db.prepare(`INSERT INTO notification_outbox (alarm_id, event, channel, status, next_attempt_at, created_at, updated_at)
       VALUES (?, ?, ?, 'pending', ?, ?, ?)`).run(alarmId, event, channel, clock.now(), clock.now(), clock.now());
   }
 }
@@ -112,29 +99,25 @@ function recording(): Deliver & { calls: Call[] } {
   };
   return Object.assign(fn, { calls });
 }
-const outboxWith = (deliver: Deliver, storm: OfflineStorm = STORM) => createOutbox({ db, clock, log: silentLogger(), deliver, storm: () => storm });
-async function drain(box: ReturnType<typeof createOutbox>) {
-  while (box.runDue()) await box.settled();
-}
-const journalOf = (alarmId: number) =>
-  db.prepare<[number], { actor: string; detail: string }>("SELECT actor, detail FROM alarm_journal WHERE alarm_id = ? AND kind = 'notification' ORDER BY id").all(alarmId);
+const outboxWith = (deliver: Deliver, storm: OfflineStorm = STORM) => createOutbox({ db: fixture.db, clock, log: silentLogger(), deliver, storm: () => storm });
+const journalOf = (alarmId: number) => notificationJournal(fixture.db, alarmId);
 
 test('the returns of a storm wait the hold and go as one "cleared" delivery per channel, each journal noting it', async () => {
   const deliver = recording();
   const box = outboxWith(deliver);
   const alarms = raise(40, ['email', 'sms']);
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.map((c) => `${c.channel}:${c.event}:${c.alarms.length}`).sort(), ['email:raised:40', 'sms:raised:40']);
 
   clock.advance(5 * 60_000);
   clear(alarms.slice(0, 30), ['email', 'sms']);
   clock.advance(4000);
   clear(alarms.slice(30), ['email', 'sms']); // more come back while the first ones wait
-  await drain(box);
+  await drainOutbox(box);
   assert.equal(deliver.calls.length, 2, 'held');
   clock.advance(6000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.slice(2).map((c) => `${c.channel}:${c.event}:${c.alarms.length}`).sort(), ['email:cleared:40', 'sms:cleared:40']);
   assert.equal(box.backlog(), 0);
   const journal = journalOf(alarms[33]).filter((j) => j.detail.startsWith('cleared'));
@@ -147,17 +130,17 @@ test('returns spread out are no storm: each its own clearing; raised and cleared
   const box = outboxWith(deliver);
   const alarms = raise(8, ['email']);
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.map((c) => c.alarms.length), [8]);
 
   // Six come back one every 20 s: at most four within any minute, not more than the threshold of five.
   for (const id of alarms.slice(0, 6)) {
     clock.advance(20_000);
     clear([id], ['email']);
-    await drain(box);
+    await drainOutbox(box);
   }
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.slice(1).map((c) => `${c.event}:${c.alarms.length}`), Array(6).fill('cleared:1'), 'one clearing each');
 
   // A new storm raised while the last two come back in the same minute: two groups, one per event.
@@ -165,7 +148,7 @@ test('returns spread out are no storm: each its own clearing; raised and cleared
   const more = raise(6, ['email']);
   clear(alarms.slice(6), ['email']);
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   const last = deliver.calls.slice(7).map((c) => `${c.event}:${c.alarms.length}`).sort();
   assert.deepEqual(last, ['cleared:1', 'cleared:1', 'raised:6'], 'two returns are no storm; the six raised are');
   assert.deepEqual(deliver.calls.find((c) => c.event === 'raised' && c.alarms.length === 6)!.alarms, more);
@@ -175,16 +158,16 @@ test('a storm of gas clearings is never held or grouped; with the storm switched
   const deliver = recording();
   const box = outboxWith(deliver);
   const gas = raise(8, ['email'], 'HIGH');
-  await drain(box);
+  await drainOutbox(box);
   clear(gas, ['email']);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.map((c) => `${c.event}:${c.alarms.length}`), [...Array(8).fill('raised:1'), ...Array(8).fill('cleared:1')]);
 
   const off = recording();
   const switchedOff = outboxWith(off, { ...STORM, enabled: false });
   const offline = raise(8, ['webhook']);
   clear(offline, ['webhook']);
-  await drain(switchedOff);
+  await drainOutbox(switchedOff);
   assert.equal(off.calls.filter((c) => c.event === 'cleared').length, 8, 'switched off: one clearing per detector, not held');
   assert.ok(off.calls.every((c) => c.alarms.length === 1));
 });

@@ -1,17 +1,15 @@
 // Issue 15.4: an OFFLINE storm is one grouped notice per channel. The decision (pure), the
 // rendering in both languages, and the outbox grouping on a real SQLite file with a hand-driven clock.
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
 import { AlarmSettingsSchema, DEFAULT_ALARM_SETTINGS } from '../../appliance/contract/alarm.ts';
-import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { templateParam } from '../../appliance/notify/channels/sms.ts';
 import { countedList, renderAlarmMessage, STORM_MARKDOWN_LIST, type AlarmNotice, type OfflineDetector } from '../../appliance/notify/message.ts';
 import { createOutbox, type Deliver, type DeliveryResult, type OutboxRow } from '../../appliance/notify/outbox.ts';
 import { inOfflineStorm, planOfflineDelivery, type OfflineStorm, type StormCandidate } from '../../appliance/notify/policy.ts';
-import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
-import { tempDir } from '../helpers/appliance.ts';
+import { dbAndClockForEachTest, drainOutbox, notificationJournal } from './support.ts';
 
 const STORM: OfflineStorm = { enabled: true, threshold: 5, window_s: 60, hold_s: 10 };
 const T0 = Date.UTC(2026, 0, 1, 8);
@@ -115,23 +113,12 @@ test('a notice without a group renders as before', () => {
 
 // ---- the outbox on real SQLite --------------------------------------------------------------------
 
-let temp: ReturnType<typeof tempDir>;
-let db: Db;
-let clock: ReturnType<typeof manualClock>;
+const fixture = dbAndClockForEachTest(T0);
+const { clock } = fixture;
 
-beforeEach(() => {
-  temp = tempDir();
-  db = openDb(dbFileIn(temp.dir));
-  clock = manualClock(T0);
-});
-afterEach(() => {
-  db.close();
-  temp.remove();
-});
-
-const insertAlarm = () => db.prepare(`
+const insertAlarm = () => fixture.db.prepare(`
   INSERT INTO alarms (sn, source, type, state, triggered_at, updated_at) VALUES (@sn, @sn, @type, 'active', @at, @at)`);
-const insertRow = () => db.prepare(`
+const insertRow = () => fixture.db.prepare(`
   INSERT INTO notification_outbox (alarm_id, event, channel, status, next_attempt_at, created_at, updated_at)
   VALUES (@alarmId, 'raised', @channel, 'pending', @at, @at, @at)`);
 
@@ -140,7 +127,7 @@ let serial = 0;
 function raise(type: string, count: number, channels = ['email', 'webhook']): { alarms: number[]; rows: number[] } {
   const alarms: number[] = [];
   const rows: number[] = [];
-  db.transaction(() => {
+  fixture.db.transaction(() => {
     for (let i = 0; i < count; i++) {
       const alarmId = Number(insertAlarm().run({ sn: `SN-${++serial}`, type, at: clock.now() }).lastInsertRowid);
       alarms.push(alarmId);
@@ -162,14 +149,9 @@ function recording(answer: (call: Call) => DeliveryResult = () => ({ ok: true, d
 }
 
 const outboxWith = (deliver: Deliver, storm: OfflineStorm | undefined = STORM) =>
-  createOutbox({ db, clock, log: silentLogger(), deliver, baseBackoffMs: 1000, maxBackoffMs: 8000, maxAttempts: 3, storm: () => storm });
+  createOutbox({ db: fixture.db, clock, log: silentLogger(), deliver, baseBackoffMs: 1000, maxBackoffMs: 8000, maxAttempts: 3, storm: () => storm });
 
-async function drain(box: ReturnType<typeof createOutbox>) {
-  while (box.runDue()) await box.settled();
-}
-
-const journalOf = (alarmId: number) =>
-  db.prepare<[number], { actor: string; detail: string }>("SELECT actor, detail FROM alarm_journal WHERE alarm_id = ? AND kind = 'notification' ORDER BY id").all(alarmId);
+const journalOf = (alarmId: number) => notificationJournal(fixture.db, alarmId);
 
 test('an OFFLINE storm waits the hold, then goes as one delivery per channel; every row and journal gets the result', async () => {
   const deliver = recording();
@@ -177,12 +159,12 @@ test('an OFFLINE storm waits the hold, then goes as one delivery per channel; ev
   const { alarms } = raise('OFFLINE', 40);
   clock.advance(3000);
   raise('OFFLINE', 10); // more join while the first ones wait
-  await drain(box);
+  await drainOutbox(box);
   assert.equal(deliver.calls.length, 0, 'held');
   clock.advance(7000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.map((c) => [c.channel, c.alarms.length]).sort(), [['email', 50], ['webhook', 50]]);
-  assert.equal(db.prepare<[], { n: number }>("SELECT count(*) AS n FROM notification_outbox WHERE status = 'sent'").get()!.n, 100);
+  assert.equal(fixture.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM notification_outbox WHERE status = 'sent'").get()!.n, 100);
   assert.equal(box.backlog(), 0);
   const journal = journalOf(alarms[17]);
   assert.deepEqual(journal.map((j) => j.actor).sort(), ['email', 'webhook']);
@@ -194,18 +176,18 @@ test('a single OFFLINE waits the hold and goes alone; other types are never held
   const box = outboxWith(deliver);
   raise('OFFLINE', 600, ['email']); // more than the 500 due rows looked at each round
   raise('HIGH', 1, ['email']);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.map((c) => c.alarms.length), [1], 'the gas alarm at once');
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.slice(1).map((c) => c.alarms.length), [600], `one grouped e-mail (${MAX_GROUP_NOTE})`);
 
   clock.advance(10 * 60_000);
   const lone = raise('OFFLINE', 1, ['email']);
-  await drain(box);
+  await drainOutbox(box);
   assert.equal(deliver.calls.length, 2);
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls[2].alarms, lone.alarms, 'its own one-detector message');
   assert.match(journalOf(lone.alarms[0])[0].detail, /^raised: sent/);
 });
@@ -216,24 +198,24 @@ test('a storm going on after its notice is grouped again; without storm settings
   const box = outboxWith(deliver);
   raise('OFFLINE', 8, ['sms']);
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   clock.advance(20_000);
   raise('OFFLINE', 3, ['sms']); // 30 s later: part of the same storm
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.map((c) => c.alarms.length), [8, 3]);
 
   const plain = recording();
-  const unstormy = createOutbox({ db, clock, log: silentLogger(), deliver: plain });
+  const unstormy = createOutbox({ db: fixture.db, clock, log: silentLogger(), deliver: plain });
   clock.advance(10 * 60_000);
   raise('OFFLINE', 8, ['webhook']);
-  await drain(unstormy);
+  await drainOutbox(unstormy);
   assert.equal(plain.calls.length, 8, 'one per row, at once');
   assert.ok(plain.calls.every((c) => c.alarms.length === 1));
   const off = recording();
   const switchedOff = outboxWith(off, { ...STORM, enabled: false });
   raise('OFFLINE', 8, ['webhook']);
-  await drain(switchedOff);
+  await drainOutbox(switchedOff);
   assert.deepEqual(off.calls.map((c) => c.alarms.length), [1, 1, 1, 1, 1, 1, 1, 1], 'switched off: as before');
 });
 
@@ -243,21 +225,21 @@ test('a grouped failure marks every row, retries them together with backoff, and
   const box = outboxWith(deliver);
   const { alarms, rows } = raise('OFFLINE', 12, ['email']);
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   const statuses = () => rows.map((id) => { const r = box.get(id)!; return `${r.status}/${r.attempts}`; });
   assert.deepEqual(new Set(statuses()), new Set(['pending/1']));
   assert.ok(rows.every((id) => box.attempts(id).length === 1 && box.get(id)!.last_error === 'connection refused'));
   clock.advance(999);
-  await drain(box);
+  await drainOutbox(box);
   assert.equal(deliver.calls.length, 1, 'not before the backoff');
   clock.advance(1);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(deliver.calls.map((c) => c.alarms.length), [12, 12], 'retried as one group');
   assert.deepEqual(new Set(statuses()), new Set(['pending/2']));
   assert.match(journalOf(alarms[5])[1].detail, /one grouped notice for 12 offline detectors\): failed \(attempt 2, retried\)/);
   answer = { ok: false, detail: '550 relay denied', retryable: false };
   clock.advance(2000);
-  await drain(box);
+  await drainOutbox(box);
   assert.deepEqual(new Set(statuses()), new Set(['failed/3']));
   assert.match(journalOf(alarms[11])[2].detail, /failed for good after 3 attempts: 550 relay denied/);
 
@@ -266,9 +248,9 @@ test('a grouped failure marks every row, retries them together with backoff, and
   clock.advance(10 * 60_000);
   const second = raise('OFFLINE', 7, ['email']);
   clock.advance(10_000);
-  await drain(box);
+  await drainOutbox(box);
   answer = { ok: true, detail: '250 ok' };
   clock.advance(1000);
-  await drain(box);
+  await drainOutbox(box);
   assert.ok(second.rows.every((id) => box.get(id)!.status === 'sent' && box.attempts(id).map((a) => a.ok).join() === '0,1'));
 });

@@ -1,11 +1,17 @@
-// Real local servers for the channel tests: loopback, ephemeral ports, closed with every socket.
+// Real local servers for the channel tests: loopback, ephemeral ports, closed with every socket;
+// and a real SQLite file with a hand-driven clock for each outbox, escalation and storm test.
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
+import { beforeEach } from 'node:test';
 import type { AlarmNotice } from '../../appliance/notify/message.ts';
 import { AppError } from '../../appliance/core/errors.ts';
+import { manualClock } from '../../appliance/core/clock.ts';
+import type { Outbox } from '../../appliance/notify/outbox.ts';
+import type { Db } from '../../appliance/storage/db.ts';
+import { tempDbForEachTest, type TempDb } from '../helpers/temp-db.ts';
 
 export interface Received {
   method: string;
@@ -59,6 +65,35 @@ export async function startHttpServer(answer: (request: Received) => Answer): Pr
   };
 }
 
+/**
+ * The outbox, escalation and storm tests' ground: for each test a fresh migrated SQLite file
+ * (tempDbForEachTest) and the hand-driven `clock`, one object set back to `start` before each test.
+ */
+export function dbAndClockForEachTest(start: number): TempDb & { readonly clock: ReturnType<typeof manualClock> } {
+  const sqlite = tempDbForEachTest();
+  const clock = manualClock(start);
+  beforeEach(() => clock.set(start));
+  return {
+    get db() {
+      return sqlite.db;
+    },
+    get dir() {
+      return sqlite.dir;
+    },
+    reopen: () => sqlite.reopen(),
+    clock,
+  };
+}
+
+/** Runs the outbox's due rows, round after round, until none is left due at the clock's time. */
+export async function drainOutbox(box: Outbox): Promise<void> {
+  while (box.runDue()) await box.settled();
+}
+
+/** The alarm's journal entries of its notifications, in order: which channel, and what came of it. */
+export const notificationJournal = (db: Db, alarmId: number) =>
+  db.prepare<[number], { actor: string; detail: string }>("SELECT actor, detail FROM alarm_journal WHERE alarm_id = ? AND kind = 'notification' ORDER BY id").all(alarmId);
+
 /** A loopback port nobody listens on: connections are refused at once. */
 export async function closedPort(): Promise<number> {
   const server = net.createServer();
@@ -99,7 +134,7 @@ export function assertAppError(err: unknown, code: number, paths: string[] = [])
 // Written from Aliyun's signature documentation, not from the client code.
 
 /** Percent-encodes every UTF-8 byte except A-Z a-z 0-9 - _ . ~ (upper-case hex). */
-function aliyunSpecEncode(value: string): string {
+export function aliyunSpecEncode(value: string): string {
   let out = '';
   for (const byte of Buffer.from(value, 'utf8')) {
     const c = String.fromCharCode(byte);

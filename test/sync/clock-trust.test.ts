@@ -1,31 +1,21 @@
 // Issue 17.6 (SYNC-6): the spans in which the box's clock was not known to be synchronised, on a
 // real SQLite file with an injected wall clock, monotonic clock and NTP state: records received
 // inside a span carry clock_unsynced, also when they are sent later from the backlog.
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { createClockTrust } from '../../appliance/sync/clock-trust.ts';
-import { tempDir } from '../helpers/appliance.ts';
+import { tempDbForEachTest } from '../helpers/temp-db.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 6);
-let temp: ReturnType<typeof tempDir>;
-let db: Db;
-beforeEach(() => {
-  temp = tempDir();
-  db = openDb(dbFileIn(temp.dir));
-});
-afterEach(() => {
-  db.close();
-  temp.remove();
-});
+const sqlite = tempDbForEachTest();
 
 test('unsynchronised from boot until NTP says so; the span survives a restart', () => {
   const clock = manualClock(T0);
   let synced = false;
   let mono = 0;
-  const trust = createClockTrust({ db, clock, log: silentLogger(), ntpSynced: () => synced, monotonic: () => mono });
+  const trust = createClockTrust({ db: sqlite.db, clock, log: silentLogger(), ntpSynced: () => synced, monotonic: () => mono });
   trust.start();
   assert.equal(trust.synced(), false);
   clock.advance(60_000);
@@ -37,7 +27,7 @@ test('unsynchronised from boot until NTP says so; the span survives a restart', 
   assert.equal(trust.unsyncedAt(T0 + 30_000), true, 'received before NTP: flagged');
   assert.equal(trust.unsyncedAt(T0 + 120_000), false, 'after: not flagged');
   // Another process (a restart) reads the same spans.
-  const again = createClockTrust({ db, clock, log: silentLogger(), ntpSynced: () => true, monotonic: () => mono });
+  const again = createClockTrust({ db: sqlite.db, clock, log: silentLogger(), ntpSynced: () => true, monotonic: () => mono });
   again.start();
   again.stop();
   assert.equal(again.unsyncedAt(T0 + 30_000), true);
@@ -46,7 +36,7 @@ test('unsynchronised from boot until NTP says so; the span survives a restart', 
 test('a jump of the wall clock against the monotonic clock flags the span around it', () => {
   const clock = manualClock(T0);
   let mono = 0;
-  const trust = createClockTrust({ db, clock, log: silentLogger(), ntpSynced: () => true, monotonic: () => mono });
+  const trust = createClockTrust({ db: sqlite.db, clock, log: silentLogger(), ntpSynced: () => true, monotonic: () => mono });
   trust.start();
   clock.advance(10_000);
   mono += 10_000;
