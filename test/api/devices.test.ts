@@ -1,37 +1,31 @@
 // API-1/API-2/API-5 devices through the API: CRUD with the service's validation, strict input
 // (types, unknown fields, size, path traversal), all-or-nothing positions, history and export,
 // pending adoption, and audit entries with before/after.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApi, type ApiApp } from '../helpers/api.ts';
+import { apiForTheseTests } from '../helpers/api.ts';
 import { connectDevice, eventually, publishReading } from '../helpers/appliance.ts';
 
-let api: ApiApp;
-let admin: string;
-before(async () => {
-  api = await startApi();
-  admin = api.tokens.admin;
-});
-after(() => api.stop());
+const api = apiForTheseTests();
 
 test('a device is registered, shown once with its password, listed with paging, updated and removed', async () => {
-  const created = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'DEV-A1', name: 'Tank 1', location: 'East', high_limit: 1000 } });
+  const created = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'DEV-A1', name: 'Tank 1', location: 'East', high_limit: 1000 } });
   assert.equal(created.status, 201);
   assert.equal(typeof created.body.password, 'string');
   assert.equal(created.body.device.credentials, 'generated');
   assert.equal(created.body.device.status, 'offline');
-  assert.equal((await api.call('GET', '/api/devices/DEV-A1', { token: admin })).body.password, undefined, 'never again');
-  for (let i = 2; i <= 5; i++) await api.call('POST', '/api/devices', { token: admin, body: { sn: `DEV-A${i}`, high_limit: 1000 } });
+  assert.equal((await api.call('GET', '/api/devices/DEV-A1', { token: api.tokens.admin })).body.password, undefined, 'never again');
+  for (let i = 2; i <= 5; i++) await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: `DEV-A${i}`, high_limit: 1000 } });
   const page = await api.call('GET', '/api/devices?page=2&size=2&q=DEV-A', { token: api.tokens.viewer });
   assert.equal(page.status, 200);
   assert.equal(page.body.total, 5);
   assert.deepEqual(page.body.data.map((d: { sn: string }) => d.sn), ['DEV-A3', 'DEV-A4']);
-  const updated = await api.call('PUT', '/api/devices/DEV-A1', { token: admin, body: { calib: { k: 2 }, high_limit: 800 } });
+  const updated = await api.call('PUT', '/api/devices/DEV-A1', { token: api.tokens.admin, body: { calib: { k: 2 }, high_limit: 800 } });
   assert.equal(updated.status, 200);
   assert.deepEqual(updated.body.calib, { k: 2, b: 0, t_ref: 25, t_comp: 0 });
-  assert.equal((await api.call('DELETE', '/api/devices/DEV-A5', { token: admin })).status, 200);
-  assert.equal((await api.call('GET', '/api/devices/DEV-A5', { token: admin })).body.code, 40001);
-  assert.equal((await api.call('POST', '/api/devices', { token: admin, body: { sn: 'DEV-A1' } })).body.code, 40002);
+  assert.equal((await api.call('DELETE', '/api/devices/DEV-A5', { token: api.tokens.admin })).status, 200);
+  assert.equal((await api.call('GET', '/api/devices/DEV-A5', { token: api.tokens.admin })).body.code, 40001);
+  assert.equal((await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'DEV-A1' } })).body.code, 40002);
 });
 
 test('invalid device input gets 400 with 40004 listing every problem, and nothing is stored', async () => {
@@ -43,49 +37,49 @@ test('invalid device input gets 400 with 40004 listing every problem, and nothin
     [{ sn: 'DEV-B1', calib: { k: 0 } }, /calib\/k/],
   ];
   for (const [body, problem] of cases) {
-    const response = await api.call('POST', '/api/devices', { token: admin, body });
+    const response = await api.call('POST', '/api/devices', { token: api.tokens.admin, body });
     assert.equal(response.status, 400, JSON.stringify(body));
     assert.equal(response.body.code, 40004);
     assert.match(JSON.stringify(response.body.detail), problem);
   }
-  assert.equal((await api.call('GET', '/api/devices/DEV-B1', { token: admin })).status, 404);
-  const wrongType = await api.call('PUT', '/api/devices/DEV-A1', { token: admin, body: { enabled: 'yes' } });
+  assert.equal((await api.call('GET', '/api/devices/DEV-B1', { token: api.tokens.admin })).status, 404);
+  const wrongType = await api.call('PUT', '/api/devices/DEV-A1', { token: api.tokens.admin, body: { enabled: 'yes' } });
   assert.equal(wrongType.body.code, 40004);
-  assert.equal((await api.call('GET', '/api/devices/DEV-A1', { token: admin })).body.enabled, true);
+  assert.equal((await api.call('GET', '/api/devices/DEV-A1', { token: api.tokens.admin })).body.enabled, true);
 });
 
 test('bad JSON, a wrong content type, an oversize body and a traversing path get 400 in the one shape', async () => {
-  const badJson = await api.call('POST', '/api/devices', { token: admin, payload: '{"sn": ', headers: { 'content-type': 'application/json' } });
+  const badJson = await api.call('POST', '/api/devices', { token: api.tokens.admin, payload: '{"sn": ', headers: { 'content-type': 'application/json' } });
   assert.equal(badJson.status, 400);
   assert.equal(badJson.body.code, 40004);
-  const huge = await api.call('POST', '/api/devices', { token: admin, payload: JSON.stringify({ sn: 'DEV-C1', name: 'x'.repeat(300_000) }), headers: { 'content-type': 'application/json' } });
+  const huge = await api.call('POST', '/api/devices', { token: api.tokens.admin, payload: JSON.stringify({ sn: 'DEV-C1', name: 'x'.repeat(300_000) }), headers: { 'content-type': 'application/json' } });
   assert.equal(huge.status, 400);
   assert.match(huge.body.message, /too large/);
-  const traversal = await api.call('GET', '/api/devices/..%2F..%2Fetc%2Fpasswd', { token: admin });
+  const traversal = await api.call('GET', '/api/devices/..%2F..%2Fetc%2Fpasswd', { token: api.tokens.admin });
   assert.equal(traversal.status, 400);
   assert.deepEqual(Object.keys(traversal.body).sort(), ['code', 'detail', 'message']);
-  const badQuery = await api.call('GET', '/api/devices?size=100000', { token: admin });
+  const badQuery = await api.call('GET', '/api/devices?size=100000', { token: api.tokens.admin });
   assert.equal(badQuery.status, 400);
-  const unknownQuery = await api.call('GET', '/api/devices?drop=table', { token: admin });
+  const unknownQuery = await api.call('GET', '/api/devices?drop=table', { token: api.tokens.admin });
   assert.equal(unknownQuery.status, 400);
 });
 
 test('positions are saved all or none: one unknown serial leaves every device where it was', async () => {
   const refused = await api.call('POST', '/api/devices/positions', {
-    token: admin, body: { positions: [{ sn: 'DEV-A1', x: 10, y: 20 }, { sn: 'NOPE-1', x: 5, y: 5 }] },
+    token: api.tokens.admin, body: { positions: [{ sn: 'DEV-A1', x: 10, y: 20 }, { sn: 'NOPE-1', x: 5, y: 5 }] },
   });
   assert.equal(refused.status, 404);
   assert.equal(refused.body.code, 40001);
-  assert.equal((await api.call('GET', '/api/devices/DEV-A1', { token: admin })).body.pos_x, null);
-  const saved = await api.call('POST', '/api/devices/positions', { token: admin, body: { positions: [{ sn: 'DEV-A1', x: 12.5, y: 40 }] } });
+  assert.equal((await api.call('GET', '/api/devices/DEV-A1', { token: api.tokens.admin })).body.pos_x, null);
+  const saved = await api.call('POST', '/api/devices/positions', { token: api.tokens.admin, body: { positions: [{ sn: 'DEV-A1', x: 12.5, y: 40 }] } });
   assert.equal(saved.status, 200);
-  const device = (await api.call('GET', '/api/devices/DEV-A1', { token: admin })).body;
+  const device = (await api.call('GET', '/api/devices/DEV-A1', { token: api.tokens.admin })).body;
   assert.deepEqual([device.pos_x, device.pos_y], [12.5, 40]);
-  assert.equal((await api.call('POST', '/api/devices/positions', { token: admin, body: { positions: [{ sn: 'DEV-A1', x: 120, y: 1 }] } })).status, 400);
+  assert.equal((await api.call('POST', '/api/devices/positions', { token: api.tokens.admin, body: { positions: [{ sn: 'DEV-A1', x: 120, y: 1 }] } })).status, 400);
 });
 
 test('a reading shows in the list, realtime, history and the CSV export', async () => {
-  const { body } = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'DEV-D1', calib: { k: 0.1, b: 0 }, high_limit: 1000 } });
+  const { body } = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'DEV-D1', calib: { k: 0.1, b: 0 }, high_limit: 1000 } });
   const client = await connectDevice(api.url, 'DEV-D1', body.password);
   const second = Math.floor(api.clock.now() / 1000);
   await publishReading(client, 'DEV-D1', { seq: 1, ts: second, v_raw: 1000 });
@@ -117,18 +111,18 @@ test('a reading shows in the list, realtime, history and the CSV export', async 
 
 test('a pending serial is listed and adopted with its factory password', async () => {
   api.app.testApi.recordPendingDevice({ sn: 'PEND-1', ts: api.clock.now(), messages: 3, payload: '{}', remote: '10.0.0.7' });
-  const pending = await api.call('GET', '/api/devices/pending', { token: admin });
+  const pending = await api.call('GET', '/api/devices/pending', { token: api.tokens.admin });
   assert.deepEqual(pending.body.data.map((p: { sn: string }) => p.sn), ['PEND-1']);
-  const adopted = await api.call('POST', '/api/devices/pending/PEND-1/adopt', { token: admin, body: { name: 'Found', high_limit: 1000 } });
+  const adopted = await api.call('POST', '/api/devices/pending/PEND-1/adopt', { token: api.tokens.admin, body: { name: 'Found', high_limit: 1000 } });
   assert.equal(adopted.status, 201);
   assert.equal(adopted.body.password, null);
   assert.equal(adopted.body.device.credentials, 'factory');
-  assert.equal((await api.call('GET', '/api/devices/pending', { token: admin })).body.data.length, 0);
+  assert.equal((await api.call('GET', '/api/devices/pending', { token: api.tokens.admin })).body.data.length, 0);
 });
 
 test('device, calibration and threshold changes are in the audit log with user, address, before and after', async () => {
-  await api.call('PUT', '/api/devices/DEV-A2', { token: admin, body: { calib: { b: -10 }, high_limit: 500 } });
-  const logs = await api.call('GET', '/api/system/logs?action=device.&target=DEV-A2', { token: admin });
+  await api.call('PUT', '/api/devices/DEV-A2', { token: api.tokens.admin, body: { calib: { b: -10 }, high_limit: 500 } });
+  const logs = await api.call('GET', '/api/system/logs?action=device.&target=DEV-A2', { token: api.tokens.admin });
   assert.equal(logs.status, 200);
   const [update, create] = logs.body.data;
   assert.equal(update.action, 'device.update');

@@ -2,25 +2,19 @@
 // limit) with a readable English sentence and no regular expression; logins, failed logins and
 // lock-outs are audited without passwords and without one row per guess; the floor plan is served
 // to a short-lived signed URL, never to a token in the query.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualClock } from '../../appliance/core/clock.ts';
 import { createLoginAudit, MAX_ENTRIES_PER_WINDOW } from '../../appliance/users/login-audit.ts';
 import type { NewAuditEntry } from '../../appliance/storage/audit.ts';
-import { startApi, type ApiApp } from '../helpers/api.ts';
+import { apiForTheseTests } from '../helpers/api.ts';
 
-let api: ApiApp;
-let admin: string;
-before(async () => {
-  api = await startApi();
-  admin = api.tokens.admin;
-});
-after(() => api.stop());
+const api = apiForTheseTests();
 
 const REGEX_LIKE = /\^|\(\?!|\[A-Z|\$'/;
 
 test('a refused serial number names the field and says what is allowed, in words, with the rule for the UI', async () => {
-  const response = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'broadcast' } });
+  const response = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'broadcast' } });
   assert.equal(response.status, 400);
   assert.equal(response.body.code, 40004);
   const [problem] = response.body.detail;
@@ -35,7 +29,7 @@ test('a refused serial number names the field and says what is allowed, in words
 });
 
 test('each rule comes with its limit: types, bounds, unknown fields, required fields, lists of allowed values', async () => {
-  const device = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'VAL-1', high_limit: -5, range_max: 'big', colour: 'red' } });
+  const device = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'VAL-1', high_limit: -5, range_max: 'big', colour: 'red' } });
   assert.equal(device.status, 400);
   const byField = Object.fromEntries(device.body.detail.map((p: { field: string }) => [p.field, p]));
   assert.deepEqual({ rule: byField.high_limit.rule, limit: byField.high_limit.limit, or_empty: byField.high_limit.or_empty }, { rule: 'minimum', limit: 0, or_empty: true });
@@ -43,7 +37,7 @@ test('each rule comes with its limit: types, bounds, unknown fields, required fi
   assert.deepEqual({ rule: byField.range_max.rule, limit: byField.range_max.limit }, { rule: 'type', limit: 'number' });
   assert.equal(byField.colour.rule, 'additional');
 
-  const user = await api.call('POST', '/api/users', { token: admin, body: { role: 'boss', password: 'short' } });
+  const user = await api.call('POST', '/api/users', { token: api.tokens.admin, body: { role: 'boss', password: 'short' } });
   assert.equal(user.status, 400);
   const problems = Object.fromEntries(user.body.detail.map((p: { field: string }) => [p.field, p]));
   assert.equal(problems.username.rule, 'required');
@@ -51,7 +45,7 @@ test('each rule comes with its limit: types, bounds, unknown fields, required fi
   assert.deepEqual({ rule: problems.password.rule, limit: problems.password.limit }, { rule: 'minLength', limit: 8 });
   assert.match(user.body.message, /password: must be at least 8 characters/);
 
-  const query = await api.call('GET', '/api/devices?size=9999', { token: admin });
+  const query = await api.call('GET', '/api/devices?size=9999', { token: api.tokens.admin });
   assert.equal(query.status, 400);
   assert.deepEqual(
     (({ in: part, field, rule, limit }) => ({ part, field, rule, limit }))(query.body.detail[0]),
@@ -60,10 +54,10 @@ test('each rule comes with its limit: types, bounds, unknown fields, required fi
 });
 
 test("a stage's own checks (the alarm settings' channels) come out structured too, path and rule included", async () => {
-  const current = (await api.call('GET', '/api/config/alarm', { token: admin })).body;
+  const current = (await api.call('GET', '/api/config/alarm', { token: api.tokens.admin })).body;
   const { updated_at: _u, ...settings } = current;
   const body = { ...settings, channels: { email: { enabled: true, settings: { host: 'smtp.example.com', port: 70000, from: 'a@example.com', recipients: ['b@example.com'] } } } };
-  const response = await api.call('PUT', '/api/config/alarm', { token: admin, body });
+  const response = await api.call('PUT', '/api/config/alarm', { token: api.tokens.admin, body });
   assert.equal(response.status, 400, response.text);
   const port = response.body.detail.find((p: { field: string }) => p.field.endsWith('port'));
   assert.ok(port, JSON.stringify(response.body.detail));
@@ -74,7 +68,7 @@ test("a stage's own checks (the alarm settings' channels) come out structured to
 });
 
 test('logins, failed logins and lock-outs are audited: no password, no unknown typed name, a few rows under a burst', async () => {
-  await api.call('POST', '/api/users', { token: admin, body: { username: 'victim', role: 'viewer', password: 'victim-pass-1' } });
+  await api.call('POST', '/api/users', { token: api.tokens.admin, body: { username: 'victim', role: 'viewer', password: 'victim-pass-1' } });
   const ip = '10.9.8.7';
   const attempt = (username: string, password: string, from = ip) =>
     api.call('POST', '/api/auth/login', { body: { username, password }, headers: { 'x-test-ip': from } });
@@ -85,7 +79,7 @@ test('logins, failed logins and lock-outs are audited: no password, no unknown t
   for (let i = 0; i < 200; i++) statuses.push((await attempt('victim', `guess-${i}`)).status);
   assert.ok(statuses.includes(401) && statuses.includes(429), 'some guesses were checked, the rest refused');
 
-  const log = await api.call('GET', '/api/system/logs?action=auth.&size=100', { token: admin });
+  const log = await api.call('GET', '/api/system/logs?action=auth.&size=100', { token: api.tokens.admin });
   assert.equal(log.status, 200);
   const entries = log.body.data as { action: string; username: string; ip: string; target: string | null; after: Record<string, unknown> }[];
   const text = JSON.stringify(entries);
@@ -129,7 +123,7 @@ test('the floor plan is served from a signed, expiring URL; a token in its query
     Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="plan.png"\r\ncontent-type: image/png\r\n\r\n`),
     png, Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
-  const uploaded = await api.call('POST', '/api/config/dashboard/bg', { token: admin, payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  const uploaded = await api.call('POST', '/api/config/dashboard/bg', { token: api.tokens.admin, payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
   assert.equal(uploaded.status, 200, uploaded.text);
 
   const url = (await api.call('GET', '/api/config/dashboard', { token: api.tokens.viewer })).body.background.url as string;
@@ -139,9 +133,9 @@ test('the floor plan is served from a signed, expiring URL; a token in its query
   const image = await api.call('GET', url);
   assert.equal(image.status, 200, 'the signed URL alone opens the image');
   assert.equal(image.headers['content-type'], 'image/png');
-  assert.equal((await api.call('GET', '/api/config/dashboard/bg', { token: admin })).status, 200, 'a Bearer header still works for API clients');
+  assert.equal((await api.call('GET', '/api/config/dashboard/bg', { token: api.tokens.admin })).status, 200, 'a Bearer header still works for API clients');
 
-  const withToken = await api.call('GET', `/api/config/dashboard/bg?token=${encodeURIComponent(admin)}`);
+  const withToken = await api.call('GET', `/api/config/dashboard/bg?token=${encodeURIComponent(api.tokens.admin)}`);
   assert.equal(withToken.status, 401, 'a session token in the query is not accepted');
   assert.equal((await api.call('GET', url.replace(/sig=./, 'sig=A'))).status, 401, 'a changed signature is refused');
   assert.equal((await api.call('GET', url.replace(/exp=\d+/, `exp=${api.clock.now() + 3_600_000}`))).status, 401, 'a longer expiry is refused');
@@ -151,6 +145,6 @@ test('the floor plan is served from a signed, expiring URL; a token in its query
   const fresh = (await api.call('GET', '/api/config/dashboard', { token: api.tokens.viewer })).body.background.url as string;
   assert.equal((await api.call('GET', fresh)).status, 200);
 
-  const audit = await api.call('GET', '/api/system/logs?action=config.dashboard.&size=5', { token: admin });
+  const audit = await api.call('GET', '/api/system/logs?action=config.dashboard.&size=5', { token: api.tokens.admin });
   assert.doesNotMatch(JSON.stringify(audit.body), /sig=/, 'the audit log keeps the image, not a signed URL');
 });

@@ -2,41 +2,35 @@
 // standard's bounds refused over the API in both languages, an override accepted and audited, no
 // new detector without a setpoint; and migration 009 from a version-8 database keeps every device,
 // setpoint and alarm, naming a gas only where the record clearly says which.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrations } from '../../appliance/storage/migrations/index.ts';
 import { dbFileIn, openDb, schemaVersion } from '../../appliance/storage/db.ts';
 import { hashGeneratedPassword } from '../../appliance/core/device-credentials.ts';
-import { startApi, type ApiApp } from '../helpers/api.ts';
+import { apiForTheseTests, startApi } from '../helpers/api.ts';
 import { connectDevice, eventually, publishReading, tempDir } from '../helpers/appliance.ts';
 
 describe('the device API and the standard bounds', () => {
-  let api: ApiApp;
-  let admin: string;
-  before(async () => {
-    api = await startApi();
-    admin = api.tokens.admin;
-  });
-  after(() => api.stop());
+  const api = apiForTheseTests();
 
   const overrides = async () =>
-    (await api.call('GET', '/api/system/logs?action=device.setpoint_override', { token: admin })).body.data as {
+    (await api.call('GET', '/api/system/logs?action=device.setpoint_override', { token: api.tokens.admin })).body.data as {
       username: string; target: string; after: { reason: string; overridden: { field: string; en: string }[]; setpoints: Record<string, unknown> };
     }[];
 
   test('a combustible level-1 setpoint above 25 % LEL is refused with 40005 in both languages; with a reason it is accepted and audited', async () => {
     const body = { sn: 'GAS-CH4', name: 'Compressor', gas: 'CH4', unit: '%LEL', high_limit: 30, high2_limit: 50 };
-    const refused = await api.call('POST', '/api/devices', { token: admin, body });
+    const refused = await api.call('POST', '/api/devices', { token: api.tokens.admin, body });
     assert.equal(refused.status, 400);
     assert.equal(refused.body.code, 40005);
     assert.match(refused.body.message, /level-1 setpoint 30 % LEL is above 25 % LEL/);
     assert.match(refused.body.message, /一级报警设定值 30 % LEL 超过 GB\/T 50493-2019/);
     assert.equal(refused.body.detail.overridable, true);
-    assert.equal((await api.call('GET', '/api/devices/GAS-CH4', { token: admin })).status, 404, 'nothing stored');
+    assert.equal((await api.call('GET', '/api/devices/GAS-CH4', { token: api.tokens.admin })).status, 404, 'nothing stored');
     assert.deepEqual(await overrides(), []);
 
     const reason = 'vent stack area, approved by the safety manager';
-    const created = await api.call('POST', '/api/devices', { token: admin, body: { ...body, setpoint_override_reason: reason } });
+    const created = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { ...body, setpoint_override_reason: reason } });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.device.gas, 'CH4');
     assert.equal(created.body.device.unit, '%LEL');
@@ -50,45 +44,45 @@ describe('the device API and the standard bounds', () => {
   });
 
   test('a toxic setpoint raised above 100 % OEL by an update is refused, then accepted with a reason and audited', async () => {
-    const created = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'GAS-CO', gas: 'CO', unit: 'mg/m3', high_limit: 20, high2_limit: 40 } });
+    const created = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'GAS-CO', gas: 'CO', unit: 'mg/m3', high_limit: 20, high2_limit: 40 } });
     assert.equal(created.status, 201, created.text);
-    const refused = await api.call('PUT', '/api/devices/GAS-CO', { token: admin, body: { high_limit: 30 } });
+    const refused = await api.call('PUT', '/api/devices/GAS-CO', { token: api.tokens.admin, body: { high_limit: 30 } });
     assert.equal(refused.body.code, 40005);
     assert.match(refused.body.message, /100 % OEL \(PC-TWA 20 mg\/m³\)/);
-    assert.equal((await api.call('GET', '/api/devices/GAS-CO', { token: admin })).body.high_limit, 20);
-    const accepted = await api.call('PUT', '/api/devices/GAS-CO', { token: admin, body: { high_limit: 30, setpoint_override_reason: 'STEL-based, see permit 42' } });
+    assert.equal((await api.call('GET', '/api/devices/GAS-CO', { token: api.tokens.admin })).body.high_limit, 20);
+    const accepted = await api.call('PUT', '/api/devices/GAS-CO', { token: api.tokens.admin, body: { high_limit: 30, setpoint_override_reason: 'STEL-based, see permit 42' } });
     assert.equal(accepted.status, 200, accepted.text);
     assert.equal(accepted.body.high_limit, 30);
     const entry = (await overrides()).find((e) => e.target === 'GAS-CO');
     assert.equal(entry?.after.reason, 'STEL-based, see permit 42');
-    assert.equal((await api.call('PUT', '/api/devices/GAS-CO', { token: admin, body: { name: 'Boiler CO' } })).status, 200, 'renaming asks nothing again');
+    assert.equal((await api.call('PUT', '/api/devices/GAS-CO', { token: api.tokens.admin, body: { name: 'Boiler CO' } })).status, 200, 'renaming asks nothing again');
   });
 
   test('a new or approved detector without any setpoint is refused, and no override helps', async () => {
     for (const body of [{ sn: 'GAS-NONE' }, { sn: 'GAS-NONE', gas: 'H2S', setpoint_override_reason: 'later' }]) {
-      const refused = await api.call('POST', '/api/devices', { token: admin, body });
+      const refused = await api.call('POST', '/api/devices', { token: api.tokens.admin, body });
       assert.equal(refused.body.code, 40005);
       assert.equal(refused.body.detail.overridable, false);
       assert.match(refused.body.message, /no alarm setpoint.*\/.*未设置报警设定值/);
     }
     api.app.testApi.recordPendingDevice({ sn: 'GAS-PEND', ts: api.clock.now(), messages: 1, payload: '{}', remote: '10.0.0.9' });
-    const adopt = await api.call('POST', '/api/devices/pending/GAS-PEND/adopt', { token: admin, body: { name: 'Found' } });
+    const adopt = await api.call('POST', '/api/devices/pending/GAS-PEND/adopt', { token: api.tokens.admin, body: { name: 'Found' } });
     assert.equal(adopt.body.code, 40005);
-    const approved = await api.call('POST', '/api/devices/pending/GAS-PEND/adopt', { token: admin, body: { gas: 'O2', low_limit: 19.5, high_limit: 23.5 } });
+    const approved = await api.call('POST', '/api/devices/pending/GAS-PEND/adopt', { token: api.tokens.admin, body: { gas: 'O2', low_limit: 19.5, high_limit: 23.5 } });
     assert.equal(approved.status, 201, approved.text);
     assert.equal(approved.body.device.unit, '%VOL');
   });
 
   test("the seed API's device (serial, name, high limit) still registers, as a 'custom' gas", async () => {
-    const created = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'SEED-7', name: 'Tank', high_limit: 1000 } });
+    const created = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'SEED-7', name: 'Tank', high_limit: 1000 } });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.device.gas, 'custom');
     assert.equal(created.body.device.unit, 'ppm');
   });
 
   test('an unknown gas or a unit the gas has not is 40004', async () => {
-    assert.equal((await api.call('POST', '/api/devices', { token: admin, body: { sn: 'GAS-X', gas: 'Xe', high_limit: 1 } })).body.code, 40004);
-    const wrongUnit = await api.call('POST', '/api/devices', { token: admin, body: { sn: 'GAS-X', gas: 'O2', unit: 'mg/m3', low_limit: 19.5 } });
+    assert.equal((await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'GAS-X', gas: 'Xe', high_limit: 1 } })).body.code, 40004);
+    const wrongUnit = await api.call('POST', '/api/devices', { token: api.tokens.admin, body: { sn: 'GAS-X', gas: 'O2', unit: 'mg/m3', low_limit: 19.5 } });
     assert.equal(wrongUnit.body.code, 40004);
     assert.match(wrongUnit.body.message, /not a unit of O2/);
   });

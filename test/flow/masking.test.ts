@@ -9,17 +9,42 @@ import { startSmtp } from '../helpers/smtp.ts';
 
 const MINUTE = 60_000;
 
-test('a bump test under a mask gives journal entries and no e-mail; the same gas after the mask expired is mailed', async () => {
+/**
+ * The appliance, a real SMTP server it mails every HIGH alarm to (no quiet days, returns not
+ * mailed), and one detector registered and connected over MQTT; `stop` ends all three.
+ */
+async function startWithMailedDetector(device: { sn: string; name: string; high_limit: number; high2_limit?: number }) {
   const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1' }, site: { timezone: 'UTC', language: 'en' } });
   const smtp = await startSmtp();
+  const stopServers = async () => {
+    await app.stop();
+    await smtp.close();
+  };
   try {
-    const { testApi } = app.app;
-    testApi.saveAlarmSettings({
+    app.app.testApi.saveAlarmSettings({
       schedule: { notify_cleared: false, days: [], always_notify: ['HIGH'] },
       channels: { email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } } },
     });
-    const { password } = await testApi.addDevice({ sn: 'BUMP-1', name: 'Compressor', high_limit: 1000, high2_limit: 2000 });
-    const client = await connectDevice(app.url, 'BUMP-1', password!);
+    const { password } = await app.app.testApi.addDevice(device);
+    const client = await connectDevice(app.url, device.sn, password!);
+    const stop = async () => {
+      try {
+        await client.endAsync();
+      } finally {
+        await stopServers();
+      }
+    };
+    return { app, smtp, client, stop };
+  } catch (err) {
+    await stopServers();
+    throw err;
+  }
+}
+
+test('a bump test under a mask gives journal entries and no e-mail; the same gas after the mask expired is mailed', async () => {
+  const { app, smtp, client, stop } = await startWithMailedDetector({ sn: 'BUMP-1', name: 'Compressor', high_limit: 1000, high2_limit: 2000 });
+  try {
+    const { testApi } = app.app;
     const [mask] = await testApi.maskDevices(['BUMP-1'], 20, 'bump test', 'operator');
     assert.equal(mask.until, app.clock.now() + 20 * MINUTE);
     let seq = 0;
@@ -48,24 +73,15 @@ test('a bump test under a mask gives journal entries and no e-mail; the same gas
     await publish(1500);
     await eventually(() => smtp.mails.length === 1, 5000, 'the e-mail of the leak after the mask');
     assert.match(smtp.mails[0].raw, /Compressor/);
-    await client.endAsync();
   } finally {
-    await app.stop();
-    await smtp.close();
+    await stop();
   }
 });
 
 test('a mask that ends by hand while the detector is in alarm: the alarm is mailed then', async () => {
-  const app = await startApp({ mqtt: { port: 0, host: '127.0.0.1' }, site: { timezone: 'UTC', language: 'en' } });
-  const smtp = await startSmtp();
+  const { app, smtp, client, stop } = await startWithMailedDetector({ sn: 'BUMP-2', name: 'Pump house', high_limit: 1000 });
   try {
     const { testApi } = app.app;
-    testApi.saveAlarmSettings({
-      schedule: { notify_cleared: false, days: [], always_notify: ['HIGH'] },
-      channels: { email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } } },
-    });
-    const { password } = await testApi.addDevice({ sn: 'BUMP-2', name: 'Pump house', high_limit: 1000 });
-    const client = await connectDevice(app.url, 'BUMP-2', password!);
     await testApi.maskDevices(['BUMP-2'], undefined, 'maintenance', 'operator');
     app.clock.advance(10_000);
     await publishReading(client, 'BUMP-2', { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 1500 });
@@ -79,9 +95,7 @@ test('a mask that ends by hand while the detector is in alarm: the alarm is mail
     const unmasked = entries.findIndex((e) => e.kind === 'unmasked');
     assert.ok(unmasked > entries.findIndex((e) => e.kind === 'masked'), 'masked, then unmasked');
     assert.match(entries[unmasked + 1].detail ?? '', /^raised: queued \(mask unmasked\)$/, 'queued in the unmasking transaction');
-    await client.endAsync();
   } finally {
-    await app.stop();
-    await smtp.close();
+    await stop();
   }
 });

@@ -5,66 +5,28 @@
 // stayed away and comes back alone later still gets its own one-detector clearing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MqttClient } from 'mqtt';
-import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
 import type { AlarmNotice } from '../../appliance/notify/message.ts';
-import { connectDevice, eventually, publishReading, startApp, type RunningApp } from '../helpers/appliance.ts';
-import { startSmtp } from '../helpers/smtp.ts';
-import { startHttpServer } from '../notify/support.ts';
+import { eventually } from '../helpers/appliance.ts';
+import { startStormGround, unfoldQuotedPrintable } from './storm-support.ts';
 
-const SECRET = 'storm-returns-secret';
 const FLEET = 500;
-const sn = (i: number) => `BACK-${String(i).padStart(3, '0')}`;
-/** The mail's text as written: quoted-printable soft line breaks removed, `=XX` decoded. */
-const unfoldQuotedPrintable = (raw: string) =>
-  Buffer.from(raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
-
-/** Connects detectors first..last (50 at a time) and has each send one reading with `seq`. */
-async function connectAndReport(app: RunningApp, first: number, last: number, seq: number): Promise<MqttClient[]> {
-  const clients: MqttClient[] = [];
-  const ts = Math.floor(app.clock.now() / 1000);
-  for (let start = first; start <= last; start += 50) {
-    const sns = Array.from({ length: Math.min(50, last - start + 1) }, (_, k) => sn(start + k));
-    const batch = await Promise.all(sns.map((each) => connectDevice(app.url, each, derivedDevicePassword(each, SECRET))));
-    await Promise.all(batch.map((client, k) => publishReading(client, sns[k], { seq, ts, v_raw: 100 })));
-    clients.push(...batch);
-  }
-  return clients;
-}
 
 test('500 detectors back online at once after an offline storm: one grouped "back online" notice per channel; a late one alone gets its own', { timeout: 240_000 }, async () => {
-  const app = await startApp(
-    { mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET }, ingest: { offline_grace_s: 0 }, site: { timezone: 'Asia/Shanghai', language: 'en' } },
-    { devLicenseDevices: FLEET + 10 },
-  );
-  const smtp = await startSmtp();
-  const receiver = await startHttpServer(() => ({ status: 200, json: { ok: true } }));
-  const clients: MqttClient[] = [];
+  const ground = await startStormGround({ prefix: 'BACK', secret: 'storm-returns-secret', detectors: FLEET, notifyCleared: true });
+  const { app, smtp, receiver, sn, connectAndReport } = ground;
   try {
     const { testApi } = app.app;
-    testApi.saveAlarmSettings({
-      schedule: { notify_cleared: true }, // every day, all day, returns included
-      offline_storm: { threshold: 5, window_s: 60, hold_s: 10 },
-      channels: {
-        email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } },
-        webhook: { enabled: true, settings: { url: `${receiver.url}/alarms` } },
-        dingtalk: { enabled: false, settings: { url: `${receiver.url}/never` } },
-      },
-    });
-    for (let i = 1; i <= FLEET; i++) {
-      await testApi.addDevice({ sn: sn(i), name: `Detector ${i}`, location: `Zone ${1 + (i % 4)}`, high_limit: 1000, credentials: 'factory' });
-    }
     const deliverAll = async () => {
       await testApi.deliverDueNotifications();
       await new Promise((resolve) => setTimeout(resolve, 1000)); // a straggler would come with the next poll
       await testApi.deliverDueNotifications();
     };
 
-    clients.push(...await connectAndReport(app, 1, FLEET, 1));
+    const fleet = await connectAndReport(1, FLEET, 1);
     await eventually(() => testApi.presenceCounts().online === FLEET, 20_000, 'the fleet online');
 
     // The storm: every connection drops at once; its grouped OFFLINE notices go out after the hold.
-    for (const client of clients.splice(0)) client.stream.destroy();
+    for (const client of fleet) client.stream.destroy();
     await eventually(() => testApi.activeAlarms().filter((a) => a.type === 'OFFLINE').length === FLEET, 30_000, '500 OFFLINE alarms');
     await testApi.flush();
     app.clock.advance(10_000);
@@ -73,7 +35,7 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
 
     // Two minutes on, the cell is back: all but the last detector reconnect and report at once.
     app.clock.advance(2 * 60_000);
-    clients.push(...await connectAndReport(app, 1, FLEET - 1, 2));
+    await connectAndReport(1, FLEET - 1, 2);
     const stillOffline = () => testApi.activeAlarms().filter((a) => a.type === 'OFFLINE').length;
     await eventually(() => stillOffline() === 1, 30_000, '499 OFFLINE alarms cleared');
     await testApi.flush();
@@ -111,7 +73,7 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
 
     // Ten minutes on, the last one comes back alone: its usual one-detector clearing.
     app.clock.advance(10 * 60_000);
-    clients.push(...await connectAndReport(app, FLEET, FLEET, 2));
+    await connectAndReport(FLEET, FLEET, 2);
     await eventually(() => stillOffline() === 0, 5000, 'the last OFFLINE cleared');
     await testApi.flush();
     app.clock.advance(10_000);
@@ -122,9 +84,6 @@ test('500 detectors back online at once after an offline storm: one grouped "bac
     assert.equal(single.notice.sn, sn(FLEET));
     assert.equal(single.notice.group, undefined);
   } finally {
-    for (const client of clients) client.end(true);
-    await app.stop();
-    await smtp.close();
-    await receiver.close();
+    await ground.stop();
   }
 });

@@ -4,50 +4,20 @@
 // afterwards still gets its own one-detector message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MqttClient } from 'mqtt';
-import { derivedDevicePassword } from '../../appliance/contract/credentials.ts';
 import type { AlarmNotice } from '../../appliance/notify/message.ts';
-import { connectDevice, eventually, publishReading, startApp } from '../helpers/appliance.ts';
-import { startSmtp } from '../helpers/smtp.ts';
-import { startHttpServer } from '../notify/support.ts';
+import { eventually } from '../helpers/appliance.ts';
+import { startStormGround, unfoldQuotedPrintable } from './storm-support.ts';
 
-const SECRET = 'storm-factory-secret';
 const FLEET = 500;
-/** The mail's text as written: quoted-printable soft line breaks removed, `=XX` decoded. */
-const unfoldQuotedPrintable = (raw: string) =>
-  Buffer.from(raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
-const sn = (i: number) => `STORM-${String(i).padStart(3, '0')}`;
 
 test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice per channel; then one detector alone gets its own message', { timeout: 180_000 }, async () => {
-  const app = await startApp(
-    // No OFFLINE grace (issue 15.4's other half, ingest/presence.ts): the drop raises at once.
-    { mqtt: { port: 0, host: '127.0.0.1', factory_secret: SECRET }, ingest: { offline_grace_s: 0 }, site: { timezone: 'Asia/Shanghai', language: 'en' } },
-    { devLicenseDevices: FLEET + 10 },
-  );
-  const smtp = await startSmtp();
-  const receiver = await startHttpServer(() => ({ status: 200, json: { ok: true } }));
-  const clients: MqttClient[] = [];
+  // The fleet and one more detector, for the lone drop at the end; the returns are not what this test is about.
+  const ground = await startStormGround({ prefix: 'STORM', secret: 'storm-factory-secret', detectors: FLEET + 1, notifyCleared: false });
+  const { app, smtp, receiver, sn } = ground;
   try {
     const { testApi } = app.app;
-    testApi.saveAlarmSettings({
-      schedule: { notify_cleared: false }, // every day, all day; the returns are not what this test is about
-      offline_storm: { threshold: 5, window_s: 60, hold_s: 10 },
-      channels: {
-        email: { enabled: true, settings: { host: '127.0.0.1', port: smtp.port, from: 'alarm@plant.example', recipients: ['safety@plant.example'] } },
-        webhook: { enabled: true, settings: { url: `${receiver.url}/alarms` } },
-        dingtalk: { enabled: false, settings: { url: `${receiver.url}/never` } },
-      },
-    });
-    for (let i = 1; i <= FLEET + 1; i++) {
-      await testApi.addDevice({ sn: sn(i), name: `Detector ${i}`, location: `Zone ${1 + (i % 4)}`, high_limit: 1000, credentials: 'factory' });
-    }
     // The fleet connects and reports (online), 50 at a time.
-    const ts = Math.floor(app.clock.now() / 1000);
-    for (let start = 1; start <= FLEET; start += 50) {
-      const batch = await Promise.all(Array.from({ length: 50 }, (_, k) => connectDevice(app.url, sn(start + k), derivedDevicePassword(sn(start + k), SECRET))));
-      await Promise.all(batch.map((client, k) => publishReading(client, sn(start + k), { seq: 1, ts, v_raw: 100 })));
-      clients.push(...batch);
-    }
+    const clients = await ground.connectAndReport(1, FLEET, 1);
     await eventually(() => testApi.presenceCounts().online === FLEET, 20_000, 'the fleet online');
 
     // The cell goes: every connection drops at once, without a goodbye.
@@ -90,8 +60,7 @@ test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice
     // Ten minutes on, one detector drops alone: its normal one-detector message.
     app.clock.advance(10 * 60_000);
     const lone = sn(FLEET + 1);
-    const client = await connectDevice(app.url, lone, derivedDevicePassword(lone, SECRET));
-    await publishReading(client, lone, { seq: 1, ts: Math.floor(app.clock.now() / 1000), v_raw: 100 });
+    const [client] = await ground.connectAndReport(FLEET + 1, FLEET + 1, 1);
     await eventually(() => testApi.isOnline(lone), 5000, 'the lone detector online');
     client.stream.destroy();
     await eventually(() => testApi.alarmRecords({ sn: lone, type: 'OFFLINE' }).total === 1, 5000, 'its OFFLINE record');
@@ -104,9 +73,6 @@ test('500 detectors dropping at once: 500 OFFLINE records and one grouped notice
     assert.equal(single.notice.sn, lone);
     assert.equal(single.notice.group, undefined);
   } finally {
-    for (const client of clients) client.end(true);
-    await app.stop();
-    await smtp.close();
-    await receiver.close();
+    await ground.stop();
   }
 });

@@ -1,5 +1,6 @@
 // Test helpers for the LAN API: an in-process appliance with a known admin password, inject()
 // calls with a token, and a user per role.
+import { after, before } from 'node:test';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../../appliance/contract/live.ts';
 import type { Role } from '../../appliance/contract/users.ts';
@@ -57,6 +58,25 @@ export async function startApi(overrides: Record<string, unknown> = {}, options:
     tokens[role] = await login(role, `${role}-pass-2`);
   }
   return { ...running, call, login, tokens, http: `http://127.0.0.1:${app.summary().http}` };
+}
+
+/**
+ * The appliance the tests of a file share (or of the describe() this is called in): started by
+ * `startApi` before the first test, stopped after the last. Use it inside tests and hooks; read
+ * before the hook ran, it says so instead of giving undefined.
+ */
+export function apiForTheseTests(overrides: Record<string, unknown> = {}, options: StartOptions = {}): ApiApp {
+  let running: ApiApp | null = null;
+  before(async () => {
+    running = await startApi(overrides, options);
+  });
+  after(() => running?.stop());
+  return new Proxy({} as ApiApp, {
+    get(_, key) {
+      if (!running) throw new Error(`the shared appliance starts in before(): api.${String(key)} is read too early`);
+      return running[key as keyof ApiApp];
+    },
+  });
 }
 
 /** A real WebSocket client on /ws/dashboard (API-6), as the kiosk opens it; it keeps every message. */

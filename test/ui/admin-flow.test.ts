@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createDetector, type Detector } from '../../simulator/detector.ts';
 import { createScenario } from '../../simulator/scenarios.ts';
-import { dragToPlan, floorPlanPng, FULL_HD, launchBrowser, percentOnPlan, PHONE, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
+import { dragToPlan, floorPlanPng, FULL_HD, launchBrowser, percentOnPlan, PHONE, screenshot, signInAsNewViewer, startUiAppliance, type UiAppliance } from './support.ts';
 
 // Browser globals inside page.evaluate() callbacks (the test project has no DOM lib).
 declare const document: any, getComputedStyle: any, localStorage: any;
@@ -146,21 +146,7 @@ test('a leak turns the marker red and blinking and lists the alarm; acknowledged
 });
 
 test('a viewer sees no admin actions, and the API refuses them anyway', async () => {
-  await appliance.api('POST', '/api/users', { username: 'watcher', role: 'viewer', password: 'first-pass-1' }, appliance.adminToken);
-  const context = await browser.newContext({ viewport: FULL_HD, locale: 'en-GB' });
-  const page = await context.newPage();
-  await page.goto(`${appliance.http}/admin`);
-  await page.fill('input[name=username]', 'watcher');
-  await page.fill('input[name=password]', 'first-pass-1');
-  await page.click('button[type=submit]');
-  // API-4: the first login forces a new password before anything else.
-  const change = page.locator('form[data-form="password-change"]');
-  await change.waitFor();
-  await change.locator('input[name=new_password]').fill('watcher-pass-2');
-  await change.locator('input[name=new_password_again]').fill('watcher-pass-2');
-  await change.locator('button[type=submit]').click();
-  await page.locator('.admin[data-role="viewer"] [data-page="overview"]').waitFor();
-
+  const page = await signInAsNewViewer(browser, appliance, 'watcher'); // through API-4's forced first password change
   const nav = await page.locator('.admin-nav a').evaluateAll((links) => links.map((a) => a.getAttribute('data-nav')));
   assert.deepEqual(nav, ['overview', 'devices', 'alarms', 'calibration', 'system']);
   // The calibration due report is for reading (JJG 693-2011 due dates); recording one is an operator's.
@@ -183,7 +169,7 @@ test('a viewer sees no admin actions, and the API refuses them anyway', async ()
   assert.equal(refused.body.code, 10003);
   const ack = await appliance.api('POST', '/api/alarms/ack', { ids: [1], comment: 'x' }, token!);
   assert.equal(ack.status, 403);
-  await context.close();
+  await page.context().close();
 });
 
 test('a webhook saved with a secret keeps it when sent back as ******; CSV exports download with the token; storage settings save, archiving shows as off', async () => {

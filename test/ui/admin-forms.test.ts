@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, floorPlanPng, FULL_HD, launchBrowser, startUiAppliance, type UiAppliance } from './support.ts';
+import { floorPlanPng, FULL_HD, launchBrowser, signInAsAdmin, startUiAppliance, type UiAppliance } from './support.ts';
 
 /** A floor plan's image: each plan has its own (issue 15.8), the first one also at the old address. */
 const PLAN_IMAGE = /\/api\/config\/dashboard\/(plans\/\d+\/)?bg\b/;
@@ -34,11 +34,7 @@ before(async () => {
   page.on('response', (response) => {
     if (response.request().method() === 'GET' && PLAN_IMAGE.test(response.url())) imageStatuses.push(response.status());
   });
-  await page.goto(`${appliance.http}/admin`);
-  await page.fill('input[name=username]', 'admin');
-  await page.fill('input[name=password]', ADMIN_PASSWORD);
-  await page.click('button[type=submit]');
-  await page.locator('[data-page="overview"]').waitFor();
+  await signInAsAdmin(page, appliance);
 });
 
 after(async () => {

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { createDetector, type Detector } from '../../simulator/detector.ts';
 import { createScenario } from '../../simulator/scenarios.ts';
-import { FULL_HD, launchBrowser, startUiAppliance, type UiAppliance } from './support.ts';
+import { FULL_HD, launchBrowser, signInAsAdmin, signInAsNewViewer, startUiAppliance, type UiAppliance } from './support.ts';
 
 let appliance: UiAppliance;
 let browser: Browser;
@@ -30,11 +30,7 @@ before(async () => {
   }
   browser = await launchBrowser();
   admin = await (await browser.newContext({ viewport: FULL_HD, locale: 'en-GB' })).newPage();
-  await admin.goto(`${appliance.http}/admin`);
-  await admin.fill('input[name=username]', 'admin');
-  await admin.fill('input[name=password]', 'admin-secret-1');
-  await admin.click('button[type=submit]');
-  await admin.locator('[data-page="overview"]').waitFor();
+  await signInAsAdmin(admin, appliance);
 });
 
 after(async () => {
@@ -106,18 +102,7 @@ test('several selected detectors are masked at once with a reason in words; the 
 });
 
 test('a viewer sees the MASKED badge but no mask buttons', async () => {
-  await appliance.api('POST', '/api/users', { username: 'watcher', role: 'viewer', password: 'first-pass-1' }, appliance.adminToken);
-  const context = await browser.newContext({ viewport: FULL_HD, locale: 'en-GB' });
-  const page = await context.newPage();
-  await page.goto(`${appliance.http}/admin`);
-  await page.fill('input[name=username]', 'watcher');
-  await page.fill('input[name=password]', 'first-pass-1');
-  await page.click('button[type=submit]');
-  const change = page.locator('form[data-form="password-change"]');
-  await change.locator('input[name=new_password]').fill('watcher-pass-2');
-  await change.locator('input[name=new_password_again]').fill('watcher-pass-2');
-  await change.locator('button[type=submit]').click();
-  await page.locator('.admin[data-role="viewer"] [data-page="overview"]').waitFor();
+  const page = await signInAsNewViewer(browser, appliance, 'watcher');
   await page.click('[data-nav="devices"]');
   await page.locator(`tr[data-sn="${THREE}"] .pill-masked`).waitFor();
   for (const action of ['mask', 'unmask', 'mask-selected']) assert.equal(await page.locator(`[data-action="${action}"]`).count(), 0, action);
@@ -125,7 +110,7 @@ test('a viewer sees the MASKED badge but no mask buttons', async () => {
   await page.goto(`${appliance.http}/admin/devices/${THREE}`);
   await page.locator(`[data-device="${THREE}"] .pill-masked`).waitFor();
   assert.equal(await page.locator('[data-action="mask"], [data-action="unmask"]').count(), 0);
-  await context.close();
+  await page.context().close();
 });
 
 test('the kiosk plan rotation (rotate_s) is saved from the kiosk settings', async () => {

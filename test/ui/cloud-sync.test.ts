@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
-import { ADMIN_PASSWORD, FULL_HD, launchBrowser, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
+import { FULL_HD, launchBrowser, screenshot, signInAsAdmin, startUiAppliance, type UiAppliance } from './support.ts';
 
 // Browser globals inside page.evaluate() callbacks (the test project has no DOM lib).
 declare const document: any;
@@ -21,11 +21,7 @@ before(async () => {
   appliance = await startUiAppliance();
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: FULL_HD, locale: 'en-GB' })).newPage();
-  await page.goto(`${appliance.http}/admin`);
-  await page.fill('input[name=username]', 'admin');
-  await page.fill('input[name=password]', ADMIN_PASSWORD);
-  await page.click('button[type=submit]');
-  await page.locator('[data-page="overview"]').waitFor();
+  await signInAsAdmin(page, appliance);
 });
 
 after(async () => {

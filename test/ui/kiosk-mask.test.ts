@@ -5,10 +5,8 @@
 // (window.__kioskAudio) is measured as in kiosk-sound.test.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import type { MqttClient } from 'mqtt';
-import { connectDevice, publishReading, type Reading } from '../helpers/appliance.ts';
-import { CHROMIUM, CHROMIUM_ARGS, FULL_HD, loudness, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
+import type { Browser, Page } from 'playwright-core';
+import { FULL_HD, launchBrowser, loudness, screenshot, startUiAppliance, uiDetectors, type UiAppliance } from './support.ts';
 
 declare const window: any;
 
@@ -19,37 +17,28 @@ const FREE = 'UI-M003';
 let appliance: UiAppliance;
 let browser: Browser;
 let kiosk: Page;
-const clients = new Map<string, MqttClient>();
-let seq = 1;
-
-const send = (sn: string, fields: Partial<Reading>) => publishReading(clients.get(sn)!, sn, { ts: Math.floor(Date.now() / 1000), seq: seq++, ...fields });
-
+const detectors = uiDetectors();
+const { send } = detectors;
 
 before(async () => {
   appliance = await startUiAppliance({}, { licensedDevices: 50 });
   const token = appliance.adminToken;
-  const devices = [
+  await detectors.register(appliance, [
     { sn: QUIET, name: 'Pump 1', location: 'Pump house', high_limit: 100, high2_limit: 300, pos_x: 25, pos_y: 30 },
     { sn: LOUD, name: 'Pump 2', location: 'Pump house', high_limit: 100, high2_limit: 300, pos_x: 50, pos_y: 30 },
     { sn: FREE, name: 'Gate', location: 'Gate', high_limit: 100, high2_limit: 300, pos_x: 75, pos_y: 30 },
-  ];
-  for (const device of devices) {
-    const created = await appliance.api('POST', '/api/devices', device, token);
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    clients.set(device.sn, await connectDevice(appliance.mqttUrl, device.sn, created.body.password));
-    await send(device.sn, { v_raw: 10 });
-  }
+  ]);
   const masked = await appliance.api('POST', '/api/devices/mask', { sns: [QUIET, LOUD], minutes: 20, reason: 'bump test' }, token);
   assert.equal(masked.status, 200, JSON.stringify(masked.body));
   const kioskToken = (await appliance.api('POST', '/api/auth/kiosk-tokens', { name: 'hall' }, token)).body.token;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'] });
+  browser = await launchBrowser({ autoplay: true });
   kiosk = await (await browser.newContext({ viewport: FULL_HD, locale: 'en-GB' })).newPage();
   await kiosk.goto(`${appliance.http}/dashboard?token=${encodeURIComponent(kioskToken)}&kiosk=maint`);
   await kiosk.locator('.kiosk[data-link="live"][data-audio="running"]').waitFor({ timeout: 10_000 });
 });
 
 after(async () => {
-  await Promise.all([...clients.values()].map((c) => c.endAsync()));
+  await detectors.close();
   await browser?.close();
   await appliance?.dispose();
 });

@@ -7,10 +7,8 @@
 // as a kiosk should (README, kiosk set-up), except in the sound-off test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page, type Response } from 'playwright-core';
-import type { MqttClient } from 'mqtt';
-import { connectDevice, publishReading, type Reading } from '../helpers/appliance.ts';
-import { CHROMIUM, CHROMIUM_ARGS, floorPlanPng, FULL_HD, launchBrowser, loudness, screenshot, startUiAppliance, type UiAppliance } from './support.ts';
+import type { Browser, Page, Response } from 'playwright-core';
+import { floorPlanPng, FULL_HD, launchBrowser, loudness, screenshot, startUiAppliance, uiDetectors, type UiAppliance } from './support.ts';
 
 // Browser globals inside page.evaluate() callbacks (the test project has no DOM lib).
 declare const document: any, window: any;
@@ -24,11 +22,8 @@ let appliance: UiAppliance;
 let browser: Browser;
 let kiosk: Page;
 let kioskToken: string;
-const clients = new Map<string, MqttClient>();
-let seq = 1;
-
-const send = (sn: string, fields: Partial<Reading>) => publishReading(clients.get(sn)!, sn, { ts: Math.floor(Date.now() / 1000), seq: seq++, ...fields });
-
+const detectors = uiDetectors();
+const { send } = detectors;
 
 const kioskState = (page: Page) => page.evaluate(() => {
   const root = document.querySelector('.kiosk');
@@ -52,19 +47,13 @@ async function activeAlarms(sn: string) {
 before(async () => {
   appliance = await startUiAppliance({}, { licensedDevices: 50 });
   const token = appliance.adminToken;
-  const devices = [
+  await detectors.register(appliance, [
     { sn: TANK_A, name: 'Tank A', location: 'Gas storage', high_limit: 100, high2_limit: 300, pos_x: 58, pos_y: 25 },
     { sn: TANK_B, name: 'Tank B', location: 'Gas storage', high_limit: 100, high2_limit: 300, pos_x: 84, pos_y: 25 },
     { sn: BOILER, name: 'Boiler', location: 'Boiler room', high_limit: 100, high2_limit: 300, pos_x: 20, pos_y: 25 },
-  ];
-  for (const device of devices) {
-    const created = await appliance.api('POST', '/api/devices', device, token);
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    clients.set(device.sn, await connectDevice(appliance.mqttUrl, device.sn, created.body.password));
-    await send(device.sn, { v_raw: 10 });
-  }
+  ]);
   kioskToken = (await appliance.api('POST', '/api/auth/kiosk-tokens', { name: 'hall' }, token)).body.token;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'] });
+  browser = await launchBrowser({ autoplay: true });
   const plan = new FormData(); // a floor plan, for screenshots that look like a plant
   plan.append('file', new Blob([new Uint8Array(await floorPlanPng(browser))], { type: 'image/png' }), 'plan.png');
   const uploaded = await fetch(`${appliance.http}/api/config/dashboard/bg`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: plan });
@@ -73,7 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([...clients.values()].map((c) => c.endAsync()));
+  await detectors.close();
   await browser?.close();
   await appliance?.dispose();
 });

@@ -5,13 +5,15 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import type { MqttClient } from 'mqtt';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp, type App } from '../../appliance/app.ts';
 import { systemClock } from '../../appliance/core/clock.ts';
 import { silentLogger } from '../../appliance/core/log.ts';
 import { writeDevLicense } from '../../licensing/dev-license.ts';
 import { buildUi } from '../../ui/build.ts';
-import { freePort, ROOT, testConfig } from '../helpers/appliance.ts';
+import { connectDevice, freePort, publishReading, ROOT, testConfig, type Reading } from '../helpers/appliance.ts';
 import { ADMIN_PASSWORD } from '../helpers/api.ts';
 
 export { ADMIN_PASSWORD };
@@ -97,8 +99,72 @@ export async function startUiAppliance(overrides: Record<string, unknown> = {}, 
   return running;
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+/** `autoplay`: a kiosk as the README sets it up (--autoplay-policy=no-user-gesture-required), sounding without a tap. */
+export async function launchBrowser(options: { autoplay?: boolean } = {}): Promise<Browser> {
+  const args = options.autoplay ? [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'] : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/** Fills the admin login form of `page` (already on /admin) and submits it. */
+async function submitLogin(page: Page, username: string, password: string): Promise<void> {
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+}
+
+/** Opens /admin on `page` and signs in as admin through the login form, up to the overview. */
+export async function signInAsAdmin(page: Page, appliance: UiAppliance): Promise<void> {
+  await page.goto(`${appliance.http}/admin`);
+  await submitLogin(page, 'admin', ADMIN_PASSWORD);
+  await page.locator('[data-page="overview"]').waitFor();
+}
+
+/**
+ * A viewer `username` created over the API, signed in on a page of its own (close its context when
+ * done): the first login forces a new password before anything else (API-4), then the overview.
+ */
+export async function signInAsNewViewer(browser: Browser, appliance: UiAppliance, username: string): Promise<Page> {
+  await appliance.api('POST', '/api/users', { username, role: 'viewer', password: 'first-pass-1' }, appliance.adminToken);
+  const page = await (await browser.newContext({ viewport: FULL_HD, locale: 'en-GB' })).newPage();
+  await page.goto(`${appliance.http}/admin`);
+  await submitLogin(page, username, 'first-pass-1');
+  const change = page.locator('form[data-form="password-change"]');
+  await change.waitFor();
+  await change.locator('input[name=new_password]').fill(`${username}-pass-2`);
+  await change.locator('input[name=new_password_again]').fill(`${username}-pass-2`);
+  await change.locator('button[type=submit]').click();
+  await page.locator('.admin[data-role="viewer"] [data-page="overview"]').waitFor();
+  return page;
+}
+
+/** Real detectors of a UI test on the appliance's broker, one MQTT client each. */
+export interface UiDetectors {
+  /** Registers each device over the API, connects it with its generated password and sends a first normal reading. */
+  register(appliance: UiAppliance, devices: ({ sn: string } & Record<string, unknown>)[]): Promise<void>;
+  /** Sends `sn`'s next reading (now, the next sequence number); resolves on the PUBACK: it and its alarm consequences are stored (ING-6). */
+  send(sn: string, fields: Partial<Reading>): Promise<unknown>;
+  /** Disconnects them all. */
+  close(): Promise<void>;
+}
+
+export function uiDetectors(): UiDetectors {
+  const clients = new Map<string, MqttClient>();
+  let seq = 1;
+  const send: UiDetectors['send'] = (sn, fields) => publishReading(clients.get(sn)!, sn, { ts: Math.floor(Date.now() / 1000), seq: seq++, ...fields });
+  return {
+    send,
+    async register(appliance, devices) {
+      for (const device of devices) {
+        const created = await appliance.api('POST', '/api/devices', device, appliance.adminToken);
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        clients.set(device.sn, await connectDevice(appliance.mqttUrl, device.sn, created.body.password));
+        await send(device.sn, { v_raw: 10 });
+      }
+    },
+    close: async () => {
+      await Promise.all([...clients.values()].map((client) => client.endAsync()));
+    },
+  };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
