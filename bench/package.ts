@@ -1,7 +1,8 @@
 // `npm run bench:package` (PKG-1 figures for BENCHMARKS.md): packages the release, then starts the
-// binary several times and prints JSON: binary and tarball size, start to healthy (the first start
-// extracts the runtime and creates the database; the others find both), and idle RSS.
-import { spawn } from 'node:child_process';
+// binary several times and prints JSON: binary and tarball size, how long packaging and unpacking
+// the tarball take, start to healthy (the first start extracts the runtime and creates the
+// database; the others find both), and idle RSS.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +13,9 @@ import { freePort } from '../test/helpers/ports.ts';
 const USAGE = `Usage: npm run bench:package -- [--runs N] [--idle-s S]
 
 PKG-1 figures: packages the release, then starts the single executable several times. Prints JSON:
-binary and tarball size, start to healthy (the first start extracts the runtime and creates the
-database; the others find both), and idle RSS.
+binary and tarball size, packaging time (all of it, and the tarball's compression alone), the time
+to unpack the tarball (install.sh's unpack step), start to healthy (the first start extracts the
+runtime and creates the database; the others find both), and idle RSS.
 
   --runs N        starts to time (default 5)
   --idle-s S      seconds to wait before reading the idle RSS (default 10)
@@ -57,7 +59,23 @@ async function startOnce(binary: string, dataDir: string, keepRunningS = 0) {
   return { healthyMs: Math.round(healthyMs), stopMs: Math.round(performance.now() - stopAt), idleRss };
 }
 
+/** install.sh's unpack step: `tar -x` of the tarball (GNU tar finds the compression, xz or gzip, itself). */
+function unpackMs(tarball: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'mcs-edge-bench-unpack-'));
+  try {
+    const started = performance.now();
+    const tar = spawnSync('tar', ['-xf', tarball, '-C', dir, '--no-same-owner'], { encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`tar -xf ${tarball} failed: ${tar.stderr}`);
+    return Math.round(performance.now() - started);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const packageStarted = performance.now();
 const release = await packageRelease({ workDir: join(tmpdir(), 'mcs-edge-bench-package'), outDir: join(tmpdir(), 'mcs-edge-bench-release') });
+const packageS = +((performance.now() - packageStarted) / 1000).toFixed(1);
+const unpack = unpackMs(release.tarball);
 const dataDir = mkdtempSync(join(tmpdir(), 'mcs-edge-bench-data-'));
 try {
   const first = await startOnce(release.binary, dataDir);
@@ -73,6 +91,10 @@ try {
   console.log(JSON.stringify({
     binary_mb: +(release.binaryBytes / 1e6).toFixed(1),
     tarball_mb: +(release.tarballBytes / 1e6).toFixed(1),
+    tarball: release.tarball.split('/').pop(),
+    package_s: packageS,
+    tarball_s: +(release.tarballMs / 1000).toFixed(1),
+    unpack_ms: unpack,
     first_start_to_healthy_ms: first.healthyMs,
     start_to_healthy_ms: { runs, p50: warm[Math.floor(runs / 2)], max: warm[runs - 1] },
     sigterm_to_exit_ms_max: Math.max(...stops),

@@ -3,7 +3,7 @@
 # --uninstall of the single binary, its configuration, TLS certificate and systemd unit (PKG-3).
 #
 #   curl -fsSL <release-url>/install.sh | sudo bash -s -- [flags]
-#   sudo ./install.sh --from mcs-edge-<version>-linux-x64.tar.gz [flags]
+#   sudo ./install.sh --from mcs-edge-<version>-linux-x64.tar.xz [flags]
 #
 # Every step prints `✔ step` or `✘ step: reason`; everything also goes to
 # <root>/var/log/mcs-edge-install.log. Nothing changes before all checks pass, and a failure after
@@ -40,10 +40,11 @@ MCS Edge installer ${MCS_VERSION}
 
 Usage:
   curl -fsSL <release-url>/install.sh | sudo bash -s -- [options]
-  sudo ./install.sh --from mcs-edge-<version>-linux-x64.tar.gz [options]
+  sudo ./install.sh --from mcs-edge-<version>-linux-x64.tar.xz [options]
 
 Source:
-  --from FILE              install from a downloaded release tarball (SHA256SUMS beside it)
+  --from FILE              install from a downloaded release tarball (SHA256SUMS beside it): the
+                           .tar.xz, or an older release's .tar.gz
   --base-url URL           where to download from (default ${MCS_RELEASE_URL})
   --skip-checksum          install without SHA256SUMS (not recommended)
 Settings (asked for when a terminal is available and --unattended is not given):
@@ -473,7 +474,7 @@ fetch_release() {
     return
   fi
   local base=${BASE_URL:-$MCS_RELEASE_URL}
-  local name="mcs-edge-${MCS_VERSION}-${PLATFORM}.tar.gz"
+  local name="mcs-edge-${MCS_VERSION}-${PLATFORM}.tar.xz"
   TARBALL=$WORK/$name SUMS=$WORK/SHA256SUMS
   logged curl -fsSL --retry 2 -o "$TARBALL" "$base/$name" || fail "cannot download $base/$name: $LAST_OUTPUT"
   if ((SKIP_CHECKSUM == 0)); then
@@ -494,9 +495,40 @@ verify_checksum() {
   STEP_DETAIL="sha256 $actual"
 }
 
+# The release is a .tar.xz since Node 24 made the executable too big for 35 MB of gzip (PKG-1,
+# BENCHMARKS.md "The release tarball in xz"); an older release's .tar.gz given with --from still
+# installs. The format is read from the file's first bytes (the xz and gzip magic numbers), not
+# from its name, which a download may have changed: then a missing xz is named before tar fails on
+# it with its own "Cannot exec", and a file that is no compressed tarball at all is said to be so.
+release_compression() { # file → xz | gzip
+  local magic
+  magic=$(od -An -tx1 -N6 "$1" | tr -d ' \n')
+  case $magic in
+    fd377a585a00) printf xz ;;
+    1f8b*) printf gzip ;;
+    *) return 1 ;;
+  esac
+}
+
+# The program tar runs to decompress, checked here rather than in check_tools (which runs after the
+# settings, too late for the unpack). Debian 12 ranks xz-utils "standard": a default install has
+# it, a minimal debootstrap or a *-slim container image has not.
+check_decompressor() { # xz | gzip
+  command -v "$1" >/dev/null && return 0
+  local package=$1
+  [[ $1 != xz ]] || package=xz-utils
+  fail "missing program: $1, needed to unpack the release; install it (Debian/Ubuntu: apt-get install $package) and run again / 缺少程序 $1，解压发布包需要它；请先安装（Debian/Ubuntu：apt-get install $package）再重新运行"
+}
+
 unpack_release() {
+  local compression
+  compression=$(release_compression "$TARBALL") ||
+    fail "$TARBALL is not a release tarball: neither xz nor gzip compressed / $TARBALL 不是发布包：既非 xz 也非 gzip 压缩"
+  check_decompressor "$compression"
+  local decompress=--xz
+  [[ $compression == xz ]] || decompress=--gzip
   mkdir -p "$WORK/release"
-  logged tar -xzf "$TARBALL" -C "$WORK/release" --no-same-owner || fail "cannot unpack $TARBALL: $LAST_OUTPUT"
+  logged tar "$decompress" -xf "$TARBALL" -C "$WORK/release" --no-same-owner || fail "cannot unpack $TARBALL: $LAST_OUTPUT"
   local dirs=("$WORK"/release/mcs-edge-*-"$PLATFORM")
   [[ -d ${dirs[0]} && ${#dirs[@]} == 1 ]] || fail "$TARBALL does not hold one mcs-edge-<version>-$PLATFORM/ directory (a release for another machine?)"
   RELEASE_DIR=${dirs[0]}
@@ -508,7 +540,7 @@ unpack_release() {
     [[ -f $RELEASE_DIR/$file ]] || fail "the release has no $file"
   done
   [[ -x $RELEASE_DIR/mcs-edge ]] || fail "the release's mcs-edge is not executable"
-  STEP_DETAIL="version $RELEASE_VERSION"
+  STEP_DETAIL="version $RELEASE_VERSION ($compression)"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ export const TEST_TOOLS: TestTool[] = [
   { command: 'curl', packages: ['curl'], usedBy: 'installer: curl | bash' },
   { command: 'openssl', packages: ['openssl'], usedBy: 'installer: self-signed TLS' },
   { command: 'tar', packages: ['tar'], usedBy: 'the release tarball' },
+  { command: 'xz', packages: ['xz-utils'], usedBy: 'the release tarball (.tar.xz, PKG-1)' },
   { command: 'script', packages: ['bsdutils'], usedBy: 'installer: questions on a terminal' },
   { command: 'debootstrap', packages: ['debootstrap'], usedBy: 'test/systemd: the Debian box' },
   { command: 'systemd-nspawn', packages: ['systemd-container'], usedBy: 'test/systemd: the box under a real systemd' },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   configRejectingRelease, freePorts, INSTALL_LOG, releaseArtifacts, runInstaller, snapshotTree, tempRoot, withoutInstallLog, type ReleaseArtifacts,
 } from './support.ts';
@@ -49,7 +49,7 @@ describe('install.sh failures', () => {
       ['a non-numeric port', ['--http-port', 'eighty'], /--http-port: not a port number: eighty/],
       ['a port out of range', ['--mqtt-port', '70000'], /--mqtt-port: not a port number: 70000/],
       ['--purge without --uninstall', ['--purge'], /--purge only goes with --uninstall/],
-      ['a missing --from file', ['--from', '/nonexistent/mcs-edge.tar.gz'], /--from: no such file/],
+      ['a missing --from file', ['--from', '/nonexistent/mcs-edge.tar.xz'], /--from: no such file/],
       ['an unknown flag', ['--fast'], /unknown option: --fast/],
       ['a flag without its value', ['--from'], /--from needs a value/],
       ['a short admin password', ['--admin-password', 'short'], /--admin-password: must have 8 to 128 characters/],
@@ -89,7 +89,7 @@ describe('install.sh failures', () => {
   test('a tarball that does not match SHA256SUMS is refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcs-tampered-'));
     try {
-      const tarball = join(dir, `${release.name}.tar.gz`);
+      const tarball = join(dir, basename(release.tarball));
       copyFileSync(release.tarball, tarball);
       const bytes = readFileSync(tarball);
       bytes[bytes.length - 20] ^= 0xff; // one flipped byte
@@ -97,7 +97,7 @@ describe('install.sh failures', () => {
       copyFileSync(release.sums, join(dir, 'SHA256SUMS'));
       const run = failingInstall(['--from', tarball]);
       assert.equal(run.status, 1, run.output);
-      assert.match(run.stderr, /✘ checksum: checksum mismatch for mcs-edge-.*-linux-x64\.tar\.gz \(expected [0-9a-f]{64}, got [0-9a-f]{64}\)/);
+      assert.match(run.stderr, /✘ checksum: checksum mismatch for mcs-edge-.*-linux-x64\.tar\.xz \(expected [0-9a-f]{64}, got [0-9a-f]{64}\)/);
       assert.match(run.log ?? '', /✘ checksum: checksum mismatch/, 'the failure is in the install log');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -107,7 +107,7 @@ describe('install.sh failures', () => {
   test('a tarball without SHA256SUMS beside it is refused unless --skip-checksum', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcs-nosums-'));
     try {
-      const tarball = join(dir, `${release.name}.tar.gz`);
+      const tarball = join(dir, basename(release.tarball));
       copyFileSync(release.tarball, tarball);
       const run = failingInstall(['--from', tarball]);
       assert.equal(run.status, 1, run.output);

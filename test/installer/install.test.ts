@@ -142,7 +142,7 @@ describe('install.sh through curl | bash', () => {
           `--http-port ${ports[0]} --mqtt-port ${ports[1]}`,
       );
       assert.equal(run.status, 0, run.output);
-      assert.match(run.stdout, new RegExp(`✔ release: ${baseUrl}/${release.name}\\.tar\\.gz`));
+      assert.match(run.stdout, new RegExp(`✔ release: ${baseUrl}/${release.name}\\.tar\\.xz`));
       assert.match(run.stdout, /✔ checksum: sha256 [0-9a-f]{64}/);
       assert.equal(sha256(readFileSync(join(root.dir, 'opt/mcs-edge/mcs-edge'))), sha256(readFileSync(release.binary)));
       const config = JSON.parse(readFileSync(join(root.dir, 'etc/mcs-edge/config.json'), 'utf8'));
@@ -162,7 +162,7 @@ describe('install.sh through curl | bash', () => {
         `curl -fsSL ${baseUrl}/stamped/install.sh | bash -s -- --root ${root.dir} --no-start --unattended --tls none --http-port ${ports[0]} --mqtt-port ${ports[1]}`,
       );
       assert.equal(run.status, 0, run.output);
-      assert.match(run.stdout, new RegExp(`✔ release: ${baseUrl}/${release.name}\\.tar\\.gz`));
+      assert.match(run.stdout, new RegExp(`✔ release: ${baseUrl}/${release.name}\\.tar\\.xz`));
     } finally {
       root.remove();
     }

@@ -3,7 +3,7 @@
 // tree it writes below --root.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,15 @@ export interface PackOptions {
   binary: string | Buffer;
   /** install.sh to ship; default: this checkout's installer/install.sh stamped with the version */
   installScript?: string;
+  /**
+   * xz (default) as `npm run package` writes it, at xz's fastest preset: a test needs the format,
+   * not the size, and preset 6 of the real 118 MB binary takes half a minute; gzip is a release of
+   * before 2026-12 (mcs-edge-<version>-linux-x64.tar.gz) that an operator may still install.
+   */
+  compression?: 'xz' | 'gzip';
 }
+
+const COMPRESSORS = { xz: { suffix: 'tar.xz', program: 'xz -0 -T0' }, gzip: { suffix: 'tar.gz', program: 'gzip -6' } };
 
 /** Lays out a release as `npm run package` does: tarball, install.sh and SHA256SUMS side by side. */
 export function packRelease(options: PackOptions): ReleaseArtifacts {
@@ -50,8 +58,9 @@ export function packRelease(options: PackOptions): ReleaseArtifacts {
   writeFileSync(join(top, 'install.sh'), installer, { mode: 0o755 });
   copyFileSync(join(ROOT, 'systemd/mcs-edge.service'), join(top, 'mcs-edge.service'));
   writeFileSync(join(top, 'config.example.json'), '{\n  "data_dir": "/var/lib/mcs-edge"\n}\n');
-  const tarball = join(releaseDir, `${name}.tar.gz`);
-  const tar = spawnSync('tar', ['-czf', tarball, '-C', stage, name], { encoding: 'utf8' });
+  const compressor = COMPRESSORS[options.compression ?? 'xz'];
+  const tarball = join(releaseDir, `${name}.${compressor.suffix}`);
+  const tar = spawnSync('tar', [`--use-compress-program=${compressor.program}`, '-cf', tarball, '-C', stage, name], { encoding: 'utf8' });
   if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
   const installScript = join(releaseDir, 'install.sh');
   writeFileSync(installScript, installer, { mode: 0o755 });
@@ -69,9 +78,9 @@ export function stampVersion(script: string, version: string): string {
  * bytes appended (a loader ignores what follows an ELF file's sections; a shell script sees a
  * comment) make it another file, as a new build would be.
  */
-export function repackRelease(from: ReleaseArtifacts, version: string): ReleaseArtifacts {
+export function repackRelease(from: ReleaseArtifacts, version: string, compression: PackOptions['compression'] = 'xz'): ReleaseArtifacts {
   const binary = Buffer.concat([readFileSync(from.binary), Buffer.from(`\n# repacked as ${version}\n`)]);
-  return packRelease({ outDir: scratchDir(), version, binary, installScript: from.installScript });
+  return packRelease({ outDir: scratchDir(), version, binary, installScript: from.installScript, compression });
 }
 
 /**
@@ -112,6 +121,24 @@ echo '  http.port: rejected by this test build' >&2
 exit 78
 `;
   return packRelease({ outDir: scratchDir(), version: from.version, binary, installScript: from.installScript });
+}
+
+/**
+ * A PATH with every program of this one but `programs`: links to them in a scratch dir, standing
+ * for a machine that has not got those (what the installer says then is under test).
+ */
+export function pathWithout(programs: string[]): string {
+  const dir = scratchDir();
+  const taken = new Set(programs);
+  for (const from of (process.env.PATH ?? '').split(':')) {
+    if (!from || !existsSync(from) || !statSync(from).isDirectory()) continue;
+    for (const name of readdirSync(from)) {
+      if (taken.has(name)) continue;
+      taken.add(name); // the first on PATH wins, as in a lookup
+      symlinkSync(join(from, name), join(dir, name));
+    }
+  }
+  return dir;
 }
 
 export function sha256(data: Buffer | string): string {

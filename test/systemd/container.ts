@@ -7,7 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'curl', 'openssl', 'ca-certificates', 'procps'];
+// xz-utils: the release is a .tar.xz, and Debian 12 ranks xz-utils "standard", so minbase lacks it.
+const PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'curl', 'openssl', 'ca-certificates', 'procps', 'xz-utils'];
 const ROOTFS = `/var/tmp/mcs-edge-systemd-box-${PACKAGES.length}`;
 const COMPLETE = join(ROOTFS, '.mcs-edge-complete');
 
