@@ -127,6 +127,24 @@ describe('the batch log (SYNC-1)', () => {
     assert.deepEqual(rows.map((r) => r.n), [2, 1]);
     assert.equal(decodeKeys(rows[0].keys, rows[0].ts_min).length, 2);
   });
+
+  test('readings deleted (archived) before they were sent go as aggregates or a gap, the others as readings', async () => {
+    const link = memoryTransport();
+    const sender = makeSender(link.transport);
+    sender.start();
+    await settle();
+    link.setConnected(false);
+    clock.advance(SECOND);
+    write(['GAS-1', 'GAS-2', 'GAS-3']);
+    db.prepare("DELETE FROM readings WHERE sn_id = (SELECT id FROM serials WHERE sn = 'GAS-2')").run();
+    link.setConnected(true);
+    sender.reconnected();
+    await settle();
+    const at = T0 + SECOND;
+    assert.deepEqual(readingIds(link.received).sort(), [`B1:rGAS-1:${at}`, `B1:rGAS-3:${at}`]);
+    assert.ok(records(link.received).some((r) => (r.kind === 'aggregate' || r.kind === 'gap') && r.sn === 'GAS-2'), 'the deleted reading is accounted for');
+    await sender.stop();
+  });
 });
 
 describe('the sender (SYNC-1, SYNC-2)', () => {
