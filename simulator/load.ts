@@ -106,7 +106,8 @@ export function createLoad(o: LoadOptions) {
     client.on('error', (err) => (firstError ||= err.message)); // the 'close' that follows is what counts
     client.on('close', () => {
       if (conn.ready) {
-        c.dropped++, c.connected--;
+        c.dropped++;
+        c.connected--;
         // The first drop is said when it happens, with why mqtt.js closed (e.g. "Keepalive timeout"):
         // a count at the end cannot tell a broker that closed connections from a client that gave up.
         if (c.dropped === 1) log(`load: first connection dropped (${conn.sn}): ${firstError || 'closed by the broker'}`);

@@ -13,6 +13,7 @@ import { freePort } from './ports.ts';
 export { freePort };
 import { pino } from 'pino';
 import { writeDevLicense } from '../../licensing/dev-license.ts';
+import type { BackoffOptions } from '../../appliance/sync/transports/index.ts';
 import { deviceUsername, upTopic } from '../../appliance/contract/topics.ts';
 import type { AlarmRecord, SystemAlarmType } from '../../appliance/contract/alarm.ts';
 
@@ -83,7 +84,7 @@ export interface StartAppOptions {
   /** SYNC-6: whether NTP says the clock is synchronised (default: yes, so records are not flagged). */
   ntpSynced?: () => boolean;
   /** SYNC-4: the cloud links' reconnect pacing (default the product's: 1 s doubling up to 60 s, full jitter). */
-  uplinkBackoff?: import('../../appliance/sync/transports/index.ts').BackoffOptions;
+  uplinkBackoff?: BackoffOptions;
 }
 
 /** The wall clock in the shape of the hand-driven one, for tests under real, continuous load. */
