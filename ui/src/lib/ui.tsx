@@ -1,7 +1,7 @@
 // Small shared pieces of the admin pages: a loader hook, notices, a modal (Esc closes it), a
 // pager, a field, a copy button for what is shown once, and the unsaved-changes guard.
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { setSiteTimezone, t } from '../i18n/i18n.ts';
 import { api, errorText, serverDetail } from './api.ts';
 import { guardLeave } from './router.ts';
@@ -76,7 +76,9 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
   const close = useRef(props.onClose);
   close.current = props.onClose;
   // Esc closes the dialog (WAI-ARIA dialog pattern); the close button and the backdrop do too.
-  useEffect(() => {
+  // A layout effect: it runs as the dialog enters the DOM. A plain effect waits for the next frame
+  // (up to 35 ms and longer on a busy machine), and an Esc pressed as soon as the dialog shows was lost.
+  useLayoutEffect(() => {
     const entry = { get current() { return close.current; } };
     openModals.push(entry);
     if (openModals.length === 1) document.addEventListener('keydown', onEscape);
@@ -160,7 +162,8 @@ export function useUnsavedChanges(dirty: boolean): () => boolean {
   const self = useRef({}).current;
   const current = useRef(dirty);
   current.current = dirty;
-  useEffect(() => {
+  // A layout effect, like the dialog's Esc: a link clicked in the frame after a keystroke still asks.
+  useLayoutEffect(() => {
     if (dirty) dirtyEditors.add(self);
     else dirtyEditors.delete(self);
   }, [dirty]);
