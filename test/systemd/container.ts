@@ -23,7 +23,7 @@ function mirror(): string {
 
 /** A tool that could not run: "not installed" with its Debian package for ENOENT, else the error (issue 18.8). */
 function missingOr(tool: string, error: Error): string {
-  const pkg = { debootstrap: 'debootstrap', 'systemd-nspawn': 'systemd-container', nsenter: 'util-linux', pgrep: 'procps' }[tool] ?? tool;
+  const pkg = { debootstrap: 'debootstrap', 'systemd-nspawn': 'systemd-container', nsenter: 'util-linux', flock: 'util-linux', pgrep: 'procps' }[tool] ?? tool;
   return (error as NodeJS.ErrnoException).code === 'ENOENT'
     ? `${tool} is not installed: apt-get install ${pkg} (or run .ci/run as root)`
     : `${tool} could not run: ${error.message}`;
@@ -56,8 +56,41 @@ export interface Box {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const BOX_LOCK = '/var/tmp/mcs-edge-systemd-box.lock';
+
+/**
+ * One box at a time on a host: with --keep-unit and no systemd on the host, every box's systemd
+ * manages the same cgroup tree, so two test runs at once (two worktrees) fought over
+ * /system.slice/mcs-edge.service ("Failed to kill control group … Input/output error",
+ * status=219/CGROUP). flock(1) holds the lock while its `cat` reads our pipe; the lock goes when
+ * we close the pipe, or when this process dies and the kernel closes it.
+ */
+async function holdBoxLock(): Promise<() => void> {
+  const holder = spawn('flock', ['--exclusive', BOX_LOCK, 'sh', '-c', 'echo held; exec cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  const held = await new Promise<boolean>((resolve, reject) => {
+    const waiting = setTimeout(() => console.error(`waiting for ${BOX_LOCK}: another test run on this host has its systemd box up`), 5000);
+    holder.on('error', (err) => (clearTimeout(waiting), reject(new Error(missingOr('flock', err)))));
+    holder.stderr!.on('data', (chunk) => (output += chunk));
+    holder.stdout!.on('data', (chunk) => String(chunk).includes('held') && (clearTimeout(waiting), resolve(true)));
+    holder.on('exit', (code) => (clearTimeout(waiting), code === null ? reject(new Error('flock was killed')) : resolve(false)));
+  });
+  if (!held) throw new Error(`flock ${BOX_LOCK} failed: ${output}`);
+  return () => void holder.stdin!.end();
+}
+
 export async function bootBox(releaseDir: string): Promise<Box> {
   const rootfs = ensureRootfs();
+  const release = await holdBoxLock();
+  try {
+    return await bootHeldBox(rootfs, releaseDir, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+async function bootHeldBox(rootfs: string, releaseDir: string, releaseLock: () => void): Promise<Box> {
   const machine = `mcs-test-${process.pid}`;
   const nspawn: ChildProcess = spawn('systemd-nspawn', [
     '--register=no', '--keep-unit', '--ephemeral', '--quiet', `--machine=${machine}`, '-D', rootfs, `--bind-ro=${releaseDir}:/root/release`, '--boot',
@@ -103,6 +136,7 @@ export async function bootBox(releaseDir: string): Promise<Box> {
         nspawn.kill('SIGKILL');
         await exited;
       }
+      releaseLock();
     },
   };
 }
