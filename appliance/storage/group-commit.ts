@@ -1,17 +1,19 @@
 // ING-6: group commit. Readings queue here on the main thread; whenever the writer thread is idle
-// the queue goes to it as one transaction (after waiting `commitIntervalMs` for company), and each
-// reading's callback runs once its transaction is durable. At most one batch is in flight, so a
-// slow disk makes batches larger rather than the queue of transactions longer. The queue itself is
-// bounded (`ingest.queue_limit`): beyond it a reading is refused at once, not acknowledged (issue 16.8).
+// the oldest batch goes to it as one transaction (after waiting `commitIntervalMs` for company),
+// and each reading's callback runs once its transaction is durable. At most one batch is in
+// flight, and a batch holds at most `commitMaxRows` readings: a slow disk makes batches fuller and
+// then the line of them longer, never one transaction without bound (STO-4, pending-batch.ts).
+// The line itself is bounded (`ingest.queue_limit`): beyond it a reading is refused at once, not
+// acknowledged (issue 16.8).
 // This module owns when a batch goes (and when it goes again after a failure); its parts are the
-// batch being filled (pending-batch.ts), the queue's bound (queue-limit.ts), the channel to the
-// writer thread (writer-channel.ts), the settling of an answered batch into callbacks and stats
-// (batch-settlement.ts), the writer's other requests (writer-requests.ts) and the checkpointer.
+// line of batches being filled (pending-batch.ts), the line's bound (queue-limit.ts), the channel
+// to the writer thread (writer-channel.ts), the settling of an answered batch into callbacks and
+// stats (batch-settlement.ts), the writer's other requests (writer-requests.ts) and the checkpointer.
 import { DEFAULT_ALARM_COMMIT_SETTINGS, type AlarmCommitSettings, type AlarmEvent } from '../contract/alarm.ts';
 import type { Logger } from '../core/log.ts';
 import { createBatchSettlement, type BatchReply } from './batch-settlement.ts';
 import { createCheckpointer } from './checkpointer.ts';
-import { appendReading, isEmpty, newBatch, type CommitCallback, type PendingBatch } from './pending-batch.ts';
+import { createBatchQueue, type CommitCallback, type PendingBatch } from './pending-batch.ts';
 import { createQueueLimit } from './queue-limit.ts';
 import type { WriterUpdate } from './reading-store.ts';
 import { createWriterChannel } from './writer-channel.ts';
@@ -84,9 +86,9 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     file: options.file, synchronous: options.synchronous, walLimitBytes: options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES, log,
   });
   const queueLimit = createQueueLimit({ limit: options.queueLimit ?? Infinity, stats, log });
-  let queue = newBatch(256);
+  const queue = createBatchQueue(options.commitMaxRows);
   let inFlight: PendingBatch | null = null;
-  const settle = createBatchSettlement({ stats, log, onAlarms, requeueUpdates: (updates) => queue.updates.unshift(...updates) });
+  const settle = createBatchSettlement({ stats, log, onAlarms, requeueUpdates: (updates) => queue.requeueUpdates(updates) });
   let flushTimer: NodeJS.Timeout | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
   let diskRetryTimer: NodeJS.Timeout | null = null;
@@ -98,8 +100,8 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   const backlog = (): number => queue.count + (inFlight?.count ?? 0);
 
   function scheduleFlush() {
-    if (inFlight || flushTimer || diskRetryTimer || isEmpty(queue)) return;
-    if (queue.count >= options.commitMaxRows || options.commitIntervalMs === 0) {
+    if (inFlight || flushTimer || diskRetryTimer || queue.isEmpty()) return;
+    if (queue.hasFullBatch() || options.commitIntervalMs === 0) {
       sendQueued();
       return;
     }
@@ -110,16 +112,15 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
   }
 
   function sendQueued() {
-    if (inFlight || isEmpty(queue)) return;
+    if (inFlight || queue.isEmpty()) return;
     if (flushTimer) {
       clearTimeout(flushTimer);
       flushTimer = null;
     }
-    const batch = queue;
-    queue = newBatch(Math.max(256, batch.count));
+    const batch = queue.take()!;
     inFlight = batch;
     stats.inFlight = batch.count;
-    stats.queued = 0;
+    stats.queued = queue.count;
     const buffer = batch.rows.buffer as ArrayBuffer;
     const settings = currentAlarmSettings();
     const alarmSettings = settings === sentSettings ? undefined : settings;
@@ -146,7 +147,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
       }
       if (queue.count === 0) {
         // Only those updates wait: tried again shortly, not in a busy loop against a full disk.
-        if (queue.updates.length && !stopping) {
+        if (!queue.isEmpty() && !stopping) {
           retryTimer ??= setTimeout(() => {
             retryTimer = null;
             sendQueued();
@@ -158,7 +159,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     } else {
       settle.committed(batch, reply);
     }
-    if (!isEmpty(queue)) sendQueued();
+    if (!queue.isEmpty()) sendQueued();
     else wakeIdleWaiters();
   }
 
@@ -201,9 +202,9 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         return;
       }
       if (!queueLimit.admits(backlog(), callback)) return;
-      appendReading(queue, fill, callback);
+      queue.append(fill, callback);
       stats.queued = queue.count;
-      if (queue.count >= options.commitMaxRows && !inFlight && !diskRetryTimer) sendQueued();
+      if (queue.hasFullBatch() && !inFlight && !diskRetryTimer) sendQueued();
       else scheduleFlush();
     },
     /** Test hook: kills the writer thread as a native crash would. */
@@ -217,7 +218,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
         log.warn({ op: update.op }, 'writer stopped: change not recorded');
         return;
       }
-      queue.updates.push(update);
+      queue.pushUpdate(update);
       scheduleFlush();
     },
     // Acknowledgements, silences, masks, roll-ups, deletions and maintenance: between the commits.
@@ -234,7 +235,7 @@ export function createGroupCommitWriter(options: GroupCommitOptions) {
     checkpoint: (): Promise<CheckpointResult> => checkpointer.checkpoint(),
     /** Resolves when everything queued so far is committed (or failed). */
     flush(): Promise<void> {
-      if (!inFlight && isEmpty(queue)) return Promise.resolve();
+      if (!inFlight && queue.isEmpty()) return Promise.resolve();
       return new Promise((resolve) => {
         idleWaiters.push(resolve);
         sendQueued();

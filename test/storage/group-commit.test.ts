@@ -25,15 +25,22 @@ function setup() {
   return { temp, db, writer, fill, fatal };
 }
 
-test('many readings queued at once are committed in a few transactions, each callback once', async () => {
+test('many readings queued at once are committed in a few transactions of at most commitMaxRows, in order, each callback once', async () => {
   const { temp, db, writer, fill } = setup();
   try {
     await writer.start();
+    const order: number[] = [];
     const results = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => new Promise<boolean>((resolve, reject) => writer.enqueue(fill(i), (err, inserted) => (err ? reject(err) : resolve(inserted))))),
+      Array.from({ length: 1000 }, (_, i) => new Promise<boolean>((resolve, reject) => writer.enqueue(fill(i), (err, inserted) => {
+        order.push(i);
+        if (err) reject(err);
+        else resolve(inserted);
+      }))),
     );
     assert.equal(results.filter(Boolean).length, 1000);
-    assert.ok(writer.stats.batches < 50, `grouped: ${writer.stats.batches} transactions`);
+    assert.deepEqual(order, Array.from({ length: 1000 }, (_, i) => i), 'acknowledged in the order queued');
+    // STO-4: 1,000 queued at once are 10 transactions of 100, not one of 1,000 (a WAL growth of one batch).
+    assert.ok(writer.stats.batches >= 10 && writer.stats.batches < 50, `grouped: ${writer.stats.batches} transactions`);
     await writer.stop();
     assert.equal((db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n, 1000);
   } finally {
