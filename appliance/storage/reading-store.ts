@@ -9,6 +9,8 @@ import { createUplinkLog } from './uplink-log.ts';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
+/** STO-4: rows one deletion transaction removes at most (some 100 kB of WAL): see deleteRange. */
+export const DELETE_CHUNK_ROWS = 2000;
 /** Readings may arrive a little late; a minute is final this long after it ends. */
 export const ROLLUP_GRACE_MS = 60_000;
 
@@ -282,6 +284,10 @@ export function createReadingStore(db: Db, consequences: BatchConsequences = NO_
   const deleteRange = db.prepare<[number, number, number, number]>(
     'DELETE FROM readings WHERE sn_id = ? AND ts >= ? AND ts < ? AND ts + recv_delta < ?',
   );
+  /** Where a deletion's chunk ends: the time of the reading DELETE_CHUNK_ROWS on (none: the range's end). */
+  const chunkEnd = db.prepare<[number, number, number], number>(
+    `SELECT ts FROM readings WHERE sn_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ${DELETE_CHUNK_ROWS}`,
+  ).pluck();
 
   const pruneMinutes = db.prepare<[number, number]>('DELETE FROM readings_1m WHERE sn_id = ? AND ts < ?');
   const pruneHours = db.prepare<[number, number]>('DELETE FROM readings_1h WHERE sn_id = ? AND ts < ?');
@@ -300,10 +306,21 @@ export function createReadingStore(db: Db, consequences: BatchConsequences = NO_
     },
     /**
      * ARC-2 / STO-4: deletes one device's rows in [from, to) received before `receivedBefore` — the
-     * exact set an archive export took — in one short transaction, so group commits interleave.
+     * exact set an archive export took — in transactions of DELETE_CHUNK_ROWS rows at most, with
+     * `between()` (the writer's WAL bound) after each. As one transaction, a device's day or the
+     * disk guard's prune wrote more than 1 MB of WAL at once, unlooked-at: on the 20 MB test disk
+     * the WAL reached 3.1 MB, past its whole reserve, while the guard was freeing space.
      */
-    deleteRange(snId: number, from: number, to: number, receivedBefore: number): number {
-      return db.transaction(() => deleteRange.run(snId, from, to, receivedBefore).changes).immediate();
+    deleteRange(snId: number, from: number, to: number, receivedBefore: number, between: () => void = () => {}): number {
+      let deleted = 0;
+      for (let start = from; start < to;) {
+        // The key (sn_id, ts) is unique, so the chunk's end lies past its start: each round progresses.
+        const end = chunkEnd.get(snId, start, to) ?? to;
+        deleted += db.transaction(() => deleteRange.run(snId, start, end, receivedBefore).changes).immediate();
+        start = end;
+        between();
+      }
+      return deleted;
     },
     /** Inserts a batch and its consequences in one transaction; `inserted[i]`: STORED, DUPLICATE or REFUSED. */
     writeBatch: (rows: Float64Array, count: number, updates: WriterUpdate[] = []): BatchResult => writeBatch(rows, count, updates),

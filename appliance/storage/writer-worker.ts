@@ -31,6 +31,12 @@ function reply(message: WriterResponse, transfer: ArrayBuffer[] = []) {
   port.postMessage(message, transfer);
 }
 
+/** STO-4: the WAL bound between the chunks of a long deletion, as after every request. */
+function boundWal() {
+  const problem = walBound.afterWrite();
+  if (problem) reply({ type: 'warning', id: -1, message: problem });
+}
+
 port.on('message', (request: WriterRequest) => {
   try {
     switch (request.type) {
@@ -65,7 +71,7 @@ port.on('message', (request: WriterRequest) => {
         reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
       case 'delete':
-        reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.deleteRange(request.snId, request.from, request.to, request.receivedBefore)) });
+        reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.deleteRange(request.snId, request.from, request.to, request.receivedBefore, boundWal)) });
         break;
       case 'pruneRollup':
         reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.pruneRollup(request.table, request.snId, request.before)) });
@@ -85,10 +91,7 @@ port.on('message', (request: WriterRequest) => {
     reply({ type: 'error', id: request.id, message: error.message, code: error.code ?? 'UNKNOWN' });
   }
   // STO-4: the WAL bounded even when the checkpointer cannot get a word in (storage/disk-budget.ts).
-  if (request.type !== 'close') {
-    const problem = walBound.afterWrite();
-    if (problem) reply({ type: 'warning', id: -1, message: problem });
-  }
+  if (request.type !== 'close') boundWal();
 });
 
 let reconciled: { events: AlarmEvent[]; failures: string[] };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { dbFileIn, openDb, type Db } from '../../appliance/storage/db.ts';
 import { createDeviceRepository, type DeviceRepository, type DeviceSettings } from '../../appliance/storage/devices.ts';
 import { createPendingRepository } from '../../appliance/storage/pending.ts';
-import { createReadingStore, ROLLUP_GRACE_MS, type ReadingStore } from '../../appliance/storage/reading-store.ts';
+import { createReadingStore, DELETE_CHUNK_ROWS, ROLLUP_GRACE_MS, type ReadingStore } from '../../appliance/storage/reading-store.ts';
 import { createReadingRepository, type HistoryInterval, type HistoryPoint, type ReadingRepository } from '../../appliance/storage/readings.ts';
 import * as R from '../../appliance/storage/reading-row.ts';
 
@@ -340,5 +340,24 @@ describe('roll-ups (STO-3)', () => {
     const minute = rollupRows('readings_1m', A).find((r) => r.ts === T0 + 20 * MINUTE)!;
     assert.equal(minute.ppm_max, 777_777);
     assert.deepEqual(rollupRows('readings_1h', A), expectedRollup([...a, late], T0 + HOUR, HOUR));
+  });
+});
+
+describe('deleteRange (ARC-2, STO-4)', () => {
+  test('deletes exactly one device’s range received before the mark, in chunks of DELETE_CHUNK_ROWS with the WAL bound between', () => {
+    const rows = 2 * DELETE_CHUNK_ROWS + 500;
+    const a = series(A, T0, T0 + rows * 1000, 1000);
+    a[10].receivedAt = T0 + 10 * HOUR; // received after the mark: not part of what was exported
+    write(a);
+    write(series(B, T0, T0 + 100_000, 1000));
+    const counts: number[] = [];
+    const count = (snId: number) => (db.prepare('SELECT count(*) AS n FROM readings WHERE sn_id = ?').get(snId) as { n: number }).n;
+    const deleted = store.deleteRange(A, T0, T0 + (rows - 100) * 1000, T0 + 3 * HOUR, () => counts.push(count(A)));
+    assert.equal(deleted, rows - 100 - 1);
+    assert.equal(count(A), 101, 'the last 100 and the one received late stay');
+    assert.equal(count(B), 100, 'the other device is untouched');
+    // The WAL bound ran after each chunk, and each chunk removed at most DELETE_CHUNK_ROWS.
+    assert.deepEqual(counts, [rows - DELETE_CHUNK_ROWS + 1, rows - 2 * DELETE_CHUNK_ROWS + 1, 101]); // the late one stays in the first
+    assert.equal(store.deleteRange(A, T0, T0 + 5000, T0 + 3 * HOUR), 0, 'an empty range deletes nothing');
   });
 });
