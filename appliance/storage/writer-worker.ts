@@ -31,9 +31,14 @@ function reply(message: WriterResponse, transfer: ArrayBuffer[] = []) {
   port.postMessage(message, transfer);
 }
 
-/** STO-4: the WAL bound between the chunks of a long deletion, as after every request. */
+/** STO-4: the WAL bound after every request. */
 function boundWal() {
   const problem = walBound.afterWrite();
+  if (problem) reply({ type: 'warning', id: -1, message: problem });
+}
+/** STO-4: the WAL bound between the chunks of a long deletion (it waits for a truncation past the reserve's room). */
+function boundWalBetweenDeletions() {
+  const problem = walBound.betweenDeletions();
   if (problem) reply({ type: 'warning', id: -1, message: problem });
 }
 
@@ -71,7 +76,7 @@ port.on('message', (request: WriterRequest) => {
         reply({ type: 'rollup', id: request.id, result: store.rollupStep(request.now) });
         break;
       case 'delete':
-        reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.deleteRange(request.snId, request.from, request.to, request.receivedBefore, boundWal)) });
+        reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.deleteRange(request.snId, request.from, request.to, request.receivedBefore, boundWalBetweenDeletions)) });
         break;
       case 'pruneRollup':
         reply({ type: 'delete', id: request.id, deleted: budget.freeing(() => store.pruneRollup(request.table, request.snId, request.before)) });

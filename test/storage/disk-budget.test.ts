@@ -108,3 +108,39 @@ test('past twice its limit (its room in the reserve) a WAL that cannot be trunca
     temp.remove();
   }
 });
+
+test('between a deletion’s chunks past twice its limit the writer waits for the truncation, then goes on and says so (never refused)', () => {
+  const temp = tempDir();
+  const file = dbFileIn(temp.dir);
+  const db = openDb(file);
+  const reader = new Database(file, { readonly: true });
+  try {
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
+    const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
+    const bound = createWalBound(db, file, 256 * 1024, 5000);
+    for (let i = 0; i < 600; i++) insert.run(Buffer.alloc(1000, i));
+    assert.equal(bound.betweenDeletions(), null, 'nobody in the way: truncated at once');
+    assert.equal(statSync(`${file}-wal`).size, 0);
+
+    // A reader that keeps its snapshot for good: the writer waits its 2 s, then the deletion goes on.
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM filler').get();
+    for (let i = 0; i < 600; i++) insert.run(Buffer.alloc(1000, i));
+    const started = performance.now();
+    const problem = bound.betweenDeletions();
+    const waited = performance.now() - started;
+    assert.ok(waited >= 1900 && waited < 10_000, `waited ${Math.round(waited)} ms`);
+    assert.match(String(problem), /the deletion went on past the WAL's room after 2000 ms/);
+    // Below twice the limit it does not wait (afterWrite's bound at 1.5 times is enough).
+    reader.exec('COMMIT');
+    db.exec('DELETE FROM filler');
+    const quick = performance.now();
+    bound.betweenDeletions();
+    assert.ok(performance.now() - quick < 1000);
+  } finally {
+    reader.close();
+    db.close();
+    temp.remove();
+  }
+});
