@@ -60,73 +60,74 @@ test('on a real 8 MB file system the page budget stops the database growing into
   }
 });
 
-test('past 1.5 times its limit the writer truncates the WAL itself', () => {
+/** A database with a WAL that does not checkpoint by itself, a table to grow it, and its bound at a 256 kB limit. */
+function walFixture() {
   const temp = tempDir();
   const file = dbFileIn(temp.dir);
   const db = openDb(file);
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
+  const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
+  return {
+    file, db,
+    bound: createWalBound(db, file, 256 * 1024, 5000),
+    walBytes: () => statSync(`${file}-wal`).size,
+    /** Writes `rows` rows of 1 kB. */
+    grow: (rows: number) => {
+      for (let i = 0; i < rows; i++) insert.run(Buffer.alloc(1000, i));
+    },
+    insert,
+    close: () => (db.close(), temp.remove()),
+  };
+}
+
+test('past 1.5 times its limit the writer truncates the WAL itself', () => {
+  const { bound, walBytes, grow, insert, close } = walFixture();
   try {
-    db.pragma('wal_autocheckpoint = 0');
-    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
-    const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
-    const bound = createWalBound(db, file, 256 * 1024, 5000);
-    for (let i = 0; i < 300; i++) insert.run(Buffer.alloc(1000, i));
-    assert.ok(statSync(`${file}-wal`).size > 384 * 1024, 'the WAL grew past 1.5 times its limit');
+    grow(300);
+    assert.ok(walBytes() > 384 * 1024, 'the WAL grew past 1.5 times its limit');
     assert.equal(bound.afterWrite(), null);
-    assert.equal(statSync(`${file}-wal`).size, 0, 'truncated');
+    assert.equal(walBytes(), 0, 'truncated');
     insert.run(Buffer.alloc(10));
     assert.equal(bound.afterWrite(), null);
-    assert.ok(statSync(`${file}-wal`).size > 0 && statSync(`${file}-wal`).size < 384 * 1024, 'below the bound: left alone');
+    assert.ok(walBytes() > 0 && walBytes() < 384 * 1024, 'below the bound: left alone');
   } finally {
-    db.close();
-    temp.remove();
+    close();
   }
 });
 
 test('past twice its limit (its room in the reserve) a WAL that cannot be truncated refuses the next write as a full disk', () => {
-  const temp = tempDir();
-  const file = dbFileIn(temp.dir);
-  const db = openDb(file);
+  const { file, bound, walBytes, grow, close } = walFixture();
   const reader = new Database(file, { readonly: true });
   try {
-    db.pragma('wal_autocheckpoint = 0');
-    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
-    const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
-    const bound = createWalBound(db, file, 256 * 1024, 5000);
     // A reader's snapshot keeps the WAL from being truncated (as a starved checkpointer did).
     reader.exec('BEGIN');
     reader.prepare('SELECT count(*) FROM filler').get();
-    for (let i = 0; i < 600; i++) insert.run(Buffer.alloc(1000, i));
+    grow(600);
     bound.afterWrite();
-    assert.ok(statSync(`${file}-wal`).size > 512 * 1024, 'the WAL grew past twice its limit');
+    assert.ok(walBytes() > 512 * 1024, 'the WAL grew past twice its limit');
     assert.throws(() => bound.beforeWrite(), (err: Error & { code?: string }) => err.code === 'SQLITE_FULL' && /预写日志/.test(err.message));
     reader.exec('COMMIT');
     bound.beforeWrite(); // truncates, then lets the write through
-    assert.equal(statSync(`${file}-wal`).size, 0, 'truncated before the write');
+    assert.equal(walBytes(), 0, 'truncated before the write');
   } finally {
     reader.close();
-    db.close();
-    temp.remove();
+    close();
   }
 });
 
 test('between a deletion’s chunks past twice its limit the writer waits for the truncation, then goes on and says so (never refused)', () => {
-  const temp = tempDir();
-  const file = dbFileIn(temp.dir);
-  const db = openDb(file);
+  const { file, db, bound, walBytes, grow, close } = walFixture();
   const reader = new Database(file, { readonly: true });
   try {
-    db.pragma('wal_autocheckpoint = 0');
-    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, payload BLOB)');
-    const insert = db.prepare('INSERT INTO filler (payload) VALUES (?)');
-    const bound = createWalBound(db, file, 256 * 1024, 5000);
-    for (let i = 0; i < 600; i++) insert.run(Buffer.alloc(1000, i));
+    grow(600);
     assert.equal(bound.betweenDeletions(), null, 'nobody in the way: truncated at once');
-    assert.equal(statSync(`${file}-wal`).size, 0);
+    assert.equal(walBytes(), 0);
 
     // A reader that keeps its snapshot for good: the writer waits its 2 s, then the deletion goes on.
     reader.exec('BEGIN');
     reader.prepare('SELECT count(*) FROM filler').get();
-    for (let i = 0; i < 600; i++) insert.run(Buffer.alloc(1000, i));
+    grow(600);
     const started = performance.now();
     const problem = bound.betweenDeletions();
     const waited = performance.now() - started;
@@ -140,7 +141,6 @@ test('between a deletion’s chunks past twice its limit the writer waits for th
     assert.ok(performance.now() - quick < 1000);
   } finally {
     reader.close();
-    db.close();
-    temp.remove();
+    close();
   }
 });
