@@ -182,7 +182,7 @@ export function createWalBound(db: Db, file: string, walLimitBytes: number, busy
      * truncation (the checkpointer or a reader finishing; up to 2 s) before it writes on. A
      * deletion is what frees space, so it is never refused; but after one failed truncation the
      * next try came 100 ms later, and a prune's chunks in those 100 ms took the WAL of the 20 MB
-     * test disk to 3.15 MB, to the file system's last byte. Null, or what to say.
+     * test disk to 3.15 MB, past its reserve (2 of 21 runs). Null, or what to say.
      */
     betweenDeletions(now = performance.now()): string | null {
       const problem = this.afterWrite(now);

@@ -1,9 +1,9 @@
 // ING-6: the batches waiting for the next group commits (a line of them, createBatchQueue below),
-// the last one being filled. Readings are packed into one growing
-// Float64Array (ROW_FIELDS slots each, reading-row.ts) so the whole batch crosses to the writer
-// thread as one transferred buffer; beside it the readings' callbacks, in the same order, and the
-// queued status / pending-device / system-alarm changes that commit with it. Growing doubles the
-// buffer, so appending allocates nothing per reading.
+// the last one being filled. A batch's readings are packed into one growing Float64Array
+// (ROW_FIELDS slots each, reading-row.ts) so the whole batch crosses to the writer thread as one
+// transferred buffer; beside it the readings' callbacks, in the same order, and the queued
+// status / pending-device / system-alarm changes that commit with it. Growing doubles the buffer,
+// so appending allocates nothing per reading.
 import { ROW_FIELDS } from './reading-row.ts';
 import type { WriterUpdate } from './reading-store.ts';
 
