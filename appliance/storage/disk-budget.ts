@@ -124,7 +124,9 @@ const WAL_BOUND_SAY_AFTER = 10;
 /** Between a deletion's chunks past the reserve's room: how long the writer waits for a truncation, and how often it tries. */
 const WAL_DELETION_WAIT_MS = 2000;
 const WAL_DELETION_STEP_MS = 20;
-const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** A cell nobody notifies: Atomics.wait on it is a plain sleep of the writer thread. */
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+const pause = (ms: number) => Atomics.wait(sleepCell, 0, 0, ms);
 
 /**
  * The writer's hard bound on the WAL: the checkpointer truncates it past its limit, but a writer
